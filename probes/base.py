@@ -1,0 +1,164 @@
+"""The contract every probe family follows, and how items are derived from a private salt.
+
+A family is two pure steps and a verifier:
+
+* ``build(rng, difficulty) -> Problem``: the underlying task (facts and the true answer), drawn
+  only from ``rng``. The same (salt, family, index, difficulty) always gives the same problem.
+* ``render(problem, novelty, rng) -> Rendering``: the prompt the model sees at a novelty level
+  (0 plain, 1 paraphrased, 2 surface-perturbed, 3 unfamiliar framing) and the reference answer in
+  that rendering's format. Every novelty level renders the *same* problem, so answers can be
+  compared across renderings (consistency).
+* ``score(item, response) -> Verdict``: a pure verifier of the model's whole response text, in
+  [0, 1]. ``Verdict.canonical`` is the extracted answer normalised so that answers to different
+  renderings of one problem compare equal when they mean the same thing.
+
+Never touch the global ``random`` module: every item has its own ``random.Random`` derived from
+(salt, family, index, difficulty) for the problem and (…, novelty) for the rendering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from probes.errors import ProbeError
+
+DIFFICULTY_LEVELS = range(1, 11)
+NOVELTY_LEVELS = range(0, 4)
+
+#: Published salt for the static canary set: reused every run, so a vendor that trains on logged
+#: probes improves on these and not on fresh ones (the leakage gap).
+STATIC_SALT = b"capmon-static-canary-v1"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The underlying task: facts a renderer needs and the true answer."""
+
+    facts: Mapping[str, Any]
+    answer: str
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """One rendering of a problem: the prompt text and the reference answer in its format."""
+
+    prompt: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verifier's judgement of one response."""
+
+    score: float
+    extracted: str | None
+    canonical: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0:
+            raise ProbeError(f"verdict score {self.score!r} is outside [0, 1]")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One probe item, with everything needed to reproduce it."""
+
+    family: str
+    index: int
+    difficulty: int
+    novelty: int
+    seed: int
+    prompt: str
+    answer: str
+    problem: Problem
+    generator_version: str
+    static: bool = False
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def item_key(self) -> str:
+        """Identifies the underlying problem, shared by all its novelty renderings."""
+        kind = "static" if self.static else "fresh"
+        return f"{self.family}:{kind}:{self.difficulty}:{self.seed}"
+
+
+class ProbeFamily(ABC):
+    """A procedural task family with a verifier. Subclasses set the class attributes."""
+
+    #: Registry name, lower_snake_case.
+    name: str = ""
+    #: Skill area, e.g. "arithmetic", "logic", "retrieval".
+    skill: str = ""
+    #: Bump when generation changes, so stored results say which generator made them.
+    version: str = "1"
+    #: One line per difficulty level 1..10 saying what grows.
+    levels: tuple[str, ...] = ()
+    #: One line per novelty level 0..3 saying how the rendering changes.
+    novelty_notes: tuple[str, ...] = (
+        "plain, benchmark-like phrasing",
+        "paraphrased template",
+        "surface perturbation (renamed entities, reordered facts, distractors)",
+        "unfamiliar framing (story, table or different answer format)",
+    )
+
+    @abstractmethod
+    def build(self, rng: random.Random, difficulty: int) -> Problem:
+        """Draw the underlying problem at a difficulty level, using only ``rng``."""
+
+    @abstractmethod
+    def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
+        """Render the problem as a prompt at a novelty level, using only ``rng``."""
+
+    @abstractmethod
+    def score(self, item: Item, response: str) -> Verdict:
+        """Score a model's whole response text against the item, in [0, 1]."""
+
+
+def derive_seed(salt: bytes, *parts: object) -> int:
+    """A 63-bit seed from the salt and the parts, stable across processes and Python versions."""
+    h = hashlib.blake2b(salt, digest_size=8, person=b"capmon-seed")
+    for part in parts:
+        h.update(b"\x1f")
+        h.update(str(part).encode())
+    return int.from_bytes(h.digest(), "big") >> 1
+
+
+def make_item(
+    family: ProbeFamily,
+    salt: bytes,
+    index: int,
+    difficulty: int,
+    novelty: int,
+    *,
+    static: bool = False,
+) -> Item:
+    """Generate item ``index`` of a family at a difficulty and novelty level, reproducibly."""
+    if difficulty not in DIFFICULTY_LEVELS:
+        raise ProbeError(f"difficulty {difficulty} is outside 1..10")
+    if novelty not in NOVELTY_LEVELS:
+        raise ProbeError(f"novelty {novelty} is outside 0..3")
+    seed = derive_seed(salt, family.name, index, difficulty)
+    problem = family.build(random.Random(seed), difficulty)
+    rendering = family.render(problem, novelty, random.Random(derive_seed(salt, seed, "render", novelty)))
+    return Item(
+        family=family.name,
+        index=index,
+        difficulty=difficulty,
+        novelty=novelty,
+        seed=seed,
+        prompt=rendering.prompt,
+        answer=rendering.answer,
+        problem=problem,
+        generator_version=family.version,
+        static=static,
+    )
+
+
+def make_static_item(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> Item:
+    """Item ``index`` of the published static canary set (same every run, everywhere)."""
+    return make_item(family, STATIC_SALT, index, difficulty, novelty, static=True)
