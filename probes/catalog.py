@@ -1,0 +1,13 @@
+"""The built-in probe families, as fresh instances (no module-level registry)."""
+
+from __future__ import annotations
+
+from probes.arithmetic import Arithmetic
+from probes.base import ProbeFamily
+from probes.string_transform import StringTransform
+from probes.word_problem import WordProblem
+
+
+def builtin_families() -> list[ProbeFamily]:
+    """Fresh instances of every built-in family."""
+    return [Arithmetic(), WordProblem(), StringTransform()]
