@@ -1,0 +1,12 @@
+"""Fixtures for the provider adapter tests."""
+
+from __future__ import annotations
+
+import pytest
+from provider_wire import MakeAdapter, adapter_factory
+
+
+@pytest.fixture
+def make_adapter() -> MakeAdapter:
+    """Build an adapter for a provider wired to a recording local endpoint."""
+    return adapter_factory()
