@@ -5,11 +5,19 @@ from __future__ import annotations
 import httpx
 
 from agent.config import TargetConfig
+from agent.providers.anthropic import AnthropicAdapter
+from agent.providers.azure import AzureOpenAIAdapter
 from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter
+from agent.providers.gemini import GeminiAdapter
 from agent.providers.openai import OpenAIChatAdapter
+from agent.providers.responses import OpenAIResponsesAdapter
 
 _ADAPTERS: dict[str, type[ProviderAdapter]] = {
     "openai": OpenAIChatAdapter,
+    "openai-responses": OpenAIResponsesAdapter,
+    "azure-openai": AzureOpenAIAdapter,
+    "anthropic": AnthropicAdapter,
+    "gemini": GeminiAdapter,
 }
 
 
