@@ -66,6 +66,11 @@ class BudgetConfig(_Strict):
     max_tokens_per_day: int | None = Field(None, ge=1)
     max_cost_per_day_usd: float | None = Field(None, gt=0)
 
+    @property
+    def any_limit(self) -> bool:
+        """Whether any budget is set (probes then check it one by one)."""
+        return any(v is not None for v in (self.max_probes_per_hour, self.max_tokens_per_day, self.max_cost_per_day_usd))
+
 
 class PriceConfig(_Strict):
     """Price per million tokens, for cost per correct answer and the cost budget."""
@@ -328,12 +333,18 @@ def _key_path(loc: tuple[Any, ...] | Any) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _check_semantics(settings: Settings, source: str, known_families: set[str] | None) -> None:
+def check_families(settings: Settings, source: str, known_families: set[str]) -> None:
+    """Every family a target names must be known (built-in, installed or a template)."""
     for i, t in enumerate(settings.targets):
-        if known_families is not None:
-            for fam in t.families:
-                if fam not in known_families:
-                    raise ConfigError(source, f"targets[{i}].families", f"unknown probe family {fam!r}")
+        for fam in t.families:
+            if fam not in known_families:
+                raise ConfigError(source, f"targets[{i}].families", f"unknown probe family {fam!r}")
+
+
+def _check_semantics(settings: Settings, source: str, known_families: set[str] | None) -> None:
+    if known_families is not None:
+        check_families(settings, source, known_families)
+    for i, t in enumerate(settings.targets):
         if t.api_key_file is not None and not t.api_key_file.is_file():
             raise ConfigError(source, f"targets[{i}].api_key_file", f"file {t.api_key_file} does not exist")
     for i, p in enumerate(settings.probe_templates):

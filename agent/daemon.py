@@ -1,0 +1,198 @@
+"""Assembles the agent from settings and runs it: scheduler, runners, statistics, web server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+from prometheus_client.core import Metric
+
+from agent.budget import BudgetGuard
+from agent.config import Settings, TargetConfig
+from agent.exporter import build_registry
+from agent.providers import adapter_for
+from agent.redact import Redactor
+from agent.retry import CircuitBreaker
+from agent.runner import Member, RunSummary, UnitRunner
+from agent.scheduler import build_scheduler
+from agent.sharding import select_targets
+from agent.state import AgentState
+from agent.stats.engine import StatsEngine
+from agent.stats.metrics import stats_metric_families
+from agent.store import Store
+from agent.tracing import ProbeTracer, setup_tracing
+from probes.registry import Registry, builtin_registry
+from probes.templates import load_template_families
+
+log = logging.getLogger("capmon.agent")
+
+
+def probe_registry(settings: Settings) -> Registry:
+    """Built-in and installed families plus the YAML template families the config names."""
+    registry = builtin_registry()
+    for family in load_template_families(settings.probe_templates):
+        registry.register(family)
+    return registry
+
+
+class Agent:
+    """The daemon's parts, wired once; ``serve`` runs it until a stop is requested."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        source: str = "config",
+        transport: httpx.AsyncBaseTransport | None = None,
+        hostname: str | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry if registry is not None else probe_registry(settings)
+        self.store = Store(settings.store)
+        self.salt = self.store.salt()
+        self.state = AgentState()
+        self.state.seed_from_store(self.store)
+        self.stop = asyncio.Event()
+        self.targets = select_targets(settings.targets, settings.shard, hostname or socket.gethostname())
+        keys = {t.name: t.resolved_api_key(source) for t in self.targets}
+        secrets = [k.get_secret_value() for k in keys.values() if k is not None]
+        secrets += [h.get_secret_value() for t in self.targets for h in t.headers.values()]
+        self.redact = Redactor(secrets)
+        self.client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+        )
+        self.tracer_provider = setup_tracing(settings)
+        self.tracer = ProbeTracer(self.tracer_provider) if self.tracer_provider is not None else None
+        self.units = self._build_units(keys)
+        self.stats = StatsEngine(self.store, settings)
+        self._stats_metrics: list[Metric] = []
+        self.metrics = build_registry(self.state, self._stats_source)
+        self._stats_lock = asyncio.Lock()
+
+    def _build_units(self, keys: dict[str, Any]) -> list[UnitRunner]:
+        groups: dict[str, list[TargetConfig]] = {}
+        for t in self.targets:
+            groups.setdefault(t.group or f"\0{t.name}", []).append(t)
+            self.state.add_target(t.name, t.provider, t.model)
+        units = []
+        for members in groups.values():
+            built = []
+            for t in members:
+                key = keys[t.name]
+                adapter = adapter_for(t, self.client, key.get_secret_value() if key is not None else None)
+                built.append(
+                    Member(
+                        target=t,
+                        adapter=adapter,
+                        breaker=CircuitBreaker(t.circuit),
+                        budget=BudgetGuard(self.store, t),
+                        semaphore=asyncio.Semaphore(t.concurrency),
+                    )
+                )
+            units.append(
+                UnitRunner(built, self.registry, self.store, self.state, self.salt, stop=self.stop, tracer=self.tracer)
+            )
+        return units
+
+    def _stats_source(self) -> Iterable[Metric]:
+        return list(self._stats_metrics)
+
+    async def refresh_stats(self) -> None:
+        """Fold new results into the statistics (off the event loop) and cache their metrics."""
+        async with self._stats_lock:
+            def work() -> list[Metric]:
+                self.stats.update()
+                return list(stats_metric_families(self.stats.snapshot()))
+
+            try:
+                self._stats_metrics = await asyncio.to_thread(work)
+            except Exception:  # statistics must never stop probing
+                log.exception("statistics update failed")
+
+    async def run_unit(self, unit: UnitRunner) -> list[RunSummary]:
+        """One run of one unit, then a statistics refresh."""
+        summaries = await unit.run_once()
+        for s in summaries:
+            log.info(
+                "run %s target=%s status=%s pass=%d fail=%d error=%d abandoned=%d",
+                s.run_id, s.target, s.status, s.passed, s.failed, s.errors, s.abandoned,
+            )
+        await self.refresh_stats()
+        return summaries
+
+    async def run_round(self) -> list[RunSummary]:
+        """Every unit once, concurrently (``capmon probe --once``)."""
+        self.state.ready = True
+        results = await asyncio.gather(*(u.run_once() for u in self.units))
+        await self.refresh_stats()
+        return [s for group in results for s in group]
+
+    async def serve(self, *, web: bool = True) -> None:
+        """Probe on schedule and serve HTTP until ``stop`` is set; then drain within the grace period."""
+        from agent.web import build_app, build_server
+
+        await self.refresh_stats()
+        server = None
+        server_task: asyncio.Task[None] | None = None
+        if web:
+            app = build_app(self.settings, self.metrics, self.state, self.store, self.redact)
+            server = build_server(self.settings, app)
+            server_task = asyncio.create_task(server.serve())
+        in_flight: set[asyncio.Task[Any]] = set()
+
+        async def job(unit: UnitRunner) -> None:
+            if self.stop.is_set():
+                return
+            task = asyncio.current_task()
+            if task is not None:
+                in_flight.add(task)
+            try:
+                await self.run_unit(unit)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a run must never take the scheduler down
+                log.exception("run of %s failed", unit.name)
+            finally:
+                if task is not None:
+                    in_flight.discard(task)
+
+        scheduler = build_scheduler(self.units, job)
+        scheduler.start()
+        self.state.ready = True
+        log.info("capmon agent started: %d target(s), listening on %s", len(self.targets), self.settings.listen)
+        try:
+            await self.stop.wait()
+        finally:
+            self.state.ready = False
+            scheduler.shutdown(wait=False)
+            await self._drain(in_flight)
+            if server is not None and server_task is not None:
+                server.should_exit = True
+                await asyncio.wait({server_task}, timeout=5)
+
+    async def _drain(self, in_flight: set[asyncio.Task[Any]]) -> None:
+        grace = self.settings.shutdown_grace_s
+        pending = {t for t in in_flight if not t.done()}
+        if not pending:
+            return
+        log.info("draining %d run(s) for up to %.0fs", len(pending), grace)
+        _, still = await asyncio.wait(pending, timeout=grace)
+        for task in still:
+            task.cancel()
+        if still:
+            await asyncio.wait(still, timeout=5)
+            log.warning("abandoned %d run(s) still in flight after the grace period", len(still))
+
+    async def aclose(self) -> None:
+        """Release the HTTP client, flush traces and close the store."""
+        await self.client.aclose()
+        if self.tracer_provider is not None:
+            self.tracer_provider.shutdown()
+        self.store.close()
