@@ -1,0 +1,1 @@
+"""capmon's Grafana dashboards, built with grafana-foundation-sdk (``python -m dashboards``)."""
