@@ -1,0 +1,166 @@
+"""The compose stack, checked without a Docker engine: it parses, mounts exist, services agree."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from agent.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_DIR = ROOT / "deploy" / "compose"
+ALERTS = ROOT / "deploy" / "prometheus" / "capmon.alerts.yml"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((COMPOSE_DIR / "compose.yaml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _mounts(service: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for vol in service.get("volumes", []):
+        assert isinstance(vol, str), "use the short volume syntax so this test can read it"
+        src, dst = vol.split(":")[:2]
+        out.append((src, dst))
+    return out
+
+
+def _bind_mounts(service: dict[str, Any]) -> list[tuple[Path, str]]:
+    return [(COMPOSE_DIR / s, d) for s, d in _mounts(service) if s.startswith((".", "/"))]
+
+
+def _mount_source(compose: dict[str, Any], service: str, container_path: str) -> Path:
+    """The host file behind a container path, following the longest bind mount that contains it."""
+    best: tuple[Path, str] | None = None
+    for src, dst in _bind_mounts(compose["services"][service]):
+        if PurePosixPath(container_path).is_relative_to(dst) and (best is None or len(dst) > len(best[1])):
+            best = (src, dst)
+    assert best is not None, f"{container_path} is not inside any bind mount of {service}"
+    return best[0] / PurePosixPath(container_path).relative_to(best[1])
+
+
+def test_the_whole_stack_is_there(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"model", "capmon", "prometheus", "alertmanager", "grafana"}
+    for name, svc in compose["services"].items():
+        assert "image" in svc, f"{name} has no image"
+        assert not str(svc["image"]).endswith(":latest")
+
+
+def test_every_bind_mount_exists(compose: dict[str, Any]) -> None:
+    for name, svc in compose["services"].items():
+        for src, dst in _bind_mounts(svc):
+            if name == "model":
+                # The GGUF is fetched by get_model.py; the folder (with its .gitignore) is committed.
+                assert src.is_dir() and (src / ".gitignore").is_file(), src
+                continue
+            assert src.exists(), f"{name}: {src} (mounted at {dst}) does not exist"
+
+
+def test_named_volumes_declared_and_dependencies_known(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    declared = set(compose.get("volumes", {}))
+    for name, svc in services.items():
+        for src, _ in _mounts(svc):
+            if not src.startswith((".", "/")):
+                assert src in declared, f"{name}: volume {src} not declared"
+        deps = svc.get("depends_on", [])
+        for dep in deps if isinstance(deps, list) else deps.keys():
+            assert dep in services, f"{name} depends on unknown service {dep}"
+
+
+def test_host_ports_do_not_clash(compose: dict[str, Any]) -> None:
+    host_ports = [str(p).split(":")[0] for svc in compose["services"].values() for p in svc.get("ports", [])]
+    assert host_ports and len(host_ports) == len(set(host_ports))
+
+
+def _container_port(compose: dict[str, Any], service: str) -> set[int]:
+    return {int(str(p).split(":")[-1]) for p in compose["services"][service].get("ports", [])}
+
+
+def test_capmon_image_build_and_config(compose: dict[str, Any]) -> None:
+    capmon = compose["services"]["capmon"]
+    context = COMPOSE_DIR / capmon["build"]["context"]
+    assert (context / capmon["build"]["dockerfile"]).is_file()
+    config_path = _mount_source(compose, "capmon", "/etc/capmon/capmon.yaml")
+    settings = load_config(config_path)
+    assert settings.listen_host_port[1] in _container_port(compose, "capmon")
+    assert str(settings.store).startswith("/var/lib/capmon/")
+    assert any(dst == "/var/lib/capmon" for _, dst in _mounts(capmon))
+    # Every target points at the model service on the port the model server listens on.
+    argv = compose["services"]["model"]["command"]
+    model_port = int(argv[argv.index("--port") + 1])
+    for t in settings.targets:
+        url = urlsplit(str(t.base_url))
+        assert (url.hostname, url.port) == ("model", model_port)
+        assert t.model == argv[argv.index("--alias") + 1]
+    assert model_port in _container_port(compose, "model")
+    gguf = argv[argv.index("-m") + 1]
+    assert _mount_source(compose, "model", gguf).name == "smollm2.gguf"
+    assert 'DEST = Path(__file__).resolve().parent / "models" / "smollm2.gguf"' in (
+        COMPOSE_DIR / "get_model.py"
+    ).read_text()
+
+
+def test_prometheus_scrapes_capmon_loads_rules_and_alerts(compose: dict[str, Any]) -> None:
+    prom_yml = _mount_source(compose, "prometheus", "/etc/prometheus/prometheus.yml")
+    cfg = yaml.safe_load(prom_yml.read_text())
+    targets = {
+        t for job in cfg["scrape_configs"] for sc in job.get("static_configs", []) for t in sc["targets"]
+    }
+    capmon_port = next(iter(_container_port(compose, "capmon")))
+    assert f"capmon:{capmon_port}" in targets
+    am = {t for a in cfg["alerting"]["alertmanagers"] for sc in a["static_configs"] for t in sc["targets"]}
+    assert am == {f"alertmanager:{p}" for p in _container_port(compose, "alertmanager")}
+    # The rule_files glob must match both mounted rule files, which are capmon's own (deploy/prometheus).
+    mounted = {dst: src for src, dst in _bind_mounts(compose["services"]["prometheus"])}
+    rule_mounts = [d for d in mounted if any(PurePosixPath(d).match(g) for g in cfg["rule_files"])]
+    assert {mounted[d].resolve() for d in rule_mounts} == {
+        (ROOT / "deploy" / "prometheus" / n).resolve() for n in ("capmon.rules.yml", "capmon.alerts.yml")
+    }
+
+
+def test_grafana_provisioning_matches_mounts(compose: dict[str, Any]) -> None:
+    prov = _mount_source(compose, "grafana", "/etc/grafana/provisioning")
+    ds = yaml.safe_load((prov / "datasources" / "prometheus.yaml").read_text())["datasources"]
+    assert [d["type"] for d in ds] == ["prometheus"]
+    url = urlsplit(ds[0]["url"])
+    assert url.hostname == "prometheus" and url.port in _container_port(compose, "prometheus")
+    providers = yaml.safe_load((prov / "dashboards" / "capmon.yaml").read_text())["providers"]
+    path = providers[0]["options"]["path"]
+    dash_dir = _mount_source(compose, "grafana", path)
+    assert dash_dir.resolve() == (ROOT / "dashboards" / "build").resolve()
+    assert sorted(dash_dir.glob("*.json")), "no dashboards built"
+    home = compose["services"]["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert _mount_source(compose, "grafana", home).is_file()
+
+
+def test_prometheus_and_alertmanager_accept_their_configs(compose: dict[str, Any], tmp_path: Path) -> None:
+    for tool in ("promtool", "amtool"):
+        assert shutil.which(tool), f"{tool} missing: apt-get install prometheus prometheus-alertmanager"
+    prom_yml = _mount_source(compose, "prometheus", "/etc/prometheus/prometheus.yml")
+    out = subprocess.run(
+        ["promtool", "check", "config", "--syntax-only", str(prom_yml)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    am_yml = _mount_source(compose, "alertmanager", "/etc/alertmanager/alertmanager.yml")
+    out = subprocess.run(["amtool", "check-config", str(am_yml)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_alertmanager_inhibitions_name_real_alerts(compose: dict[str, Any]) -> None:
+    am_yml = _mount_source(compose, "alertmanager", "/etc/alertmanager/alertmanager.yml")
+    am = yaml.safe_load(am_yml.read_text())
+    alerts = {r["alert"] for g in yaml.safe_load(ALERTS.read_text())["groups"] for r in g["rules"] if "alert" in r}
+    for rule in am.get("inhibit_rules", []):
+        for m in rule["source_matchers"]:
+            if m.startswith("alertname="):
+                assert m.split("=", 1)[1].strip('"') in alerts, m
