@@ -105,9 +105,10 @@ def test_capmon_image_build_and_config(compose: dict[str, Any]) -> None:
     assert model_port in _container_port(compose, "model")
     gguf = argv[argv.index("-m") + 1]
     assert _mount_source(compose, "model", gguf).name == "smollm2.gguf"
-    assert 'DEST = Path(__file__).resolve().parent / "models" / "smollm2.gguf"' in (
-        COMPOSE_DIR / "get_model.py"
-    ).read_text()
+    assert (
+        'DEST = Path(__file__).resolve().parent / "models" / "smollm2.gguf"'
+        in (COMPOSE_DIR / "get_model.py").read_text()
+    )
 
 
 def test_prometheus_scrapes_capmon_loads_rules_and_alerts(compose: dict[str, Any]) -> None:
@@ -159,7 +160,9 @@ def test_prometheus_and_alertmanager_accept_their_configs(compose: dict[str, Any
 def test_alertmanager_inhibitions_name_real_alerts(compose: dict[str, Any]) -> None:
     am_yml = _mount_source(compose, "alertmanager", "/etc/alertmanager/alertmanager.yml")
     am = yaml.safe_load(am_yml.read_text())
-    alerts = {r["alert"] for g in yaml.safe_load(ALERTS.read_text())["groups"] for r in g["rules"] if "alert" in r}
+    alerts = {
+        r["alert"] for g in yaml.safe_load(ALERTS.read_text())["groups"] for r in g["rules"] if "alert" in r
+    }
     for rule in am.get("inhibit_rules", []):
         for m in rule["source_matchers"]:
             if m.startswith("alertname="):

@@ -159,9 +159,7 @@ def test_every_copy_source_exists_and_is_not_dockerignored(stages: list[Stage]) 
         assert (ROOT / src).exists(), f"COPY source {src} missing from the build context"
     ignore = ROOT / ".dockerignore"
     if ignore.exists():
-        patterns = [
-            p.strip() for p in ignore.read_text().splitlines() if p.strip() and not p.startswith("#")
-        ]
+        patterns = [p.strip() for p in ignore.read_text().splitlines() if p.strip() and not p.startswith("#")]
         for src in sources:
             excluded = False
             for p in patterns:
@@ -171,9 +169,7 @@ def test_every_copy_source_exists_and_is_not_dockerignored(stages: list[Stage]) 
             assert not excluded, f"{src} is excluded by .dockerignore"
 
 
-def test_builder_step_builds_a_wheel_from_only_the_copied_files(
-    stages: list[Stage], tmp_path: Path
-) -> None:
+def test_builder_step_builds_a_wheel_from_only_the_copied_files(stages: list[Stage], tmp_path: Path) -> None:
     # Rehearses the builder's `pip wheel` on exactly what the Dockerfile copies: a missing file fails here.
     ctx = tmp_path / "ctx"
     ctx.mkdir()
@@ -185,7 +181,18 @@ def test_builder_step_builds_a_wheel_from_only_the_copied_files(
             shutil.copy2(path, ctx / src)
     out = tmp_path / "wheels"
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), "."],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            ".",
+        ],
         cwd=ctx,
         capture_output=True,
         text=True,
