@@ -1,0 +1,1 @@
+"""Statistics over the ledger: intervals, frontier, gradient, leakage, consistency, detectors, metrics."""

@@ -1,0 +1,182 @@
+"""Behaviour fingerprint: notice when the model behind an endpoint changes without notice.
+
+The runner sends the same canary prompts at temperature 0 on every run. During a warm-up the modal
+(whitespace-normalised) answer to each prompt becomes its baseline answer, and the share of warm-up
+answers equal to their prompt's mode is the endpoint's own agreement rate p0: servers are not fully
+deterministic even at temperature 0 (a llama.cpp server repeated itself ~70% of the time), so the
+test is against p0, not against 1. After warm-up a Bernoulli CUSUM on "answer equals baseline"
+tests p0 against p0/2 — a different model rarely reproduces the old answers — with the threshold set
+exactly from the false-alarm budget (see ``cusum``). A changed reported model id or
+system_fingerprint is flagged directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.stats.cusum import BASELINE_QUANTILE, Cusum, CusumDesign, design
+
+_REFUSAL = re.compile(
+    r"\b(i can(?:no|')t|i cannot|i'm sorry|i am sorry|as an ai\b|i'm unable|i am unable|i won't|i will not)",
+    re.IGNORECASE,
+)
+
+
+def normalise(text: str | None) -> str:
+    """Whitespace-normalised response (None → empty)."""
+    return " ".join((text or "").split())
+
+
+def is_refusal(text: str | None) -> bool:
+    """A heuristic: the response declines rather than answers."""
+    return bool(text) and _REFUSAL.search(text or "") is not None
+
+
+@dataclass(frozen=True)
+class FingerprintBaseline:
+    """Baseline answers per canary prompt, the endpoint's own agreement rate, and reported ids."""
+
+    answers: dict[str, str]
+    agreement: float
+    n: int
+    models: tuple[str, ...] = ()
+    fingerprints: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "answers": self.answers,
+            "agreement": self.agreement,
+            "n": self.n,
+            "models": list(self.models),
+            "fingerprints": list(self.fingerprints),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FingerprintBaseline:
+        """Inverse of ``to_dict``."""
+        return cls(
+            dict(data["answers"]),
+            float(data["agreement"]),
+            int(data["n"]),
+            tuple(data.get("models", ())),
+            tuple(data.get("fingerprints", ())),
+        )
+
+
+def learn_baseline(rows: Iterable[tuple[str, str | None, str | None, str | None]]) -> FingerprintBaseline:
+    """(item_key, response, response_model, system_fingerprint) warm-up rows → baseline."""
+    by_key: dict[str, list[str]] = defaultdict(list)
+    models: set[str] = set()
+    fps: set[str] = set()
+    for key, response, model, fp in rows:
+        by_key[key].append(normalise(response))
+        if model:
+            models.add(model)
+        if fp:
+            fps.add(fp)
+    answers: dict[str, str] = {}
+    agree = total = 0
+    for key, responses in by_key.items():
+        mode, count = Counter(responses).most_common(1)[0]
+        answers[key] = mode
+        agree += count
+        total += len(responses)
+    if total == 0:
+        raise ValueError("no warm-up responses")
+    # Shrunk off 1: a perfectly repeatable warm-up still leaves room for rare nondeterminism.
+    p0 = (agree + 0.5) / (total + 1.0)
+    return FingerprintBaseline(answers, p0, total, tuple(sorted(models)), tuple(sorted(fps)))
+
+
+def agreement_design(
+    baseline: FingerprintBaseline, arl0: float, quantile: float = BASELINE_QUANTILE
+) -> CusumDesign:
+    """CUSUM design for the agreement rate dropping from p0 to p0/2."""
+    return design(baseline.agreement, baseline.agreement / 2, arl0, baseline_n=baseline.n, quantile=quantile)
+
+
+@dataclass
+class FingerprintMonitor:
+    """Agreement CUSUM plus model-id / system-fingerprint change flags for one target."""
+
+    baseline: FingerprintBaseline
+    cusum: Cusum
+    seen: int = 0
+    agreed: int = 0
+    alarmed: bool = False
+    id_changed: bool = False
+    last_model: str | None = None
+    last_fingerprint: str | None = None
+    recent: list[int] = field(default_factory=list)
+
+    #: Recent agreement outcomes kept for the agreement ratio gauge.
+    RECENT = 200
+
+    def update(self, key: str, response: str | None, model: str | None, fingerprint: str | None) -> bool:
+        """Feed one canary response; True when the agreement CUSUM crosses its threshold now."""
+        fired = False
+        if model:
+            self.last_model = model
+            if self.baseline.models and model not in self.baseline.models:
+                self.id_changed = True
+        if fingerprint:
+            self.last_fingerprint = fingerprint
+            if self.baseline.fingerprints and fingerprint not in self.baseline.fingerprints:
+                self.id_changed = True
+        expected = self.baseline.answers.get(key)
+        if expected is None:
+            return False  # a prompt added after warm-up has no baseline answer
+        same = normalise(response) == expected
+        self.seen += 1
+        self.agreed += int(same)
+        self.recent.append(int(same))
+        del self.recent[: -self.RECENT]
+        if self.cusum.update(same) and not self.alarmed:
+            self.alarmed = fired = True
+        return fired
+
+    @property
+    def agreement(self) -> float | None:
+        """Agreement with the baseline answers over the recent canary responses."""
+        return sum(self.recent) / len(self.recent) if self.recent else None
+
+    @property
+    def changed(self) -> bool:
+        """The agreement test fired or the reported model id / fingerprint changed."""
+        return self.alarmed or self.id_changed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able state (the design included, the baseline stored separately)."""
+        return {
+            "design": self.cusum.design.to_dict(),
+            **self.cusum.to_dict(),
+            "seen": self.seen,
+            "agreed": self.agreed,
+            "alarmed": self.alarmed,
+            "id_changed": self.id_changed,
+            "last_model": self.last_model,
+            "last_fingerprint": self.last_fingerprint,
+            "recent": self.recent,
+        }
+
+    @classmethod
+    def restore(cls, baseline: FingerprintBaseline, data: dict[str, Any]) -> FingerprintMonitor:
+        """Rebuild from ``to_dict`` output."""
+        cusum = Cusum(CusumDesign.from_dict(data["design"]))
+        cusum.load(data)
+        return cls(
+            baseline,
+            cusum,
+            int(data["seen"]),
+            int(data["agreed"]),
+            bool(data["alarmed"]),
+            bool(data["id_changed"]),
+            data.get("last_model"),
+            data.get("last_fingerprint"),
+            [int(x) for x in data.get("recent", [])],
+        )

@@ -1,0 +1,169 @@
+"""Capability frontier: a logistic (Rasch-style) curve of pass probability against difficulty level.
+
+Model per (target, family): ``P(pass | level) = 1 / (1 + exp(a * (level - d50)))`` with slope a > 0,
+fitted by penalised maximum likelihood: a weak normal prior on log a (mean 0, sd 1) keeps the slope
+finite when passes and fails separate perfectly by level, which they often do with few probes.
+The interval on d50 is from the profile likelihood (slope re-optimised at each d50; the set where
+twice the drop in penalised log-likelihood stays under the chi-square(1) quantile).
+
+Degenerate data — every probe passed, or every probe failed — say only that d50 lies beyond the
+tested range; the fit reports that as a censored bound instead of an arbitrary number.
+The ability summary is the mean over families of the fitted logit at the centre of the level scale.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy.optimize import brentq, minimize, minimize_scalar
+from scipy.stats import chi2, norm
+
+#: Centre of the 1..10 difficulty scale; ability is the logit of passing an item at this level.
+CENTRE = 5.5
+#: Prior sd of log(slope) (logits per level).
+SLOPE_PRIOR_SD = 1.0
+Censoring = Literal["none", "above", "below"]
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """d50 (the level passed half the time) with its interval, the slope, and a censoring flag."""
+
+    d50: float
+    lower: float
+    upper: float
+    slope: float
+    censored: Censoring
+    n: int
+    centre_logit: float
+    centre_logit_se: float
+
+
+def _nll(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
+    d50, log_a = float(params[0]), float(params[1])
+    eta = math.exp(log_a) * (d50 - x)  # logit of passing
+    # log(sigmoid) computed stably as -logaddexp(0, -eta)
+    ll = -(k * np.logaddexp(0.0, -eta) + (n - k) * np.logaddexp(0.0, eta)).sum()
+    return float(-ll + 0.5 * (log_a / SLOPE_PRIOR_SD) ** 2)
+
+
+def _profile(d50: float, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
+    res = minimize_scalar(lambda la: _nll(np.array([d50, la]), x, k, n), bounds=(-6.0, 4.0), method="bounded")
+    return float(res.fun)
+
+
+def fit_frontier(
+    levels: Sequence[int | float], passes: Sequence[int], totals: Sequence[int], confidence: float = 0.95
+) -> Frontier:
+    """Fit the frontier from pass counts per difficulty level."""
+    x = np.asarray(levels, dtype=float)
+    k = np.asarray(passes, dtype=float)
+    n = np.asarray(totals, dtype=float)
+    keep = n > 0
+    x, k, n = x[keep], k[keep], n[keep]
+    total = int(n.sum())
+    if total == 0:
+        raise ValueError("no probes to fit")
+    if np.any(k > n) or np.any(k < 0):
+        raise ValueError("passes must be within 0..totals")
+    lo_x, hi_x = float(x.min()), float(x.max())
+    if k.sum() == n.sum() or k.sum() == 0:
+        above = bool(k.sum() == n.sum())
+        edge = hi_x if above else lo_x
+        # Beyond the range: the estimate is the edge and the open side is infinite.
+        bound = (edge, math.inf) if above else (-math.inf, edge)
+        logit = math.inf if above else -math.inf
+        return Frontier(
+            edge, bound[0], bound[1], math.nan, "above" if above else "below", total, logit, math.inf
+        )
+    start = np.array([float(np.average(x, weights=n)), 0.0])
+    res = minimize(
+        _nll,
+        start,
+        args=(x, k, n),
+        method="Nelder-Mead",
+        options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000},
+    )
+    d50, log_a = float(res.x[0]), float(res.x[1])
+    best = float(res.fun)
+    crit = float(chi2.ppf(confidence, 1)) / 2
+    span = max(hi_x - lo_x, 1.0)
+
+    def excess(d: float) -> float:
+        return _profile(d, x, k, n) - best - crit
+
+    lower = _bracket_root(excess, d50, -1, span)
+    upper = _bracket_root(excess, d50, +1, span)
+    a = math.exp(log_a)
+    centre_logit, centre_se = _centre_logit(res.x, x, k, n)
+    censored: Censoring = "none"
+    if d50 > hi_x:
+        censored = "above"
+    elif d50 < lo_x:
+        censored = "below"
+    return Frontier(d50, lower, upper, a, censored, total, centre_logit, centre_se)
+
+
+def _bracket_root(f: Callable[[float], float], start: float, sign: int, span: float) -> float:
+    """Walk from the optimum outwards until the profile crosses; infinite if it never does (flat side)."""
+    fn = f
+    step = span / 4
+    prev = start
+    for _ in range(12):
+        cand = prev + sign * step
+        if fn(cand) > 0:
+            return float(brentq(fn, min(prev, cand), max(prev, cand), xtol=1e-4))
+        prev, step = cand, step * 2
+    return sign * math.inf
+
+
+def _centre_logit(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """Logit of passing at ``CENTRE`` and its delta-method SE from the numerical Hessian."""
+    d50, log_a = float(params[0]), float(params[1])
+    a = math.exp(log_a)
+    h = 1e-4
+    hess = np.zeros((2, 2))
+    base = np.array([d50, log_a])
+    for i in range(2):
+        for j in range(2):
+            ei, ej = np.eye(2)[i] * h, np.eye(2)[j] * h
+            hess[i, j] = (
+                _nll(base + ei + ej, x, k, n)
+                - _nll(base + ei - ej, x, k, n)
+                - _nll(base - ei + ej, x, k, n)
+                + _nll(base - ei - ej, x, k, n)
+            ) / (4 * h * h)
+    try:
+        cov = np.linalg.inv(hess)
+    except np.linalg.LinAlgError:
+        return a * (d50 - CENTRE), math.inf
+    grad = np.array([a, a * (d50 - CENTRE)])  # d/d(d50), d/d(log a) of a*(d50 - c)
+    var = float(grad @ cov @ grad)
+    return a * (d50 - CENTRE), math.sqrt(var) if var > 0 else math.inf
+
+
+@dataclass(frozen=True)
+class Ability:
+    """Ability in logits (mean logit of passing a mid-scale item over families) with an interval."""
+
+    logits: float
+    lower: float
+    upper: float
+    families: int
+
+
+def ability_summary(frontiers: Mapping[str, Frontier], confidence: float = 0.95) -> Ability | None:
+    """Equal-weight mean over families of the centre logit; families censored at an edge are left out."""
+    usable = [
+        f for f in frontiers.values() if math.isfinite(f.centre_logit) and math.isfinite(f.centre_logit_se)
+    ]
+    if not usable:
+        return None
+    mean = sum(f.centre_logit for f in usable) / len(usable)
+    se = math.sqrt(sum(f.centre_logit_se**2 for f in usable)) / len(usable)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    return Ability(mean, mean - z * se, mean + z * se, len(usable))

@@ -1,0 +1,83 @@
+"""The frozen view of all statistics that the metrics (and pages) read: computed once per probe run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.stats.frontier import Ability, Frontier
+from agent.stats.gradient import Gradient
+from agent.stats.leakage import Difference
+from agent.stats.paired import PairedResult
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class RatioCell:
+    """Pass ratio of one (target, family, difficulty, novelty) cell — or an "all" aggregate — in a window."""
+
+    target: str
+    family: str
+    difficulty: str
+    novelty: str
+    window: str
+    passes: int
+    total: int
+    ratio: float
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class DetectorView:
+    """One detector's statistic, threshold and latched alarm flags."""
+
+    target: str
+    family: str
+    detector: str
+    direction: str
+    statistic: float
+    threshold: float
+    detected: bool
+
+
+@dataclass(frozen=True)
+class PairedView:
+    """A target against its group's baseline target on identical items."""
+
+    group: str
+    target: str
+    baseline_target: str
+    family: str
+    result: PairedResult
+
+
+@dataclass(frozen=True)
+class FingerprintView:
+    """Agreement of canary answers with the baseline answers, and whether the model looks changed."""
+
+    target: str
+    agreement: float | None
+    changed: bool
+    warming_up: bool
+
+
+@dataclass(frozen=True)
+class StatsSnapshot:
+    """Everything the statistics metrics need, computed from the ledger over the configured windows."""
+
+    ratios: tuple[RatioCell, ...] = ()
+    frontiers: dict[tuple[str, str], Frontier] = field(default_factory=dict)
+    abilities: dict[str, Ability] = field(default_factory=dict)
+    gradients: dict[tuple[str, str], Gradient] = field(default_factory=dict)
+    leakage: dict[tuple[str, str], Difference] = field(default_factory=dict)
+    consistency: dict[tuple[str, str], float] = field(default_factory=dict)
+    detectors: tuple[DetectorView, ...] = ()
+    change_points: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+    fingerprints: dict[str, FingerprintView] = field(default_factory=dict)
+    refusal: dict[str, float] = field(default_factory=dict)
+    response_length: dict[str, float] = field(default_factory=dict)
+    baselines: dict[tuple[str, str], float] = field(default_factory=dict)
+    paired: tuple[PairedView, ...] = ()
+    cost_per_correct: dict[str, float] = field(default_factory=dict)
+    computed_at: float = 0.0
