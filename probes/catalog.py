@@ -5,7 +5,12 @@ from __future__ import annotations
 from probes.arithmetic import Arithmetic
 from probes.base import ProbeFamily
 from probes.dates import DateArithmetic
+from probes.graph_path import GraphShortestPath
+from probes.graph_reach import GraphReachability
+from probes.knights import KnightsKnaves
 from probes.linear_equation import LinearEquation
+from probes.program_trace import ProgramTrace
+from probes.propositional import PropositionalLogic
 from probes.sequence import SequenceInduction
 from probes.string_transform import StringTransform
 from probes.units import UnitConversion
@@ -16,5 +21,6 @@ def builtin_families() -> list[ProbeFamily]:
     """Fresh instances of every built-in family."""
     return [
         Arithmetic(), WordProblem(), StringTransform(), LinearEquation(), SequenceInduction(),
-        DateArithmetic(), UnitConversion(),
+        DateArithmetic(), UnitConversion(), KnightsKnaves(), PropositionalLogic(), GraphShortestPath(),
+        GraphReachability(), ProgramTrace(),
     ]
