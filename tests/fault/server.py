@@ -34,10 +34,33 @@ import struct
 import threading
 from typing import Any
 
-MODES = (
-    "ok hang hang_body close reset 429 429_retry_after 400 401 404 408 500 502 503 malformed_json no_choices "
-    "empty_choices empty_content null_content not_object huge huge_chunked dribble wrong_ctype redirect"
-).split()
+MODES = [
+    "ok",
+    "hang",
+    "hang_body",
+    "close",
+    "reset",
+    "429",
+    "429_retry_after",
+    "400",
+    "401",
+    "404",
+    "408",
+    "500",
+    "502",
+    "503",
+    "malformed_json",
+    "no_choices",
+    "empty_choices",
+    "empty_content",
+    "null_content",
+    "not_object",
+    "huge",
+    "huge_chunked",
+    "dribble",
+    "wrong_ctype",
+    "redirect",
+]
 HUGE_BYTES = 50 * 1024 * 1024
 DRIBBLE_DELAY_S = 0.05
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 408: "Request Timeout",
