@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,9 @@ CREATE TABLE IF NOT EXISTS change_points (
 """
 
 _RESULT_COLUMNS = [f.name for f in fields(ProbeResult)]
+_RESPONSE_POS = _RESULT_COLUMNS.index("response")
+_QUOTED_COLUMNS = ", ".join(f'"{c}"' for c in _RESULT_COLUMNS)  # "group" is an SQL keyword
+_INSERT_RESULT = f"INSERT INTO results ({_QUOTED_COLUMNS}) VALUES ({', '.join('?' for _ in _RESULT_COLUMNS)})"
 
 
 @dataclass(frozen=True)
@@ -165,15 +168,12 @@ class Store:
 
     def add_result(self, result: ProbeResult) -> int:
         """Commit one result; returns its row id."""
-        row = asdict(result)
-        if row["response"] is not None and len(row["response"]) > RESPONSE_CAP:
-            row["response"] = row["response"][:RESPONSE_CAP]
-        cols = ", ".join(f'"{c}"' for c in _RESULT_COLUMNS)
-        marks = ", ".join("?" for _ in _RESULT_COLUMNS)
+        values = [getattr(result, c) for c in _RESULT_COLUMNS]
+        response = result.response
+        if response is not None and len(response) > RESPONSE_CAP:
+            values[_RESPONSE_POS] = response[:RESPONSE_CAP]
         with self._lock:
-            cur = self._conn.execute(
-                f"INSERT INTO results ({cols}) VALUES ({marks})", [row[c] for c in _RESULT_COLUMNS]
-            )
+            cur = self._conn.execute(_INSERT_RESULT, values)
         return int(cur.lastrowid or 0)
 
     def results(

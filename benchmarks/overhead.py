@@ -1,0 +1,133 @@
+"""capmon's probe path vs a bare httpx loop, side by side in one run, against an instant endpoint.
+
+    python -m benchmarks.overhead [--probes 2000] [--concurrency 8] [--rounds 3]
+
+The capmon path is the real one: plan (generate items from the salt), call through the provider
+adapter with retries, extract and score, commit each result to SQLite, count it for /metrics (and
+render /metrics once per round). The bare loop sends the same request bodies at the same
+concurrency and only decodes the JSON. Goal: capmon >= 0.75x the bare loop's rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from prometheus_client import generate_latest
+
+from agent.budget import BudgetGuard
+from agent.config import TargetConfig
+from agent.exporter import build_registry
+from agent.llama import free_port
+from agent.planner import plan_run
+from agent.providers import adapter_for
+from agent.retry import CircuitBreaker
+from agent.runner import Member, UnitRunner
+from agent.state import AgentState
+from agent.store import Store
+from probes.registry import builtin_registry
+
+
+def _target(base_url: str, probes: int, concurrency: int) -> TargetConfig:
+    return TargetConfig(
+        name="bench",
+        base_url=base_url,  # type: ignore[arg-type]
+        model="instant",
+        probes_per_run=probes,
+        static_per_run=0,
+        fingerprint_prompts=0,
+        concurrency=concurrency,
+        families=["arithmetic"],
+        max_tokens=32,
+    )
+
+
+async def capmon_round(base_url: str, probes: int, concurrency: int, store_dir: Path) -> float:
+    """Probes per second through the agent's own path."""
+    target = _target(base_url, probes, concurrency)
+    store = Store(store_dir / f"bench-{time.monotonic_ns()}.db")
+    state = AgentState()
+    state.add_target(target.name, target.provider, target.model)
+    metrics = build_registry(state)
+    async with httpx.AsyncClient() as client:
+        member = Member(target, adapter_for(target, client), CircuitBreaker(target.circuit), BudgetGuard(store, target),
+                        asyncio.Semaphore(concurrency))
+        unit = UnitRunner([member], builtin_registry(), store, state, store.salt(), stop=asyncio.Event())
+        t0 = time.perf_counter()
+        (summary,) = await unit.run_once()
+        generate_latest(metrics)
+        elapsed = time.perf_counter() - t0
+    if summary.completed != probes or summary.errors:
+        raise SystemExit(f"capmon round incomplete: {summary}")
+    store.close()
+    return probes / elapsed
+
+
+async def bare_round(base_url: str, probes: int, concurrency: int) -> float:
+    """Probes per second for a bare httpx loop sending the same bodies."""
+    target = _target(base_url, probes, concurrency)
+    plan = plan_run(builtin_registry(), target, b"bare", 0, run_seq=0)
+    bodies = [
+        {"model": "instant", "messages": [{"role": "user", "content": p.item.prompt}], "max_tokens": 32, "temperature": 0.0}
+        for p in plan
+    ]
+    sem = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient() as client:
+
+        async def one(body: dict[str, object]) -> None:
+            async with sem:
+                r = await client.post(f"{base_url}/chat/completions", json=body)
+                r.json()
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(b) for b in bodies))
+        elapsed = time.perf_counter() - t0
+    return len(bodies) / elapsed
+
+
+def main() -> None:
+    """Run both paths alternately and print rates, ratio and peak RSS."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--probes", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "benchmarks.instant_endpoint", str(port)])
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.post(f"{base_url}/chat/completions", json={}, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        bare, capmon = [], []
+        with tempfile.TemporaryDirectory() as tmp:
+            asyncio.run(bare_round(base_url, 200, args.concurrency))  # warm-up
+            for _ in range(args.rounds):
+                bare.append(asyncio.run(bare_round(base_url, args.probes, args.concurrency)))
+                capmon.append(asyncio.run(capmon_round(base_url, args.probes, args.concurrency, Path(tmp))))
+    finally:
+        server.terminate()
+        server.wait(5)
+    b, c = statistics.median(bare), statistics.median(capmon)
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"probes per round: {args.probes}, concurrency: {args.concurrency}, rounds: {args.rounds}")
+    print(f"bare httpx loop : {b:8.1f} probes/s  (rounds: {', '.join(f'{x:.0f}' for x in bare)})")
+    print(f"capmon path     : {c:8.1f} probes/s  (rounds: {', '.join(f'{x:.0f}' for x in capmon)})")
+    print(f"ratio capmon/bare: {c / b:.2f}  (goal >= 0.75)")
+    print(f"peak RSS of this process: {rss_mib:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
