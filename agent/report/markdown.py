@@ -1,0 +1,196 @@
+"""``render_markdown``: the report's tables and explanations as Markdown (charts only in the HTML)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from agent.report import fmt
+from agent.report.model import Report
+from agent.report.text import METHOD, SECTIONS
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(_cell(h) for h in head) + " |", "|" + "---|" * len(head)]
+    lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows)
+    return [*lines, ""]
+
+
+def _heading(key: str) -> list[str]:
+    title, explain = SECTIONS[key]
+    return [f"## {title}", "", explain, ""]
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report as Markdown."""
+    out = [
+        "# Model capability report",
+        "",
+        f"{fmt.when(report.since)} to {fmt.when(report.until)} · endpoints: {', '.join(report.targets)} · "
+        f"generated {fmt.when(report.generated)} by capmon",
+        "",
+    ]
+    out += [f"> {n}" for n in report.notes] + ([""] if report.notes else [])
+    out += _heading("summary")
+    out += _table(
+        [
+            "endpoint",
+            "provider / model",
+            "pass ratio (95% interval)",
+            "probes",
+            "errors",
+            "latency p50 / p95",
+            "tokens in / out",
+            "cost",
+            "cost per correct answer",
+        ],
+        (
+            [
+                s.target + (f" [group {s.group}]" if s.group else ""),
+                f"{s.provider} / {s.model}"
+                + (f" → {', '.join(s.response_models)}" if s.response_models else ""),
+                fmt.ratio(s.pass_ratio),
+                str(s.probes),
+                str(s.errors)
+                + (
+                    " (" + ", ".join(f"{k} {v}" for k, v in s.error_reasons.items()) + ")" if s.errors else ""
+                ),
+                f"{fmt.seconds(s.latency_p50_s)} / {fmt.seconds(s.latency_p95_s)}",
+                f"{s.input_tokens:,} / {s.output_tokens:,}",
+                fmt.usd(s.cost_usd),
+                fmt.usd(s.cost_per_correct_usd) if s.cost_usd is not None else fmt.usd(None),
+            ]
+            for s in report.summaries
+        ),
+    )
+    out += _heading("curves")
+    out += _table(
+        ["skill", "endpoint", *[str(d) for d in range(1, 11)]],
+        (
+            [family, target, *[_curve_cell(report, family, target, d) for d in range(1, 11)]]
+            for family in report.families
+            for target in report.targets
+            if any(p.family == family and p.target == target for p in report.curves)
+        ),
+    )
+    out += _heading("frontier")
+    out += _table(
+        ["skill", "endpoint", "frontier level", "95% interval", "probes"],
+        (
+            [
+                f.family,
+                f.target,
+                fmt.level(f.d50) + {"above": " (passed all)", "below": " (failed all)"}.get(f.censored, ""),
+                f"{fmt.level(f.lower)} – {fmt.level(f.upper)}",
+                str(f.n),
+            ]
+            for f in report.frontiers
+        ),
+    )
+    out += _heading("gradient")
+    out += _table(
+        ["skill", "endpoint", "pass ratio by novelty level", "slope per level", "95% interval"],
+        (
+            [
+                g.family,
+                g.target,
+                " · ".join(f"{lvl}: {fmt.pct(r.value)}" for lvl, r in sorted(g.by_novelty.items())),
+                fmt.points(g.slope),
+                fmt.interval(g.lower, g.upper, fmt.points),
+            ]
+            for g in report.gradients
+        ),
+    )
+    out += _heading("leakage")
+    out += _table(
+        ["skill", "endpoint", "published questions", "fresh questions", "gap", "95% interval"],
+        (
+            [
+                r.family,
+                r.target,
+                fmt.ratio(r.static),
+                fmt.ratio(r.fresh),
+                fmt.points(r.gap),
+                fmt.interval(r.lower, r.upper, fmt.points),
+            ]
+            for r in report.leakage
+        ),
+    )
+    out += _heading("consistency")
+    out += _table(
+        ["skill", "endpoint", "same answer", "problems"],
+        ([c.family, c.target, fmt.pct(c.ratio), str(c.items)] for c in report.consistency),
+    )
+    out += _heading("drift")
+    out += _table(
+        ["bucket start", "endpoint", "pass ratio (95% interval)"],
+        ([fmt.when(b.start), b.target, fmt.ratio(b.ratio)] for b in report.drift),
+    )
+    if report.change_points:
+        out += ["Detected change points:", ""]
+        out += _table(
+            ["time", "endpoint", "skill", "detector", "direction", "size"],
+            (
+                [fmt.when(c.ts), c.target, c.scope, c.detector, c.direction, fmt.points(c.size)]
+                for c in report.change_points
+            ),
+        )
+    else:
+        out += ["No change points were detected in this period.", ""]
+    out += _heading("groups")
+    if not report.groups:
+        out += ["No comparison group (two or more endpoints sharing a `group`) in this report.", ""]
+    for card in report.groups:
+        out += [f"### Group {card.group}: {', '.join(card.members)}", ""]
+        out += _table(
+            ["endpoint", "pass ratio (95% interval)", "cost per correct answer"],
+            (
+                [
+                    m + (" (baseline)" if m == card.baseline else ""),
+                    fmt.ratio(card.pass_ratio[m]),
+                    fmt.usd(card.cost_per_correct_usd[m]),
+                ]
+                for m in card.members
+            ),
+        )
+        out += _table(
+            [
+                "skill",
+                "endpoint",
+                "shared items",
+                "its pass ratio",
+                "baseline's",
+                "only it / only baseline passed",
+                "difference",
+                "95% interval",
+                "p-value",
+                "reading",
+            ],
+            (
+                [
+                    r.family,
+                    r.target,
+                    str(r.pairs),
+                    fmt.pct(r.target_ratio),
+                    fmt.pct(r.baseline_ratio),
+                    f"{r.only_target} / {r.only_baseline}",
+                    fmt.points(r.difference),
+                    fmt.interval(r.lower, r.upper, fmt.points),
+                    fmt.p_value(r.p_value),
+                    fmt.verdict(r.lower, r.upper, r.target, r.baseline),
+                ]
+                for r in card.rows
+            ),
+        )
+    out += ["## Method", "", METHOD, ""]
+    return "\n".join(out)
+
+
+def _curve_cell(report: Report, family: str, target: str, difficulty: int) -> str:
+    for p in report.curves:
+        if p.family == family and p.target == target and p.difficulty == difficulty:
+            return f"{fmt.pct(p.ratio.value)} ({p.ratio.n})"
+    return fmt.DASH
