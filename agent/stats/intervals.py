@@ -67,6 +67,7 @@ def confidence_sequence(k: float, n: float, alpha: float = 0.05, a: float = CS_P
         return log_mixture(k, n, p, a) - bound
 
     eps = 1e-12
-    lower = 0.0 if phat <= eps or f(eps) < 0 else brentq(f, eps, max(phat, eps), xtol=1e-10)
-    upper = 1.0 if phat >= 1 - eps or f(1 - eps) < 0 else brentq(f, min(phat, 1 - eps), 1 - eps, xtol=1e-10)
+    mid = min(max(phat, eps), 1 - eps)  # f(mid) < 0 even when k is 0 or n
+    lower = 0.0 if f(eps) < 0 else brentq(f, eps, mid, xtol=1e-10)
+    upper = 1.0 if f(1 - eps) < 0 else brentq(f, mid, 1 - eps, xtol=1e-10)
     return float(lower), float(upper)

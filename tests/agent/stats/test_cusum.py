@@ -1,0 +1,119 @@
+"""Bernoulli CUSUM: exact Markov-chain thresholds against the reference and against simulation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from agent.stats.cusum import (
+    Cusum,
+    CusumDesign,
+    GridGlr,
+    alternative,
+    arl,
+    arl0_for_budget,
+    design,
+    increments,
+    pessimistic_rate,
+    steady_state_arl,
+    threshold_for_arl,
+)
+
+
+def test_reference_design_080_to_070() -> None:
+    d = design(0.80, 0.70, 1e4)
+    # Reference (exact Markov chain): h = 5.35 nats, worst-case delay 163, steady state 148.
+    assert d.h_nats == pytest.approx(5.35, abs=0.08)
+    assert arl(d.inc_pass, d.inc_fail, d.threshold, 0.8) >= 1e4
+    assert arl(d.inc_pass, d.inc_fail, d.threshold - 1, 0.8) < 1e4  # the smallest such threshold
+    assert arl(d.inc_pass, d.inc_fail, d.threshold, 0.7) == pytest.approx(163, rel=0.02)
+    assert steady_state_arl(d.inc_pass, d.inc_fail, d.threshold, 0.8, 0.7) == pytest.approx(148, rel=0.02)
+
+
+@pytest.mark.parametrize(("p0", "p1", "delay"), [(0.8, 0.6, 56), (0.95, 0.9, 202), (0.9, 0.8, 111)])
+def test_other_reference_delays(p0: float, p1: float, delay: float) -> None:
+    d = design(p0, p1, 1e4)
+    assert arl(d.inc_pass, d.inc_fail, d.threshold, p1) == pytest.approx(delay, rel=0.03)
+
+
+def test_log_arl0_threshold_is_far_more_conservative() -> None:
+    d = design(0.8, 0.7, 1e4)
+    wald = round(math.log(1e4) / d.unit)
+    assert arl(d.inc_pass, d.inc_fail, wald, 0.8) > 20 * 1e4  # reference: ~491k
+    assert arl(d.inc_pass, d.inc_fail, wald, 0.7) > 1.6 * arl(d.inc_pass, d.inc_fail, d.threshold, 0.7)
+
+
+def test_markov_chain_matches_simulation() -> None:
+    inc_pass, inc_fail = increments(0.8, 0.6, 0.02)
+    h = threshold_for_arl(inc_pass, inc_fail, 300, 0.8)
+    rng = np.random.default_rng(3)
+    runs = 4000
+    s = np.zeros(runs, dtype=np.int64)
+    length = np.zeros(runs, dtype=np.int64)
+    alive = np.ones(runs, dtype=bool)
+    t = 0
+    while alive.any() and t < 20_000:
+        t += 1
+        x = rng.random(runs) < 0.8
+        s = np.where(alive, np.maximum(0, s + np.where(x, inc_pass, inc_fail)), s)
+        hit = alive & (s >= h)
+        length[hit] = t
+        alive &= ~hit
+    exact = arl(inc_pass, inc_fail, h, 0.8)
+    assert length.mean() == pytest.approx(exact, rel=0.06)  # SE of the mean ~ 1/sqrt(4000) ≈ 1.6%
+
+
+def test_baseline_uncertainty_raises_threshold() -> None:
+    known = design(0.8, 0.7, 1e4)
+    guarded = design(0.8, 0.7, 1e4, baseline_n=500)
+    assert guarded.p_guard < 0.8 and guarded.threshold > known.threshold
+    # At the 10% posterior quantile of the baseline, ARL0 still meets the target.
+    assert arl(guarded.inc_pass, guarded.inc_fail, guarded.threshold, guarded.p_guard) >= 1e4
+    assert arl(known.inc_pass, known.inc_fail, known.threshold, guarded.p_guard) < 1e4 / 2
+    assert pessimistic_rate(0.8, 0.9, 500) > 0.8  # a rise detector guards on the other side
+    assert pessimistic_rate(0.8, 0.7, 10) == pytest.approx(0.75)  # capped halfway
+
+
+def test_detector_fires_on_a_drop_and_not_on_steady_data() -> None:
+    d = design(0.8, 0.6, 1e4)
+    c = Cusum(d)
+    rng = np.random.default_rng(1)
+    assert not any(c.update(bool(x)) for x in rng.random(2000) < 0.95)
+    c.reset()
+    fired_at = next(i for i, x in enumerate(rng.random(5000) < 0.4) if c.update(bool(x)))
+    assert fired_at < 200
+    probes, rate = c.change_estimate()
+    assert probes > 0 and rate is not None and rate < 0.7
+
+
+def test_rise_design_and_state_round_trip() -> None:
+    p1 = alternative(0.7, 0.1, "rise")
+    assert p1 == pytest.approx(0.8)
+    assert alternative(0.05, 0.1, "drop") is None
+    d = design(0.7, 0.8, 1e3)
+    assert d.direction == "rise" and d.inc_pass > 0 > d.inc_fail
+    c = Cusum(d)
+    for x in (True, True, False, True):
+        c.update(x)
+    c2 = Cusum(CusumDesign.from_dict(d.to_dict()))
+    c2.load(c.to_dict())
+    assert (c2.state, c2.since_zero, c2.passes_since_zero) == (c.state, c.since_zero, c.passes_since_zero)
+
+
+def test_grid_glr_round_trip_and_budget_split() -> None:
+    g = GridGlr.build(0.8, 1e4)
+    assert len(g.arms) == 4
+    assert all(a.design.arl0 == pytest.approx(4e4) for a in g.arms)
+    for x in [False] * 30:
+        g.update(x)
+    g2 = GridGlr.from_dict(g.to_dict())
+    assert g2.statistic == pytest.approx(g.statistic) and g.statistic > 0
+
+
+def test_budget_to_arl0() -> None:
+    # 20 probes every 5 min = 172,800 probes a month; one false alarm a month over 4 detectors.
+    assert arl0_for_budget(1.0, 172_800, 4) == pytest.approx(691_200)
+    with pytest.raises(ValueError):
+        arl0_for_budget(0, 10, 1)
