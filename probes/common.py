@@ -19,7 +19,7 @@ from probes.extract import extract_choice, extract_final, extract_number, normal
 T = TypeVar("T")
 
 #: Strings of which every prompt contains at least one: how it states the answer format.
-FORMAT_MARKERS = ("Answer:", "<answer>", "\\boxed{", '"answer"')
+FORMAT_MARKERS = ("Answer:", "<answer>", "\\boxed{", "\"answer\"", "JSON object")
 
 FORMAT_KINDS = ("tag", "boxed", "json")
 

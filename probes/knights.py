@@ -145,6 +145,9 @@ class KnightsKnaves(ProbeFamily):
         if final is None:
             return Verdict(0.0, None, None)
         chosen = named(final, names)
+        if not chosen and not _NONE.search(final):
+            # An empty list must be said ("none"); silence or "I don't know" names nobody.
+            return Verdict(0.0, final, None)
         knights = sorted(set(range(f["n"])) - chosen) if item.novelty == 3 else sorted(chosen)
         canonical = "knights:" + ",".join(str(i) for i in knights)
         return Verdict(1.0 if knights == sorted(f["knights"]) else 0.0, final, canonical)
@@ -157,6 +160,7 @@ def names_for(problem: Problem, novelty: int) -> list[str]:
 
 
 _TOKEN = re.compile(r"[A-Za-z]+")
+_NONE = re.compile(r"\b(?:none|nobody|no one)\b", re.IGNORECASE)
 
 
 def named(text: str, names: list[str]) -> set[int]:

@@ -128,8 +128,9 @@ def truth_string(text: str, count: int) -> str | None:
         low = token.casefold()
         if low in ("true", "false"):
             marks.append(low[0].upper())
-        elif set(low) <= {"t", "f"} or set(low) <= {"0", "1"}:
-            marks.extend(low.upper())
+        elif set(token) <= {"T", "F"} or set(token) <= {"0", "1"}:
+            # Letters count only in capitals: the "t" of "don't" is not a truth value.
+            marks.extend(token)
     if len(marks) != count:
         # Numbered answers ("1. T 2. F") carry digits; drop them when letters alone fit.
         letters = [m for m in marks if m in "TF"]

@@ -13,7 +13,7 @@ from probes.common import answer_instruction, format_for, numeric_score, odd_num
 
 
 def _terms(rng: random.Random, difficulty: int, count: int) -> tuple[list[int], str]:
-    a = rng.randint(1, 20)
+    a = rng.randint(1, 20 * difficulty)
     if difficulty == 1:
         d = rng.randint(1, 9)
         return [a + d * i for i in range(count)], f"add {d}"
@@ -22,7 +22,7 @@ def _terms(rng: random.Random, difficulty: int, count: int) -> tuple[list[int], 
         return [a * 3 + d * i for i in range(count)], f"add {d}"
     if difficulty == 3:
         r = rng.randint(2, 4)
-        a = rng.randint(1, 5)
+        a = rng.randint(1, 40)
         return [a * r**i for i in range(count)], f"multiply by {r}"
     if difficulty == 4:
         c = rng.randint(-5, 10)
@@ -33,7 +33,7 @@ def _terms(rng: random.Random, difficulty: int, count: int) -> tuple[list[int], 
         b = rng.randint(20, 60)
         return [a + d1 * (i // 2) if i % 2 == 0 else b - d2 * (i // 2) for i in range(count)], "interleaved"
     if difficulty == 6:
-        seq = [rng.randint(1, 6), rng.randint(1, 6)]
+        seq = [rng.randint(1, 60), rng.randint(1, 60)]
         while len(seq) < count:
             seq.append(seq[-1] + seq[-2])
         return seq, "sum of previous two"
@@ -44,8 +44,8 @@ def _terms(rng: random.Random, difficulty: int, count: int) -> tuple[list[int], 
             seq.append(seq[-1] + d + e * (len(seq) - 1))
         return seq, "second differences constant"
     if difficulty == 8:
-        k, c = rng.randint(2, 3), rng.randint(-4, 6)
-        seq = [rng.randint(1, 5)]
+        k, c = rng.randint(2, 3), rng.randint(-40, 60)
+        seq = [rng.randint(1, 30)]
         while len(seq) < count:
             seq.append(seq[-1] * k + c)
         return seq, f"times {k} plus {c}"
@@ -53,7 +53,7 @@ def _terms(rng: random.Random, difficulty: int, count: int) -> tuple[list[int], 
         r, d, g = rng.randint(2, 3), rng.randint(2, 9), rng.randint(1, 3)
         seq = [g * r ** (i // 2) if i % 2 == 0 else a + d * (i // 2) for i in range(count)]
         return seq, "interleaved geometric and arithmetic"
-    seq = [rng.randint(0, 3), rng.randint(1, 4), rng.randint(1, 5)]
+    seq = [rng.randint(0, 40), rng.randint(1, 40), rng.randint(1, 40)]
     while len(seq) < count:
         seq.append(seq[-1] + seq[-2] + seq[-3])
     return seq, "sum of previous three"
@@ -81,7 +81,10 @@ class SequenceInduction(ProbeFamily):
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         shown = 5 if difficulty < 5 else 7
-        seq, rule = _terms(rng, difficulty, shown + 1)
+        # Starting a few terms in multiplies the number of distinct problems per rule.
+        skip = rng.randint(0, 3) if difficulty not in (5, 9) else 2 * rng.randint(0, 2)
+        seq, rule = _terms(rng, difficulty, skip + shown + 1)
+        seq = seq[skip:]
         return Problem(facts={"shown": seq[:-1], "rule": rule}, answer=str(seq[-1]))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:

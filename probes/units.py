@@ -32,16 +32,16 @@ _IMPERIAL_FACT = {
 }
 # (pairs to draw from, value range, decimals in the given value) per level.
 _PLAN: dict[int, tuple[tuple[tuple[str, str], ...], tuple[int, int], int]] = {
-    1: ((("m", "cm"), ("kg", "g")), (1, 9), 0),
+    1: ((("m", "cm"), ("kg", "g")), (1, 99), 0),
     2: ((("km", "m"), ("kg", "g"), ("m", "mm")), (2, 99), 0),
     3: ((("cm", "m"), ("g", "kg"), ("m", "km")), (10, 999), 0),
     4: ((("h", "s"), ("d", "min"), ("h", "min")), (2, 48), 0),
     5: ((("mm", "m"), ("g", "kg"), ("min", "h")), (100, 99999), 0),
-    6: ((("km/h", "m/s"), ("m/s", "km/h")), (5, 150), 0),
+    6: ((("km/h", "m/s"), ("m/s", "km/h")), (5, 999), 0),
     7: ((("in", "cm"), ("ft", "m"), ("lb", "kg")), (2, 99), 0),
     8: ((("mi", "m"), ("lb", "g"), ("ft", "cm")), (2, 999), 1),
     9: ((("km", "m"),), (1, 9), 0),
-    10: ((("mph", "m/s"), ("mph", "km/h")), (5, 120), 1),
+    10: ((("mph", "m/s"), ("mph", "km/h")), (5, 999), 2),
 }
 
 
@@ -58,22 +58,22 @@ class UnitConversion(ProbeFamily):
     skill = "units"
     version = "1"
     levels = (
-        "m to cm or kg to g, one digit",
+        "m to cm or kg to g, up to two digits",
         "km to m, kg to g, m to mm, two digits",
         "cm to m, g to kg, m to km (decimals)",
         "hours or days to seconds and minutes",
         "mm to m, g to kg, minutes to hours, up to 5 digits (rounding)",
-        "km/h <-> m/s",
+        "km/h <-> m/s, up to three digits",
         "inches, feet, pounds to metric (factor given)",
         "miles, pounds, feet with one decimal (factor given)",
         "sum of km, m and cm quantities, in metres",
-        "mph to m/s or km/h, one decimal (factor given)",
+        "mph to m/s or km/h, two decimals (factor given)",
     )
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         pairs, (lo, hi), decimals = _PLAN[difficulty]
         src, dst = pick(rng, pairs)
-        value = rng.randint(lo, hi) + (rng.randint(1, 9) / 10 if decimals else 0.0)
+        value = rng.randint(lo, hi) + (rng.randint(1, 10**decimals - 1) / 10**decimals if decimals else 0.0)
         if difficulty == 9:
             parts = [(float(rng.randint(1, 9)), "km"), (float(rng.randint(10, 999)), "m"),
                      (float(rng.randint(10, 9999)), "cm")]
