@@ -100,17 +100,33 @@ def threshold_for_arl(inc_pass: int, inc_fail: int, arl0: float, p: float) -> in
     """Smallest integer threshold whose zero-start ARL at pass rate p is at least arl0."""
     if arl0 <= 1:
         return 1
-    lo, hi = 1, max(2, abs(inc_pass), abs(inc_fail))
-    while arl(inc_pass, inc_fail, hi, p) < arl0:
-        lo, hi = hi, hi * 2
+    lo = 1
+    lo_val = arl(inc_pass, inc_fail, lo, p)
+    if lo_val >= arl0:
+        return 1
+    hi = max(2, abs(inc_pass), abs(inc_fail))
+    hi_val = arl(inc_pass, inc_fail, hi, p)
+    while hi_val < arl0:
+        lo, lo_val = hi, hi_val
+        hi *= 2
         if hi > MAX_STATES:
             raise ValueError(f"ARL0 {arl0:g} is out of reach for this design")
+        hi_val = arl(inc_pass, inc_fail, hi, p)
+    # log ARL is close to linear in the threshold, so interpolating in it needs few solves; every
+    # other step bisects so that the bracket always at least halves.
+    interpolate = True
     while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if arl(inc_pass, inc_fail, mid, p) >= arl0:
-            hi = mid
+        if interpolate and hi_val > lo_val > 0:
+            frac = (math.log(arl0) - math.log(lo_val)) / (math.log(hi_val) - math.log(lo_val))
+            mid = min(hi - 1, max(lo + 1, round(lo + frac * (hi - lo))))
         else:
-            lo = mid
+            mid = (lo + hi) // 2
+        interpolate = not interpolate
+        val = arl(inc_pass, inc_fail, mid, p)
+        if val >= arl0:
+            hi, hi_val = mid, val
+        else:
+            lo, lo_val = mid, val
     return hi
 
 
@@ -124,19 +140,25 @@ def alternative(p0: float, shift: float, direction: Direction) -> float | None:
     return p1 if EDGE <= p1 <= 1 - EDGE else None
 
 
+def neutral_rate(p0: float, p1: float) -> float:
+    """The true pass rate at which the CUSUM's expected increment is zero (it drifts up beyond it)."""
+    up, down = math.log(p1 / p0), math.log((1 - p1) / (1 - p0))
+    return down / (down - up)
+
+
 def pessimistic_rate(
     p0: float, p1: float, baseline_n: int | None, quantile: float = BASELINE_QUANTILE
 ) -> float:
-    """The in-control rate at which ARL0 is guaranteed: a posterior quantile toward p1, at most halfway."""
+    """The in-control rate at which ARL0 is guaranteed: a posterior quantile toward p1, capped."""
     if baseline_n is None or baseline_n <= 0:
         return p0
     k = p0 * baseline_n
     q = quantile if p1 < p0 else 1 - quantile
     pq = float(beta_dist.ppf(q, k + 0.5, baseline_n - k + 0.5))
-    # Past halfway the detector could not tell in-control from the alternative at all; cap there and
-    # let the docs say the guarantee then needs a longer warm-up.
-    half = (p0 + p1) / 2
-    return max(pq, half) if p1 < p0 else min(pq, half)
+    # At the neutral rate no threshold gives a long ARL; cap halfway to it so that a very short
+    # warm-up still yields a usable detector (the docs say the guarantee then needs a longer warm-up).
+    cap = (p0 + neutral_rate(p0, p1)) / 2
+    return max(pq, cap) if p1 < p0 else min(pq, cap)
 
 
 @dataclass(frozen=True)

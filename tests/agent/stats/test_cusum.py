@@ -16,6 +16,7 @@ from agent.stats.cusum import (
     arl0_for_budget,
     design,
     increments,
+    neutral_rate,
     pessimistic_rate,
     steady_state_arl,
     threshold_for_arl,
@@ -73,7 +74,9 @@ def test_baseline_uncertainty_raises_threshold() -> None:
     assert arl(guarded.inc_pass, guarded.inc_fail, guarded.threshold, guarded.p_guard) >= 1e4
     assert arl(known.inc_pass, known.inc_fail, known.threshold, guarded.p_guard) < 1e4 / 2
     assert pessimistic_rate(0.8, 0.9, 500) > 0.8  # a rise detector guards on the other side
-    assert pessimistic_rate(0.8, 0.7, 10) == pytest.approx(0.75)  # capped halfway
+    # Capped halfway to the rate at which the statistic has no drift.
+    assert pessimistic_rate(0.8, 0.7, 10) == pytest.approx((0.8 + neutral_rate(0.8, 0.7)) / 2)
+    assert 0.7 < neutral_rate(0.8, 0.7) < 0.75
 
 
 def test_detector_fires_on_a_drop_and_not_on_steady_data() -> None:
