@@ -1,4 +1,4 @@
-"""The engine over a real Store: warm-up, detection, persistence across reopen, fingerprint, snapshot, metrics."""
+"""The engine over a real Store: warm-up, detection, reopen, fingerprint, snapshot, metrics."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from agent.stats.intervals import confidence_sequence, log_mixture, wilson
 
 
 def test_wilson_matches_hand_computation() -> None:
-    # 8/10 at 95%: z = 1.959964; centre = (0.8 + z²/20) / (1 + z²/10), half = z·sqrt(0.016 + z²/400)/(1 + z²/10)
+    # 8/10 at 95%: centre = (0.8 + z²/20) / (1 + z²/10), half = z·sqrt(0.016 + z²/400) / (1 + z²/10)
     z = 1.959963984540054
     denom = 1 + z * z / 10
     centre = (0.8 + z * z / 20) / denom
