@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from typing import Protocol
 
 from probes.base import ProbeFamily
 from probes.errors import RegistryError
+
+#: Entry-point group through which installed packages contribute families.
+ENTRY_POINT_GROUP = "capmon.probes"
+
+
+class EntryPointLike(Protocol):
+    """What ``load_entry_point_families`` needs of an entry point (importlib.metadata's has it)."""
+
+    name: str
+
+    def load(self) -> object:
+        """Import and return the object the entry point names."""
 
 
 class Registry:
@@ -44,6 +58,33 @@ class Registry:
         return len(self._families)
 
 
+def load_entry_point_families(
+    registry: Registry, entry_points: Iterable[EntryPointLike] | None = None
+) -> list[str]:
+    """Register the families installed packages declare in ``capmon.probes``; their names.
+
+    Each entry point names a ProbeFamily subclass (instantiated with no arguments) or instance.
+    A broken one raises RegistryError naming it: a family that silently vanished would look
+    like a capability change.
+    """
+    points = metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
+    added: list[str] = []
+    for ep in points:
+        try:
+            obj = ep.load()
+            family = obj() if isinstance(obj, type) and issubclass(obj, ProbeFamily) else obj
+        except Exception as exc:  # any import or constructor failure of third-party code
+            where = f"entry point {ep.name!r} in {ENTRY_POINT_GROUP}"
+            raise RegistryError(f"{where} failed to load: {exc}") from exc
+        if not isinstance(family, ProbeFamily):
+            kind = type(family).__name__
+            where = f"entry point {ep.name!r} in {ENTRY_POINT_GROUP}"
+            raise RegistryError(f"{where} is a {kind}, not a ProbeFamily")
+        registry.register(family)
+        added.append(family.name)
+    return added
+
+
 def builtin_registry() -> Registry:
     """A fresh registry holding the built-in families (plus installed entry-point families)."""
     from probes import catalog
@@ -51,4 +92,5 @@ def builtin_registry() -> Registry:
     registry = Registry()
     for family in catalog.builtin_families():
         registry.register(family)
+    load_entry_point_families(registry)
     return registry
