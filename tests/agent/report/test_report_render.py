@@ -1,0 +1,88 @@
+"""render_html / render_markdown: self-contained, complete, escaped, and free of secrets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from report_fixtures import SimLedger
+
+from agent.report import Report, build_report, render_html, render_markdown
+from agent.report.text import SECTIONS
+
+
+@pytest.fixture(scope="module")
+def report(ledger: SimLedger) -> Report:
+    return build_report(ledger.store, ledger.targets, ledger.since, ledger.until)
+
+
+@pytest.fixture(scope="module")
+def html(report: Report) -> str:
+    return render_html(report)
+
+
+def test_every_section_and_chart_is_there(html: str, report: Report) -> None:
+    for title, _ in SECTIONS.values():
+        assert title.replace("&", "&amp;") in html
+    # curves, frontier, gradient, leakage, drift, and one paired chart for the group
+    assert html.count("<svg") == 6
+    assert html.count("</svg>") == 6
+    for target in report.targets:
+        assert target in html
+    assert "cusum_drop_10" in html  # the change point inside the period is listed
+
+
+def test_self_contained(html: str) -> None:
+    assert "<script" not in html and "<link" not in html and "<img" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "url(http" not in html and "@import" not in html
+
+
+def test_ids_are_unique_and_references_resolve(html: str) -> None:
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)) > 10
+    refs = set(re.findall(r"url\(#([^)]+)\)", html)) | set(re.findall(r'href="#([^"]+)"', html))
+    assert refs and refs <= set(ids)
+
+
+def test_no_secret_and_text_is_escaped(report: Report) -> None:
+    summary = replace(report.summaries[0], response_models=["<script>alert(1)</script>"])
+    # Tables only (no charts), so this stays fast: the charts carry no free text from the ledger.
+    evil = replace(
+        report, summaries=[summary, *report.summaries[1:]], curves=[], drift=[], leakage=[], frontiers=[], gradients=[]
+    )
+    page = render_html(evil)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "sk-NEVER-IN-REPORT" not in page
+    assert "sk-NEVER-IN-REPORT" not in render_markdown(evil)
+
+
+def test_markdown_has_the_tables(report: Report) -> None:
+    md = render_markdown(report)
+    for title, _ in SECTIONS.values():
+        assert f"## {title}" in md
+    assert "### Group cmp: alpha, beta" in md
+    rows = [line for line in md.splitlines() if line.startswith("| alpha")]
+    assert rows, "summary table row for alpha"
+    summary = next(s for s in report.summaries if s.target == "alpha")
+    assert f"{summary.pass_ratio.k}/{summary.pass_ratio.n}" in rows[0]
+
+
+def test_empty_report_renders(report: Report) -> None:
+    empty = replace(
+        report,
+        curves=[],
+        frontiers=[],
+        gradients=[],
+        leakage=[],
+        consistency=[],
+        drift=[],
+        change_points=[],
+        groups=[],
+        notes=["No probe results in this time range for these targets."],
+    )
+    page = render_html(empty)
+    assert "<svg" not in page
+    assert "No probe results in this time range" in page
+    assert "No comparison group" in render_markdown(empty)
