@@ -1,0 +1,278 @@
+"""Kubernetes manifests: every overlay renders with kustomize and every object validates offline."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import kubernetes_validate
+import pytest
+import yaml
+from cloudcoil.models.prometheus_operator import v1 as monitoring_v1
+
+from agent.config import Settings, load_config
+from agent.sharding import select_targets, shard_index_from_env_or_hostname
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "kubernetes"
+OVERLAYS = ("standalone", "sidecar", "sharded")
+# The oldest Kubernetes minor still commonly run, and the newest schema kubernetes-validate carries.
+K8S_VERSIONS = ("1.30", kubernetes_validate.latest_version())
+CRD_MODELS: dict[str, Any] = {
+    "ServiceMonitor": monitoring_v1.ServiceMonitor,
+    "PrometheusRule": monitoring_v1.PrometheusRule,
+}
+WORKLOADS = ("Deployment", "StatefulSet")
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("capmon_deploy_generate", ROOT / "deploy" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _render(path: Path) -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl (with kustomize) is required: install it (CI does)"
+    out = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[dict[str, Any]]]:
+    return {name: _render(K8S / "overlays" / name) for name in OVERLAYS}
+
+
+def _of(objs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objs if o["kind"] == kind]
+
+
+def _pod_specs(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o["spec"]["template"] for o in objs if o["kind"] in WORKLOADS]
+
+
+def _capmon_container(objs: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    for tmpl in _pod_specs(objs):
+        for c in tmpl["spec"]["containers"]:
+            if c["name"] == "capmon":
+                return tmpl, c
+    raise AssertionError("no capmon container")
+
+
+def _settings(objs: list[dict[str, Any]], tmp_path: Path) -> Settings:
+    (cm,) = [o for o in _of(objs, "ConfigMap") if o["metadata"]["name"].startswith("capmon-config")]
+    path = tmp_path / "capmon.yaml"
+    path.write_text(cm["data"]["capmon.yaml"])
+    return load_config(path)
+
+
+def _matches(selector: dict[str, str], labels: dict[str, str] | None) -> bool:
+    return bool(selector) and all((labels or {}).get(k) == v for k, v in selector.items())
+
+
+def test_base_renders_without_a_workload() -> None:
+    kinds = {o["kind"] for o in _render(K8S / "base")}
+    assert {"Service", "ServiceMonitor", "PrometheusRule", "ConfigMap", "Secret"} <= kinds
+    assert not kinds & set(WORKLOADS)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_object_validates_offline(rendered: dict[str, list[dict[str, Any]]], overlay: str) -> None:
+    for obj in rendered[overlay]:
+        kind = obj["kind"]
+        if kind in CRD_MODELS:
+            assert obj["apiVersion"] == "monitoring.coreos.com/v1"
+            model = CRD_MODELS[kind].model_validate(obj)
+            # The models ignore unknown fields; a round trip that loses one means a typo in the manifest.
+            assert model.model_dump(by_alias=True, exclude_none=True, mode="json") == obj, kind
+        else:
+            for version in K8S_VERSIONS:
+                kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_validation_would_catch_mistakes() -> None:
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"}, "spec": {"portz": []}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(svc, "1.30", strict=True)
+    sm = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "x"},
+        "spec": {"selector": {}, "endpoints": [{"port": "http", "intervall": "30s"}]},
+    }
+    dumped = monitoring_v1.ServiceMonitor.model_validate(sm).model_dump(by_alias=True, exclude_none=True, mode="json")
+    assert dumped != sm
+
+
+def test_generated_artefacts_match_their_sources() -> None:
+    gen = _generator()
+    assert gen.stale(ROOT) == [], "run: python deploy/generate.py"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_prometheus_rule_is_the_rule_files(rendered: dict[str, list[dict[str, Any]]], overlay: str) -> None:
+    (rule,) = _of(rendered[overlay], "PrometheusRule")
+    groups = []
+    for name in ("capmon.rules.yml", "capmon.alerts.yml"):
+        groups += yaml.safe_load((ROOT / "deploy" / "prometheus" / name).read_text())["groups"]
+    assert rule["spec"]["groups"] == groups
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_dashboards_configmap(rendered: dict[str, list[dict[str, Any]]], overlay: str) -> None:
+    (cm,) = [o for o in _of(rendered[overlay], "ConfigMap") if o["metadata"].get("labels", {}).get("grafana_dashboard")]
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    built = {p.name: json.loads(p.read_text()) for p in (ROOT / "dashboards" / "build").glob("*.json")}
+    assert built
+    assert {k: json.loads(v) for k, v in cm["data"].items()} == built
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_release_label_hook(rendered: dict[str, list[dict[str, Any]]], overlay: str) -> None:
+    for kind in CRD_MODELS:
+        (obj,) = _of(rendered[overlay], kind)
+        assert obj["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_wiring(rendered: dict[str, list[dict[str, Any]]], overlay: str) -> None:
+    objs = rendered[overlay]
+    names = {(o["kind"], o["metadata"]["name"]) for o in objs}
+    pods = _pod_specs(objs)
+    for o in objs:
+        if o["kind"] in WORKLOADS:
+            assert _matches(o["spec"]["selector"]["matchLabels"], o["spec"]["template"]["metadata"]["labels"])
+    # The ServiceMonitor picks exactly one Service (no double scrapes), through a named port it has.
+    (sm,) = _of(objs, "ServiceMonitor")
+    (svc,) = [
+        s for s in _of(objs, "Service") if _matches(sm["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])
+    ]
+    svc_ports = {p["name"]: p for p in svc["spec"]["ports"]}
+    assert {e["port"] for e in sm["spec"]["endpoints"]} <= set(svc_ports)
+    # Every Service reaches pods, and its target ports are named container ports of the capmon container.
+    tmpl, capmon = _capmon_container(objs)
+    for s in _of(objs, "Service"):
+        assert _matches(s["spec"]["selector"], tmpl["metadata"]["labels"]), s["metadata"]["name"]
+        for p in s["spec"]["ports"]:
+            assert p["targetPort"] in {cp["name"] for cp in capmon["ports"]}
+    # Everything a pod refers to is in the same render.
+    for t in pods:
+        spec = t["spec"]
+        for v in spec.get("volumes", []):
+            if "configMap" in v:
+                assert ("ConfigMap", v["configMap"]["name"]) in names
+            if "persistentVolumeClaim" in v:
+                assert ("PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]) in names
+        for c in spec["containers"]:
+            for ef in c.get("envFrom", []):
+                assert ("Secret", ef["secretRef"]["name"]) in names
+            for e in c.get("env", []):
+                ref = e.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    (secret,) = [o for o in _of(objs, "Secret") if o["metadata"]["name"] == ref["name"]]
+                    assert ref["key"] in secret["data"]
+            mounts = {m["name"] for m in c.get("volumeMounts", [])}
+            claim_templates = {
+                ct["metadata"]["name"]
+                for o in objs
+                if o["kind"] == "StatefulSet"
+                for ct in o["spec"]["volumeClaimTemplates"]
+            }
+            assert mounts <= {v["name"] for v in spec.get("volumes", [])} | claim_templates
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_capmon_container_hardening_and_config(
+    rendered: dict[str, list[dict[str, Any]]], overlay: str, tmp_path: Path
+) -> None:
+    objs = rendered[overlay]
+    tmpl, c = _capmon_container(objs)
+    pod_sc = tmpl["spec"].get("securityContext", {})
+    sc = {**pod_sc, **c.get("securityContext", {})}
+    assert sc["runAsNonRoot"] is True and sc["runAsUser"] != 0
+    assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"]["drop"] == ["ALL"]
+    assert pod_sc["fsGroup"] == sc["runAsUser"]
+    assert c["image"].startswith("ghcr.io/capmon/capmon:")
+    mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+    assert {"/etc/capmon", "/var/lib/capmon", "/tmp"} <= set(mounts)
+    assert c["args"] == ["/etc/capmon/capmon.yaml"]
+    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    settings = _settings(objs, tmp_path)
+    assert settings.targets
+    assert Path(settings.store).parent == Path("/var/lib/capmon")
+    listen = next(e["value"] for e in c["env"] if e["name"] == "CAPMON_LISTEN")
+    assert int(listen.rpartition(":")[2]) in {p["containerPort"] for p in c["ports"]}
+    assert tmpl["spec"].get("terminationGracePeriodSeconds", 30) > settings.shutdown_grace_s
+    # Keys come from the Secret via the environment, never inline in the ConfigMap.
+    assert all(t.api_key is None for t in settings.targets)
+
+
+def test_memory_request_covers_measured_rss(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    # Resident memory of a Python process holding capmon's agent and probe code (what the container runs).
+    code = (
+        "import importlib, pkgutil, agent, probes\n"
+        "for pkg in (agent, probes):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        try: importlib.import_module(m.name)\n"
+        "        except Exception: pass\n"
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    rss_mib = int(out.stdout.strip().splitlines()[-1]) / 1024
+    for overlay in OVERLAYS:
+        _, c = _capmon_container(rendered[overlay])
+        request = _mib(c["resources"]["requests"]["memory"])
+        limit = _mib(c["resources"]["limits"]["memory"])
+        assert request >= 1.25 * rss_mib, (overlay, request, rss_mib)
+        assert limit >= 2 * request
+
+
+def _mib(quantity: str) -> float:
+    units = {"Mi": 1.0, "Gi": 1024.0}
+    return float(quantity[:-2]) * units[quantity[-2:]]
+
+
+def test_sidecar_probes_its_gateway_over_localhost(rendered: dict[str, list[dict[str, Any]]], tmp_path: Path) -> None:
+    objs = rendered["sidecar"]
+    tmpl, _ = _capmon_container(objs)
+    other_ports = {
+        p["containerPort"] for c in tmpl["spec"]["containers"] if c["name"] != "capmon" for p in c.get("ports", [])
+    }
+    for t in _settings(objs, tmp_path).targets:
+        url = urlsplit(str(t.base_url))
+        assert url.hostname in ("127.0.0.1", "localhost") and url.port in other_ports
+
+
+def test_sharded_statefulset_splits_the_targets_by_pod_ordinal(
+    rendered: dict[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    objs = rendered["sharded"]
+    (sts,) = _of(objs, "StatefulSet")
+    replicas = sts["spec"]["replicas"]
+    _, c = _capmon_container(objs)
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert int(env["CAPMON_SHARD__COUNT"]) == replicas
+    assert "CAPMON_SHARD__INDEX" not in env, "the index must come from the pod ordinal"
+    settings = _settings(objs, tmp_path)
+    shard = settings.shard.model_copy(update={"count": replicas})
+    owners: dict[str, int] = {}
+    for ordinal in range(replicas):
+        hostname = f"{sts['metadata']['name']}-{ordinal}"
+        assert shard_index_from_env_or_hostname(None, hostname) == ordinal
+        for t in select_targets(settings.targets, shard, hostname):
+            assert t.name not in owners
+            owners[t.name] = ordinal
+    assert set(owners) == {t.name for t in settings.targets}
+    assert set(owners.values()) == set(range(replicas)), "every shard should own some example targets"
+    assert sts["spec"]["volumeClaimTemplates"], "each shard needs its own store"
