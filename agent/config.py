@@ -69,7 +69,9 @@ class BudgetConfig(_Strict):
     @property
     def any_limit(self) -> bool:
         """Whether any budget is set (probes then check it one by one)."""
-        return any(v is not None for v in (self.max_probes_per_hour, self.max_tokens_per_day, self.max_cost_per_day_usd))
+        return any(
+            v is not None for v in (self.max_probes_per_hour, self.max_tokens_per_day, self.max_cost_per_day_usd)
+        )
 
 
 class PriceConfig(_Strict):
@@ -236,7 +238,7 @@ class Settings(BaseSettings):
     @field_validator("listen")
     @classmethod
     def _listen(cls, v: str) -> str:
-        host, sep, port = v.rpartition(":")
+        _, sep, port = v.rpartition(":")
         if not sep or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError("listen must be host:port with a port in 1..65535")
         return v

@@ -107,6 +107,7 @@ class Agent:
     async def refresh_stats(self) -> None:
         """Fold new results into the statistics (off the event loop) and cache their metrics."""
         async with self._stats_lock:
+
             def work() -> list[Metric]:
                 self.stats.update()
                 return list(stats_metric_families(self.stats.snapshot()))
@@ -122,7 +123,13 @@ class Agent:
         for s in summaries:
             log.info(
                 "run %s target=%s status=%s pass=%d fail=%d error=%d abandoned=%d",
-                s.run_id, s.target, s.status, s.passed, s.failed, s.errors, s.abandoned,
+                s.run_id,
+                s.target,
+                s.status,
+                s.passed,
+                s.failed,
+                s.errors,
+                s.abandoned,
             )
         await self.refresh_stats()
         return summaries

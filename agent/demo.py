@@ -25,7 +25,7 @@ def demo_settings(base_url: str, store: Path, listen: str, interval_s: float) ->
     target = TargetConfig(
         name="local-smollm2",
         provider="openai",
-        base_url=base_url,  # type: ignore[arg-type]
+        base_url=base_url,
         model=MODEL_ALIAS,
         interval_s=interval_s,
         probes_per_run=6,

@@ -1,15 +1,15 @@
 """capmon's exception tree. Third-party exceptions are translated at the boundary.
 
-    CapmonError                  base class
-    ├── ConfigError              invalid configuration: carries file, key and problem (exit status 2)
-    ├── StoreError               the SQLite ledger cannot be opened or is corrupt
-    └── ProviderError            a model endpoint did not give a usable answer (availability, never
-        │                        capability): carries a short machine-readable ``reason``
-        ├── EndpointTimeout      connect/read/write/pool timeout            reason "timeout"
-        ├── EndpointUnreachable  connection refused/reset, DNS, TLS         reason "connect" | "reset"
-        ├── EndpointHTTPError    non-2xx status                             reason "http_429" | "http_5xx" | "http_4xx"
-        └── BadResponse          2xx but unusable: malformed JSON, wrong shape, empty content,
-                                 too large, wrong content type, redirects   reason as given
+CapmonError                  base class
+├── ConfigError              invalid configuration: carries file, key and problem (exit status 2)
+├── StoreError               the SQLite ledger cannot be opened or is corrupt
+└── ProviderError            a model endpoint did not give a usable answer (availability, never
+    │                        capability): carries a short machine-readable ``reason``
+    ├── EndpointTimeout      connect/read/write/pool timeout            reason "timeout"
+    ├── EndpointUnreachable  connection refused/reset, DNS, TLS         reason "connect" | "reset"
+    ├── EndpointHTTPError    non-2xx status                             reason "http_429" | "http_5xx" | "http_4xx"
+    └── BadResponse          2xx but unusable: malformed JSON, wrong shape, empty content,
+                             too large, wrong content type, redirects   reason as given
 """
 
 from __future__ import annotations

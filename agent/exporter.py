@@ -48,7 +48,9 @@ class CapmonCollector(Collector):
             f"Monitored target; response_model and system_fingerprint as last reported. {CACHED}",
             labels=["target", "provider", "model", "response_model", "system_fingerprint"],
         )
-        up = GaugeMetricFamily("capmon_target_up", f"1 if the target's last run reached the endpoint. {CACHED}", labels=["target"])
+        up = GaugeMetricFamily(
+            "capmon_target_up", f"1 if the target's last run reached the endpoint. {CACHED}", labels=["target"]
+        )
         last_run = GaugeMetricFamily(
             "capmon_last_run_timestamp_seconds", f"Unix time the target's last run ended. {CACHED}", labels=["target"]
         )
@@ -61,7 +63,9 @@ class CapmonCollector(Collector):
             "capmon_circuit_open", f"1 while the target's circuit breaker skips runs. {CACHED}", labels=["target"]
         )
         budget = GaugeMetricFamily(
-            "capmon_budget_exhausted", f"1 while a budget of the target is used up. {CACHED}", labels=["target", "budget"]
+            "capmon_budget_exhausted",
+            f"1 while a budget of the target is used up. {CACHED}",
+            labels=["target", "budget"],
         )
         for name, t in sorted(snap.targets.items()):
             info.add_metric([name, t.provider, t.model, t.response_model, t.system_fingerprint], 1)
@@ -77,7 +81,8 @@ class CapmonCollector(Collector):
         yield from (info, up, last_run, last_ok, circuit, budget)
 
         probes = CounterMetricFamily(
-            "capmon_probes", f"Probes sent, by outcome (error = endpoint failure, not a capability failure). {CACHED}",
+            "capmon_probes",
+            f"Probes sent, by outcome (error = endpoint failure, not a capability failure). {CACHED}",
             labels=["target", "family", "outcome"],
         )
         for (target, family, outcome), n in sorted(snap.probes.items()):
@@ -85,24 +90,31 @@ class CapmonCollector(Collector):
         yield probes
 
         errors = CounterMetricFamily(
-            "capmon_probe_errors", f"Probes that failed at the endpoint, by reason. {CACHED}", labels=["target", "reason"]
+            "capmon_probe_errors",
+            f"Probes that failed at the endpoint, by reason. {CACHED}",
+            labels=["target", "reason"],
         )
         for (target, reason), n in sorted(snap.errors.items()):
             errors.add_metric([target, reason], n)
         yield errors
 
-        tokens = CounterMetricFamily("capmon_tokens", f"Tokens reported by the endpoint. {CACHED}", labels=["target", "type"])
+        tokens = CounterMetricFamily(
+            "capmon_tokens", f"Tokens reported by the endpoint. {CACHED}", labels=["target", "type"]
+        )
         for (target, kind), n in sorted(snap.tokens.items()):
             tokens.add_metric([target, kind], n)
         yield tokens
 
-        cost = CounterMetricFamily("capmon_cost_usd", f"Cost of probes from the price table, in USD. {CACHED}", labels=["target"])
+        cost = CounterMetricFamily(
+            "capmon_cost_usd", f"Cost of probes from the price table, in USD. {CACHED}", labels=["target"]
+        )
         for target, usd in sorted(snap.cost.items()):
             cost.add_metric([target], usd)
         yield cost
 
         runs = CounterMetricFamily(
-            "capmon_runs", f"Probe runs by how they ended (completed, abandoned, failed, skipped). {CACHED}",
+            "capmon_runs",
+            f"Probe runs by how they ended (completed, abandoned, failed, skipped). {CACHED}",
             labels=["target", "status"],
         )
         for (target, status), n in sorted(snap.runs.items()):
@@ -142,4 +154,3 @@ def build_registry(state: AgentState, stats_source: StatsSource | None = None) -
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CapmonCollector(state, stats_source))
     return registry
-

@@ -86,12 +86,19 @@ def start_llama_server(
     port = port or free_port()
     log_path = log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"capmon-llama-{port}.log"
     cmd = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--n_ctx", str(n_ctx),
-        "--model_alias", MODEL_ALIAS,
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+        "--model_alias",
+        MODEL_ALIAS,
     ]
     if n_threads is not None:
         cmd += ["--n_threads", str(n_threads)]

@@ -182,8 +182,10 @@ class UnitRunner:
     async def _call_and_score(self, member: Member, run_id: str, planned: PlannedProbe) -> ProbeResult:
         target, item = member.target, planned.item
         temperature = target.temperature if planned.temperature is None else planned.temperature
-        request = ChatRequest(prompt=item.prompt, max_tokens=target.max_tokens, temperature=temperature, system=SYSTEM_PROMPT)
-        span_cm = self.tracer.probe_span(target, item) if self.tracer is not None else None
+        request = ChatRequest(
+            prompt=item.prompt, max_tokens=target.max_tokens, temperature=temperature, system=SYSTEM_PROMPT
+        )
+        span_cm = self.tracer.probe_span(target, item, temperature) if self.tracer is not None else None
         span = span_cm.__enter__() if span_cm is not None else None
         started = self.clock()
         t0 = time.perf_counter()

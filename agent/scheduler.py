@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -18,13 +18,13 @@ def build_scheduler(
     first_run_delay_s: float = 0.0,
 ) -> AsyncIOScheduler:
     """A scheduler (not started) with one job per unit at the unit's interval and jitter."""
-    scheduler = AsyncIOScheduler(timezone=timezone.utc)
-    start = datetime.now(timezone.utc) + timedelta(seconds=first_run_delay_s)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    start = datetime.now(UTC) + timedelta(seconds=first_run_delay_s)
     for unit in units:
         lead = unit.members[0].target
         scheduler.add_job(
             job,
-            IntervalTrigger(seconds=lead.interval_s, jitter=lead.effective_jitter_s or None, timezone=timezone.utc),
+            IntervalTrigger(seconds=lead.interval_s, jitter=lead.effective_jitter_s or None, timezone=UTC),
             args=[unit],
             id=f"unit:{unit.name}",
             name=unit.name,

@@ -66,10 +66,10 @@ class AgentState:
         self._probes: Counter[tuple[str, str, str]] = Counter()
         self._errors: Counter[tuple[str, str]] = Counter()
         self._tokens: Counter[tuple[str, str]] = Counter()
-        self._cost: Counter[str] = Counter()
+        self._cost: dict[str, float] = {}
         self._runs: Counter[tuple[str, str]] = Counter()
         self._lat_buckets: dict[str, list[int]] = {}
-        self._lat_sum: Counter[str] = Counter()
+        self._lat_sum: dict[str, float] = {}
         self._lat_count: Counter[str] = Counter()
         self._targets: dict[str, TargetInfo] = {}
         self._recent_failures: deque[tuple[int, ProbeResult]] = deque(maxlen=RECENT_FAILURES)
@@ -105,7 +105,9 @@ class AgentState:
                 self._cost[r["target"]] = float(r["c"])
         for r in store.iter_rows("SELECT target, latency_s FROM results"):
             self._observe_latency(r["target"], float(r["latency_s"]))
-        for r in store.iter_rows("SELECT target, status, COUNT(*) AS n FROM runs WHERE finished IS NOT NULL GROUP BY 1, 2"):
+        for r in store.iter_rows(
+            "SELECT target, status, COUNT(*) AS n FROM runs WHERE finished IS NOT NULL GROUP BY 1, 2"
+        ):
             with self._lock:
                 self._runs[(r["target"], r["status"])] = int(r["n"])
 
@@ -115,7 +117,7 @@ class AgentState:
             i = bisect.bisect_left(LATENCY_BUCKETS, seconds)
             if i < len(buckets):
                 buckets[i] += 1
-            self._lat_sum[target] += seconds
+            self._lat_sum[target] = self._lat_sum.get(target, 0.0) + seconds
             self._lat_count[target] += 1
 
     def record(self, result_id: int, result: ProbeResult) -> None:
@@ -132,7 +134,7 @@ class AgentState:
             if result.output_tokens:
                 self._tokens[(result.target, "output")] += result.output_tokens
             if result.cost_usd:
-                self._cost[result.target] += result.cost_usd
+                self._cost[result.target] = self._cost.get(result.target, 0.0) + result.cost_usd
             info = self._targets.get(result.target)
             if info is not None and result.outcome != "error":
                 info.last_success_ts = result.ts
@@ -151,7 +153,9 @@ class AgentState:
                 if reached is not None:
                     info.up = reached
 
-    def set_flags(self, target: str, *, circuit_open: bool | None = None, budget: dict[str, bool] | None = None) -> None:
+    def set_flags(
+        self, target: str, *, circuit_open: bool | None = None, budget: dict[str, bool] | None = None
+    ) -> None:
         """Update a target's circuit and budget flags."""
         with self._lock:
             info = self._targets.get(target)
@@ -166,7 +170,7 @@ class AgentState:
         """A consistent copy."""
         with self._lock:
             latency = {
-                t: Histogram(tuple(b), self._lat_sum[t], self._lat_count[t]) for t, b in self._lat_buckets.items()
+                t: Histogram(tuple(b), self._lat_sum.get(t, 0.0), self._lat_count[t]) for t, b in self._lat_buckets.items()
             }
             targets = {
                 k: TargetInfo(**{**v.__dict__, "budget_exhausted": dict(v.budget_exhausted)})

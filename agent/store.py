@@ -189,7 +189,8 @@ class Store:
         newest_first: bool = False,
     ) -> list[StoredResult]:
         """Results matching the filters, oldest first unless ``newest_first``."""
-        where, args = ["id > ?"], [after_id]
+        where: list[str] = ["id > ?"]
+        args: list[object] = [after_id]
         if target is not None:
             where.append("target = ?")
             args.append(target)
@@ -220,7 +221,8 @@ class Store:
 
     def count(self, *, target: str | None = None, outcome: str | None = None) -> int:
         """How many results match."""
-        where, args = ["1=1"], []
+        where: list[str] = ["1=1"]
+        args: list[object] = []
         if target is not None:
             where.append("target = ?")
             args.append(target)
@@ -355,7 +357,8 @@ class Store:
 
     def change_points(self, target: str | None = None, since: float | None = None) -> list[dict[str, Any]]:
         """Detected change points, oldest first."""
-        where, args = ["1=1"], []
+        where: list[str] = ["1=1"]
+        args: list[object] = []
         if target is not None:
             where.append("target = ?")
             args.append(target)

@@ -61,7 +61,7 @@ def build_app(
             )
             for name, info in sorted(snap.targets.items())
         ]
-        return HTMLResponse(redact(render_index(targets, state.recent_failures(), __version__)))
+        return HTMLResponse(render_index(targets, state.recent_failures(), __version__, redact=redact))
 
     async def probe(request: Request) -> Response:
         try:
@@ -71,7 +71,7 @@ def build_app(
         stored = store.result(result_id)
         if stored is None:
             return PlainTextResponse("no such probe\n", status_code=404)
-        return HTMLResponse(redact(render_probe(stored)))
+        return HTMLResponse(render_probe(stored, redact=redact))
 
     middleware = []
     if settings.web.basic_auth_users:
@@ -98,8 +98,10 @@ def build_server(settings: Settings, app: Starlette) -> uvicorn.Server:
         log_level="warning",
         access_log=False,
         lifespan="off",
-        **ssl_kwargs(settings.web),
     )
+    tls = ssl_kwargs(settings.web)
+    if tls:
+        config.ssl_certfile, config.ssl_keyfile = tls["ssl_certfile"], tls["ssl_keyfile"]
     return _AgentServer(config)
 
 

@@ -24,7 +24,9 @@ def _answer(body: bytes) -> bytes:
         "id": "chatcmpl-bench",
         "object": "chat.completion",
         "model": "instant",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": f"Answer: {value}"}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": f"Answer: {value}"}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 20, "completion_tokens": 4, "total_tokens": 24},
     }
     return json.dumps(payload).encode()

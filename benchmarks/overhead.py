@@ -58,8 +58,13 @@ async def capmon_round(base_url: str, probes: int, concurrency: int, store_dir: 
     state.add_target(target.name, target.provider, target.model)
     metrics = build_registry(state)
     async with httpx.AsyncClient() as client:
-        member = Member(target, adapter_for(target, client), CircuitBreaker(target.circuit), BudgetGuard(store, target),
-                        asyncio.Semaphore(concurrency))
+        member = Member(
+            target,
+            adapter_for(target, client),
+            CircuitBreaker(target.circuit),
+            BudgetGuard(store, target),
+            asyncio.Semaphore(concurrency),
+        )
         unit = UnitRunner([member], builtin_registry(), store, state, store.salt(), stop=asyncio.Event())
         t0 = time.perf_counter()
         (summary,) = await unit.run_once()
@@ -76,7 +81,12 @@ async def bare_round(base_url: str, probes: int, concurrency: int) -> float:
     target = _target(base_url, probes, concurrency)
     plan = plan_run(builtin_registry(), target, b"bare", 0, run_seq=0)
     bodies = [
-        {"model": "instant", "messages": [{"role": "user", "content": p.item.prompt}], "max_tokens": 32, "temperature": 0.0}
+        {
+            "model": "instant",
+            "messages": [{"role": "user", "content": p.item.prompt}],
+            "max_tokens": 32,
+            "temperature": 0.0,
+        }
         for p in plan
     ]
     sem = asyncio.Semaphore(concurrency)

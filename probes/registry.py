@@ -58,9 +58,7 @@ class Registry:
         return len(self._families)
 
 
-def load_entry_point_families(
-    registry: Registry, entry_points: Iterable[EntryPointLike] | None = None
-) -> list[str]:
+def load_entry_point_families(registry: Registry, entry_points: Iterable[EntryPointLike] | None = None) -> list[str]:
     """Register the families installed packages declare in ``capmon.probes``; their names.
 
     Each entry point names a ProbeFamily subclass (instantiated with no arguments) or instance.

@@ -143,7 +143,9 @@ async def _read_capped(resp: httpx.Response, timeout_s: float) -> bytes:
     """Read the body, refusing more than ``MAX_BODY_BYTES`` and bodies slower than the timeout."""
     length = resp.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise BadResponse(f"body of {length} bytes exceeds {MAX_BODY_BYTES}", reason="too_large", status=resp.status_code)
+        raise BadResponse(
+            f"body of {length} bytes exceeds {MAX_BODY_BYTES}", reason="too_large", status=resp.status_code
+        )
     deadline = time.monotonic() + timeout_s
     chunks: list[bytes] = []
     size = 0

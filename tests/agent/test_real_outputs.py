@@ -52,7 +52,9 @@ def test_every_captured_response_scores_within_bounds() -> None:
     registry = builtin_registry()
     for rec in DATA:
         family = registry.get(str(rec["family"]))
-        item = make_item(family, str(rec["salt"]).encode(), int(rec["index"]), int(rec["difficulty"]), int(rec["novelty"]))  # type: ignore[call-overload]
+        item = make_item(
+            family, str(rec["salt"]).encode(), int(rec["index"]), int(rec["difficulty"]), int(rec["novelty"])
+        )  # type: ignore[call-overload]
         verdict = family.score(item, str(rec["response"]))
         assert 0.0 <= verdict.score <= 1.0
         # The reference itself, written the way the prompt asks, always passes.

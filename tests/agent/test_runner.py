@@ -18,15 +18,24 @@ from probes.registry import builtin_registry
 from tests.agent.conftest import echo_answer_handler
 
 
-def _unit(settings: Settings, handler: Callable[[httpx.Request], httpx.Response]) -> tuple[UnitRunner, Store, AgentState]:
+def _unit(
+    settings: Settings, handler: Callable[[httpx.Request], httpx.Response]
+) -> tuple[UnitRunner, Store, AgentState]:
     store = Store(settings.store)
     state = AgentState()
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     members = []
     for t in settings.targets:
         state.add_target(t.name, t.provider, t.model)
-        members.append(Member(t, adapter_for(t, client), CircuitBreaker(t.circuit), BudgetGuard(store, t),
-                              asyncio.Semaphore(t.concurrency)))
+        members.append(
+            Member(
+                t,
+                adapter_for(t, client),
+                CircuitBreaker(t.circuit),
+                BudgetGuard(store, t),
+                asyncio.Semaphore(t.concurrency),
+            )
+        )
     return UnitRunner(members, builtin_registry(), store, state, store.salt(), stop=asyncio.Event()), store, state
 
 
@@ -43,7 +52,10 @@ async def test_correct_answers_pass_and_are_stored(make_settings: Callable[..., 
     registry = build_registry(state)
     total = sum(v for (t, _, _), v in state.snapshot().probes.items() if t == "t1")
     assert total == store.count(target="t1") == 8
-    assert registry.get_sample_value("capmon_probes_total", {"target": "t1", "family": "arithmetic", "outcome": "pass"}) >= 6
+    assert (
+        registry.get_sample_value("capmon_probes_total", {"target": "t1", "family": "arithmetic", "outcome": "pass"})
+        >= 6
+    )
     assert registry.get_sample_value("capmon_probe_duration_seconds_count", {"target": "t1"}) == 8
     assert registry.get_sample_value("capmon_tokens_total", {"target": "t1", "type": "input"}) == 8 * 20
 
@@ -106,8 +118,10 @@ async def test_comparison_group_gets_identical_items(make_settings: Callable[...
     settings = base.model_copy(update={"targets": [base.targets[0], second]})
     unit, store, _ = _unit(settings, echo_answer_handler())
     await unit.run_once()
-    keys = {t: sorted((r.result.item_key, r.result.novelty, r.result.prompt) for r in store.results(target=t))
-            for t in ("t1", "t2")}
+    keys = {
+        t: sorted((r.result.item_key, r.result.novelty, r.result.prompt) for r in store.results(target=t))
+        for t in ("t1", "t2")
+    }
     assert keys["t1"] == keys["t2"] and len(keys["t1"]) == 8
 
 

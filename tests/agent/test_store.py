@@ -8,11 +8,34 @@ from agent.store import RESPONSE_CAP, Store
 
 def _result(**kw: object) -> ProbeResult:
     base: dict[str, object] = dict(
-        ts=1000.0, run_id="r1", target="t1", provider="openai", model="m", family="arithmetic",
-        difficulty=3, novelty=0, item_index=7, seed=42, item_key="arithmetic:fresh:3:42", static=False,
-        canary=False, generator_version="1", prompt="What is 1 + 1?", response="Answer: 2", extracted="2",
-        canonical="2", reference="2", score=1.0, outcome="pass", error_reason=None, http_status=200,
-        latency_s=0.5, input_tokens=10, output_tokens=3, response_model="m-2024", system_fingerprint="fp",
+        ts=1000.0,
+        run_id="r1",
+        target="t1",
+        provider="openai",
+        model="m",
+        family="arithmetic",
+        difficulty=3,
+        novelty=0,
+        item_index=7,
+        seed=42,
+        item_key="arithmetic:fresh:3:42",
+        static=False,
+        canary=False,
+        generator_version="1",
+        prompt="What is 1 + 1?",
+        response="Answer: 2",
+        extracted="2",
+        canonical="2",
+        reference="2",
+        score=1.0,
+        outcome="pass",
+        error_reason=None,
+        http_status=200,
+        latency_s=0.5,
+        input_tokens=10,
+        output_tokens=3,
+        response_model="m-2024",
+        system_fingerprint="fp",
     )
     base.update(kw)
     return ProbeResult(**base)  # type: ignore[arg-type]
@@ -67,7 +90,16 @@ def test_runs_baselines_and_change_points(tmp_path: Path) -> None:
     store.put_baseline("t1", "all", "cusum", {"p0": 0.8, "n0": 200}, pinned=True)
     (b,) = store.baselines("t1")
     assert b["pinned"] is True and b["data"] == {"p0": 0.8, "n0": 200}
-    store.add_change_point(ts=5.0, target="t1", scope="all", detector="cusum_drop_10", direction="drop",
-                           size=-0.1, statistic=6.0, threshold=5.35, probes=150)
+    store.add_change_point(
+        ts=5.0,
+        target="t1",
+        scope="all",
+        detector="cusum_drop_10",
+        direction="drop",
+        size=-0.1,
+        statistic=6.0,
+        threshold=5.35,
+        probes=150,
+    )
     assert store.change_points("t1")[0]["detector"] == "cusum_drop_10"
     assert store.delete_baselines("t1") == 1 and store.baselines() == []

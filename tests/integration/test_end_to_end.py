@@ -28,6 +28,7 @@ def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_agent_probes_real_model_and_metrics_match_the_store(llama_server: LlamaServer, tmp_path: Path) -> None:
     agent = start_agent(tmp_path, [smollm2_target(llama_server.base_url, families=["arithmetic", "string_transform"])])
     try:
+
         def runs_done() -> int:
             with sqlite3.connect(agent.store_path) as db:
                 return int(db.execute("SELECT COUNT(*) FROM runs WHERE status = 'completed'").fetchone()[0])
@@ -75,7 +76,9 @@ def test_probe_once_prints_a_table_and_exits_zero(llama_server: LlamaServer, tmp
     )
     out = subprocess.run(
         [sys.executable, "-m", "agent.cli", "probe", "--config", str(cfg), "--once"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "arithmetic" in out.stdout and "smollm2" in out.stdout
@@ -97,7 +100,9 @@ def test_probe_once_exits_one_when_nothing_is_reachable(tmp_path: Path) -> None:
     )
     out = subprocess.run(
         [sys.executable, "-m", "agent.cli", "probe", "--config", str(cfg), "--once"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 1, out.stdout + out.stderr
     assert "not reached" in out.stdout
