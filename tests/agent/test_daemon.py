@@ -1,0 +1,61 @@
+"""The assembled agent: a round through the real pipeline, then its HTTP surface over ASGI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from agent.config import Settings
+from agent.daemon import Agent
+from agent.web import build_app
+from tests.agent.conftest import echo_answer_handler
+
+
+async def test_round_then_metrics_status_page_and_debug_view(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(api_key="sk-canary-123456")
+    agent = Agent(settings, transport=httpx.MockTransport(echo_answer_handler()), hostname="host-0")
+    try:
+        summaries = await agent.run_round()
+        assert [s.status for s in summaries] == ["completed"]
+        app = build_app(settings, agent.metrics, agent.state, agent.store, agent.redact)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://capmon") as web:
+            metrics = (await web.get("/metrics")).text
+            index = await web.get("/")
+            first_id = agent.store.results()[0].id
+            probe = await web.get(f"/probe/{first_id}")
+            missing = await web.get("/probe/999999")
+            health = await web.get("/healthz")
+            ready = await web.get("/readyz")
+    finally:
+        await agent.aclose()
+    values = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for fam in text_string_to_metric_families(metrics)
+        for s in fam.samples
+    }
+    passed = values[("capmon_probes_total", (("family", "arithmetic"), ("outcome", "pass"), ("target", "t1")))]
+    assert passed == summaries[0].passed >= 6
+    assert values[("capmon_target_up", (("target", "t1"),))] == 1
+    # Statistics metrics come from the engine after the round.
+    assert any(name == "capmon_pass_ratio" for name, _ in values)
+    assert index.status_code == 200 and "t1" in index.text
+    assert probe.status_code == 200 and "What is" in probe.text
+    assert missing.status_code == 404
+    assert health.status_code == 200 and ready.status_code == 200
+    for body in (metrics, index.text, probe.text):
+        assert "sk-canary-123456" not in body
+
+
+async def test_shard_selects_a_subset_of_targets(make_settings: Callable[..., Settings]) -> None:
+    base = make_settings()
+    targets = [base.targets[0].model_copy(update={"name": f"t{i}"}) for i in range(12)]
+    chosen = []
+    for index in range(3):
+        settings = base.model_copy(update={"targets": targets, "shard": base.shard.model_copy(update={"count": 3, "index": index})})
+        agent = Agent(settings, transport=httpx.MockTransport(echo_answer_handler()))
+        chosen.append({t.name for t in agent.targets})
+        await agent.aclose()
+    assert set().union(*chosen) == {t.name for t in targets}
+    assert sum(len(c) for c in chosen) == 12
