@@ -178,8 +178,10 @@ class Agent:
             await self.stop.wait()
         finally:
             self.state.ready = False
-            scheduler.shutdown(wait=False)
+            # Pause first: shutting the scheduler down would cancel in-flight runs at once.
+            scheduler.pause()
             await self._drain(in_flight)
+            scheduler.shutdown(wait=False)
             if server is not None and server_task is not None:
                 server.should_exit = True
                 await asyncio.wait({server_task}, timeout=5)
