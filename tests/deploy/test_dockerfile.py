@@ -169,6 +169,7 @@ def test_every_copy_source_exists_and_is_not_dockerignored(stages: list[Stage]) 
             assert not excluded, f"{src} is excluded by .dockerignore"
 
 
+@pytest.mark.integration  # runs the real build backend (seconds), so it stays out of quick unit runs
 def test_builder_step_builds_a_wheel_from_only_the_copied_files(stages: list[Stage], tmp_path: Path) -> None:
     # Rehearses the builder's `pip wheel` on exactly what the Dockerfile copies: a missing file fails here.
     ctx = tmp_path / "ctx"

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.llama import free_port
@@ -29,6 +30,9 @@ pytestmark = pytest.mark.integration
 
 SHARDS = 3
 TARGETS = 20
+ROOT = Path(__file__).resolve().parents[2]
+# The capmon container of every Kubernetes overlay, whose memory request must cover the measured RSS.
+MANIFESTS = ("standalone/deployment.yaml", "sharded/statefulset.yaml", "sidecar/capmon-sidecar.yaml")
 
 
 @pytest.fixture
@@ -95,6 +99,25 @@ def _metric_targets(url: str) -> set[str]:
     }
 
 
+def _peak_rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
+
+
+def _memory_mib(quantity: str) -> float:
+    units = {"Mi": 1.0, "Gi": 1024.0}
+    return float(quantity[:-2]) * units[quantity[-2:]]
+
+
+def _capmon_resources() -> dict[str, dict[str, dict[str, str]]]:
+    out = {}
+    for rel in MANIFESTS:
+        doc = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "overlays" / rel).read_text())
+        (c,) = [c for c in doc["spec"]["template"]["spec"]["containers"] if c["name"] == "capmon"]
+        out[rel] = c["resources"]
+    return out
+
+
 def test_three_shards_probe_every_target_exactly_once(endpoint: str, tmp_path: Path) -> None:
     names = [f"endpoint-{i:02d}" for i in range(TARGETS)]
     targets: list[dict[str, Any]] = [
@@ -132,6 +155,13 @@ def test_three_shards_probe_every_target_exactly_once(endpoint: str, tmp_path: P
         # Each agent exports only its own targets (Prometheus sums the shards).
         for i, a in enumerate(agents):
             assert _metric_targets(a.url) == expected[i], a.log()[-2000:]
+        # The Kubernetes memory requests are sized from this: a running agent's peak resident memory.
+        rss = max(_peak_rss_mib(a.process.pid) for a in agents)
+        print(f"peak RSS of a capmon run shard: {rss:.0f} MiB")
+        for rel, res in _capmon_resources().items():
+            request, limit = _memory_mib(res["requests"]["memory"]), _memory_mib(res["limits"]["memory"])
+            assert request >= 1.25 * rss, f"{rel}: memory request {request} MiB < 1.25 x measured {rss:.0f} MiB"
+            assert limit >= 2 * request, rel
     finally:
         codes = [a.stop(signal.SIGTERM) for a in agents]
     assert codes == [0] * SHARDS, [a.log()[-1500:] for a in agents]
