@@ -1,0 +1,215 @@
+"""Capacity of one agent: probes per second per CPU core, measured on a real ``capmon run`` process.
+
+Starts the instant OpenAI-compatible endpoint (its own process, so its CPU is not charged to the agent)
+and ``capmon run`` probing N targets on a short interval, lets it settle, then measures over a window:
+probes stored (from the agent's own /metrics) and the agent process's CPU time (user + system, from
+/proc). CPU seconds per probe is the whole agent's cost: generate, call, extract, score, store, statistics
+and metrics. From it, the number of targets one agent core carries at a given interval and probes_per_run.
+
+    python -m benchmarks.capacity                       # defaults: 20 targets, 60 s window
+    python -m benchmarks.capacity --targets 40 --seconds 120 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One benchmark result."""
+
+    targets: int
+    probes_per_run: int
+    interval_s: float
+    window_s: float
+    probes: int
+    cpu_s: float
+    peak_rss_mib: float
+
+    @property
+    def cpu_ms_per_probe(self) -> float:
+        """Agent CPU time per probe, in milliseconds."""
+        return 1000 * self.cpu_s / self.probes
+
+    @property
+    def probes_per_core_s(self) -> float:
+        """Probes one fully used core sustains per second."""
+        return self.probes / self.cpu_s
+
+    @property
+    def probes_per_s(self) -> float:
+        """Probes per second actually sustained in the window."""
+        return self.probes / self.window_s
+
+
+def targets_per_core(probes_per_core_s: float, interval_s: float, probes_per_run: int, headroom: float) -> int:
+    """Targets one core carries at ``interval_s`` and ``probes_per_run``, using ``headroom`` of the core."""
+    per_target_probes_s = probes_per_run / interval_s
+    return int(headroom * probes_per_core_s / per_target_probes_s)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, utime field 14, stime field 15 (1-based, man 5 proc).
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc status")
+
+
+def _probes(url: str) -> int:
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return int(
+        sum(
+            s.value
+            for fam in text_string_to_metric_families(text)
+            if fam.name == "capmon_probes"
+            for s in fam.samples
+            if s.name == "capmon_probes_total"
+        )
+    )
+
+
+def _listening(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+
+
+def _wait(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except (httpx.HTTPError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def measure(targets: int, probes_per_run: int, interval_s: float, warmup_s: float, window_s: float) -> Measurement:
+    """Run the agent against the instant endpoint and measure one window."""
+    with tempfile.TemporaryDirectory(prefix="capmon-capacity-") as tmp:
+        ep_port, agent_port = _free_port(), _free_port()
+        base_url = f"http://127.0.0.1:{ep_port}/v1"
+        config = {
+            "targets": [
+                {
+                    "name": f"bench-{i:03d}",
+                    "provider": "openai",
+                    "base_url": base_url,
+                    "model": "instant",
+                    "interval_s": interval_s,
+                    "probes_per_run": probes_per_run,
+                    "concurrency": 4,
+                }
+                for i in range(targets)
+            ],
+            "store": str(Path(tmp) / "capmon.db"),
+            "listen": f"127.0.0.1:{agent_port}",
+            "log_level": "warning",
+        }
+        cfg = Path(tmp) / "capmon.yaml"
+        cfg.write_text(yaml.safe_dump(config))
+        endpoint = subprocess.Popen([sys.executable, "-m", "benchmarks.instant_endpoint", str(ep_port)])
+        agent: subprocess.Popen[bytes] | None = None
+        try:
+            _wait(lambda: _listening(ep_port), 30, "endpoint")
+            log = open(Path(tmp) / "agent.log", "wb")  # noqa: SIM115 - closed below, after the process ends
+            agent = subprocess.Popen(
+                [sys.executable, "-m", "agent.cli", "run", "--config", str(cfg)], stdout=log, stderr=subprocess.STDOUT
+            )
+            url = f"http://127.0.0.1:{agent_port}"
+            _wait(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 60, "agent /readyz")
+            # Warm up past start-up costs (imports, first statistics) so the window is the steady state.
+            time.sleep(warmup_s)
+            p0, c0, t0 = _probes(url), _cpu_s(agent.pid), time.monotonic()
+            time.sleep(window_s)
+            p1, c1, t1 = _probes(url), _cpu_s(agent.pid), time.monotonic()
+            rss = _peak_rss_mib(agent.pid)
+            if agent.poll() is not None:
+                raise RuntimeError(f"agent exited early: {(Path(tmp) / 'agent.log').read_text()[-2000:]}")
+        finally:
+            if agent is not None:
+                agent.send_signal(signal.SIGTERM)
+                try:
+                    agent.wait(30)
+                except subprocess.TimeoutExpired:
+                    agent.kill()
+                    agent.wait()
+                log.close()
+            endpoint.terminate()
+            endpoint.wait(10)
+        if p1 - p0 <= 0:
+            raise RuntimeError("no probes completed in the window: raise --seconds or lower --interval")
+        return Measurement(targets, probes_per_run, interval_s, t1 - t0, p1 - p0, c1 - c0, rss)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: measure and print the capacity figures."""
+    parser = argparse.ArgumentParser(description="probes/s per agent core against an instant endpoint")
+    parser.add_argument("--targets", type=int, default=20)
+    parser.add_argument("--probes-per-run", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between runs of a target")
+    parser.add_argument("--warmup", type=float, default=15.0)
+    parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    m = measure(args.targets, args.probes_per_run, args.interval, args.warmup, args.seconds)
+    plan = {
+        f"{interval}s x {ppr} probes": targets_per_core(m.probes_per_core_s, interval, ppr, headroom=0.5)
+        for interval, ppr in ((60, 20), (300, 20), (900, 20), (3600, 50))
+    }
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    **asdict(m),
+                    "cpu_ms_per_probe": m.cpu_ms_per_probe,
+                    "probes_per_core_s": m.probes_per_core_s,
+                    "targets_per_half_core": plan,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"agent: {m.targets} targets, {m.probes_per_run} probes/run every {m.interval_s:g}s")
+    print(f"window {m.window_s:.1f}s: {m.probes} probes, {m.probes_per_s:.1f} probes/s, agent CPU {m.cpu_s:.2f}s")
+    print(f"CPU per probe: {m.cpu_ms_per_probe:.2f} ms  ->  {m.probes_per_core_s:.0f} probes/s per core")
+    print(f"peak RSS: {m.peak_rss_mib:.0f} MiB")
+    print("targets one agent carries on half a core (interval x probes_per_run):")
+    for k, v in plan.items():
+        print(f"  {k:>18}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
