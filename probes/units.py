@@ -41,7 +41,7 @@ _PLAN: dict[int, tuple[tuple[tuple[str, str], ...], tuple[int, int], int]] = {
     7: ((("in", "cm"), ("ft", "m"), ("lb", "kg")), (2, 99), 0),
     8: ((("mi", "m"), ("lb", "g"), ("ft", "cm")), (2, 999), 1),
     9: ((("km", "m"),), (1, 9), 0),
-    10: ((("mph", "m/s"), ("mph", "km/h")), (5, 999), 2),
+    10: ((("mph", "m/s"), ("mph", "km/h")), (5, 999), 3),
 }
 
 
@@ -67,13 +67,15 @@ class UnitConversion(ProbeFamily):
         "inches, feet, pounds to metric (factor given)",
         "miles, pounds, feet with one decimal (factor given)",
         "sum of km, m and cm quantities, in metres",
-        "mph to m/s or km/h, two decimals (factor given)",
+        "mph to m/s or km/h, three decimals (factor given)",
     )
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         pairs, (lo, hi), decimals = _PLAN[difficulty]
         src, dst = pick(rng, pairs)
-        value = rng.randint(lo, hi) + (rng.randint(1, 10**decimals - 1) / 10**decimals if decimals else 0.0)
+        # Rounded so the prompt shows exactly the decimals drawn (no 12.007000000000001).
+        value = round(rng.randint(lo, hi) + rng.randint(1, 10**decimals - 1) / 10**decimals, decimals) \
+            if decimals else float(rng.randint(lo, hi))
         if difficulty == 9:
             parts = [(float(rng.randint(1, 9)), "km"), (float(rng.randint(10, 999)), "m"),
                      (float(rng.randint(10, 9999)), "cm")]

@@ -1,0 +1,155 @@
+"""The contract every registered family keeps (built-ins and the example YAML families alike).
+
+Determinism, reference answers score 1.0 (bare and as 'Answer: ...'), corrupted answers score
+below 1.0, every prompt states the answer format, prompts differ across seeds, generation never
+raises, and every difficulty 1..10 and novelty 0..3 works.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from probes.base import DIFFICULTY_LEVELS, NOVELTY_LEVELS, Item, ProbeFamily, make_item, make_static_item
+from probes.common import FORMAT_MARKERS
+from probes.extract import canonical_number
+from tests.probes.conftest import FAMILIES, FAMILY_IDS
+
+SALT = b"contract-test-salt"
+indices = st.integers(min_value=0, max_value=10**9)
+difficulties = st.sampled_from(list(DIFFICULTY_LEVELS))
+novelties = st.sampled_from(list(NOVELTY_LEVELS))
+family_param = pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
+few = settings(max_examples=15, deadline=None)
+
+
+def _mutate_json(value: object) -> object:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, list):
+        return [*value, "extra"]
+    return {"broken": True}
+
+
+def corrupt(item: Item) -> str:
+    """A plausible wrong answer: the reference with one thing changed."""
+    answer = item.problem.answer
+    if item.family == "instruction_following":
+        return answer + " zq"  # one word too many: the word count is always a constraint
+    try:
+        obj = json.loads(answer)
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict) and obj:
+        key = sorted(obj)[0]
+        return json.dumps({**obj, key: _mutate_json(obj[key])})
+    try:
+        return (dt.date.fromisoformat(answer) + dt.timedelta(days=1)).isoformat()
+    except ValueError:
+        pass
+    number = canonical_number(answer)
+    if number is not None:
+        return str(float(number) + 1) if "." in number else str(int(number) + 1)
+    if answer and set(answer) <= set("TF"):
+        return ("F" if answer[0] == "T" else "T") + answer[1:]
+    return answer + "zq"
+
+
+@family_param
+@given(index=indices, difficulty=difficulties, novelty=novelties)
+@few
+def test_deterministic(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> None:
+    a = make_item(family, SALT, index, difficulty, novelty)
+    b = make_item(family, SALT, index, difficulty, novelty)
+    assert (a.prompt, a.answer, a.seed, a.item_key) == (b.prompt, b.answer, b.seed, b.item_key)
+
+
+@family_param
+@given(index=indices, difficulty=difficulties, novelty=novelties)
+@few
+def test_reference_scores_one(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> None:
+    item = make_item(family, SALT, index, difficulty, novelty)
+    for response in (item.answer, f"Answer: {item.answer}", f"Let me work it out.\n\n{item.answer}"):
+        verdict = family.score(item, response)
+        assert verdict.score == 1.0, (item.prompt, response, verdict)
+
+
+@family_param
+@given(index=indices, difficulty=difficulties, novelty=novelties)
+@few
+def test_corrupted_answers_score_below_one(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> None:
+    item = make_item(family, SALT, index, difficulty, novelty)
+    wrong = corrupt(item)
+    for response in ("", "I don't know.", wrong, f"Answer: {wrong}"):
+        assert family.score(item, response).score < 1.0, (item.prompt, response)
+
+
+@family_param
+@given(index=indices, difficulty=difficulties, novelty=novelties)
+@few
+def test_prompt_states_answer_format(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> None:
+    item = make_item(family, SALT, index, difficulty, novelty)
+    assert any(marker in item.prompt for marker in FORMAT_MARKERS), item.prompt
+
+
+@family_param
+@given(index=indices, difficulty=difficulties)
+@few
+def test_canonical_agrees_across_renderings(family: ProbeFamily, index: int, difficulty: int) -> None:
+    items = [make_item(family, SALT, index, difficulty, n) for n in NOVELTY_LEVELS]
+    assert len({i.item_key for i in items}) == 1
+    canon = {family.score(i, i.answer).canonical for i in items}
+    assert len(canon) == 1 and None not in canon, canon
+
+
+@family_param
+def test_every_level_generates_and_scores(family: ProbeFamily) -> None:
+    assert len(family.levels) == 10 and all(family.levels)
+    assert family.name and family.skill and family.version
+    assert dataclasses.is_dataclass(family) and type(family).__dataclass_params__.frozen  # type: ignore[attr-defined]
+    for difficulty in DIFFICULTY_LEVELS:
+        for novelty in NOVELTY_LEVELS:
+            for index in range(2):
+                item = make_item(family, SALT, index, difficulty, novelty)
+                assert item.prompt and item.answer
+                assert family.score(item, item.answer).score == 1.0
+        static = make_static_item(family, 0, difficulty, 0)
+        assert static.static and static.item_key.startswith(f"{family.name}:static:")
+
+
+@family_param
+def test_prompts_unique_across_seeds(family: ProbeFamily) -> None:
+    # Top difficulty: a large problem space, so 300 fresh items must all differ.
+    prompts = [make_item(family, SALT, i, 10, 0).prompt for i in range(300)]
+    assert len(set(prompts)) == len(prompts)
+
+
+@family_param
+def test_easy_levels_still_mostly_fresh(family: ProbeFamily) -> None:
+    # The easiest levels have small problem spaces by design (e.g. 81 one-digit sums), but a
+    # sample must still be mostly distinct, or "fresh" probes would be a static set.
+    for difficulty in (1, 5):
+        prompts = {make_item(family, SALT, i, difficulty, 0).prompt for i in range(60)}
+        assert len(prompts) >= 30, (difficulty, len(prompts))
+
+
+@family_param
+def test_salt_changes_items(family: ProbeFamily) -> None:
+    a = [make_item(family, b"salt-a", i, 6, 0).prompt for i in range(20)]
+    b = [make_item(family, b"salt-b", i, 6, 0).prompt for i in range(20)]
+    assert a != b
+
+
+def test_registry_size_and_skills() -> None:
+    builtin = [f for f in FAMILIES if f.name not in ("invoice_total", "shipment_record")]
+    assert len(builtin) >= 16
+    assert len({f.skill for f in builtin}) >= 8
