@@ -132,3 +132,26 @@ async def test_next_run_uses_fresh_items(make_settings: Callable[..., Settings])
     fresh = [r.result for r in store.results() if not r.result.static and not r.result.canary]
     # Small levels have few distinct prompts (1-digit sums), so freshness is checked on item indexes.
     assert sorted(r.item_index for r in fresh) == list(range(12))
+
+
+async def test_adaptive_probing_concentrates_near_the_frontier(make_settings: Callable[..., Settings]) -> None:
+    # The fake model only parses "What is a op b?": it solves the low arithmetic levels and fails
+    # the higher ones, so it has a frontier inside 1..10; a staircase must settle around it.
+    levels = list(range(1, 11))
+    unit, store, _ = _unit(
+        make_settings(adaptive=True, difficulties=levels, probes_per_run=10, static_per_run=0, fingerprint_prompts=0),
+        echo_answer_handler(),
+    )
+    for _ in range(8):
+        await unit.run_once()
+    rows = [r.result for r in store.results()]
+    ratio = {
+        d: sum(r.outcome == "pass" for r in rows if r.difficulty == d) / max(1, sum(r.difficulty == d for r in rows))
+        for d in levels
+    }
+    frontier = max((d for d in levels if ratio[d] >= 0.5), default=1)
+    last = [r.difficulty for r in rows[-30:]]
+    assert 1 < frontier < 10, ratio
+    assert abs(sum(last) / len(last) - frontier) <= 1.5
+    # Concentrated: most late probes within two levels of the frontier (uniform would give ~45%).
+    assert sum(abs(d - frontier) <= 2 for d in last) >= 0.7 * len(last)
