@@ -4,6 +4,7 @@ Each request gets one *mode*: the next entry of ``script`` if any, else the mode
 (``/f/<mode>/v1/chat/completions``), else ``mode``. Modes:
 
     ok               a valid chat completion (arithmetic prompts answered correctly)
+    slow             ``ok`` after ``slow_s`` seconds (in-flight probes for shutdown tests)
     hang             read the request, never answer
     hang_body        send the headers, then nothing
     close            close the connection without an answer
@@ -36,6 +37,7 @@ from typing import Any
 
 MODES = [
     "ok",
+    "slow",
     "hang",
     "hang_body",
     "close",
@@ -83,9 +85,7 @@ def completion(prompt: str, content: Any = "__answer__") -> dict[str, Any]:
         "object": "chat.completion",
         "model": "fault-model",
         "system_fingerprint": "fp_fault",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        ],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": max(1, len(prompt) // 4), "completion_tokens": 4, "total_tokens": 0},
     }
 
@@ -95,6 +95,7 @@ class FaultServer:
 
     def __init__(self, port: int = 0, mode: str = "ok") -> None:
         self.mode = mode
+        self.slow_s = 1.5
         self.script: collections.deque[str] = collections.deque()
         self.seen: collections.Counter[str] = collections.Counter()
         self.paths: list[str] = []
@@ -182,9 +183,7 @@ class FaultServer:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 1 else "/"
-                headers = {
-                    k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
-                }
+                headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 mode = self._next_mode(path)
                 self.seen[mode] += 1
@@ -206,6 +205,9 @@ class FaultServer:
         except (ValueError, KeyError, IndexError, TypeError):
             prompt = ""
         if mode == "ok":
+            return await _send(writer, 200, json.dumps(completion(prompt)).encode())
+        if mode == "slow":
+            await asyncio.sleep(self.slow_s)
             return await _send(writer, 200, json.dumps(completion(prompt)).encode())
         if mode == "hang":
             await reader.read()  # until the client gives up and closes
@@ -229,9 +231,7 @@ class FaultServer:
         if mode.isdigit() or mode == "429_retry_after":
             status = int(mode[:3])
             extra = {"retry-after": "1"} if mode == "429_retry_after" else {}
-            err = json.dumps(
-                {"error": {"message": "injected fault", "type": "fault", "code": status}}
-            ).encode()
+            err = json.dumps({"error": {"message": "injected fault", "type": "fault", "code": status}}).encode()
             return await _send(writer, status, err, extra=extra)
         if mode == "malformed_json":
             return await _send(writer, 200, b'{"choices": [{"message": {"content": "Answer: 1"')
