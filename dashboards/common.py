@@ -94,6 +94,13 @@ def series(
         panel = panel.max(max_value)
     if repeat is not None:
         panel = panel.repeat(repeat).repeat_direction("h").max_per_row(4)
+    # Bounds and thresholds are drawn dashed so the estimate itself stands out.
+    dashed = dashboard_models.DynamicConfigValue(id_val="custom.lineStyle", value={"fill": "dash", "dash": [6, 4]})
+    panel = panel.override_by_regexp(".* (lower|upper)$", [dashed])
+    panel = panel.override_by_regexp(
+        ".* threshold$",
+        [dashed, dashboard_models.DynamicConfigValue(id_val="color", value={"mode": "fixed", "fixedColor": "red"})],
+    )
     return panel
 
 
