@@ -65,11 +65,7 @@ def _count(results: Iterable[ProbeResult]) -> tuple[int, int]:
 
 def probe_cost(r: ProbeResult, target: TargetConfig | None) -> float | None:
     """Cost of one probe from the price table (per million tokens), else the cost the agent recorded."""
-    if (
-        target is not None
-        and target.price is not None
-        and (r.input_tokens is not None or r.output_tokens is not None)
-    ):
+    if target is not None and target.price is not None and (r.input_tokens is not None or r.output_tokens is not None):
         return (
             (r.input_tokens or 0) * target.price.input_per_mtok_usd
             + (r.output_tokens or 0) * target.price.output_per_mtok_usd
@@ -208,17 +204,13 @@ def _frontiers(
         fits[name] = {}
         for family, rows in _by_family(_scored(by_target.get(name, []))).items():
             cells = _cells(rows, lambda r: r.difficulty)
-            fit = fit_frontier(
-                list(cells), [c[0] for c in cells.values()], [c[1] for c in cells.values()], confidence
-            )
+            fit = fit_frontier(list(cells), [c[0] for c in cells.values()], [c[1] for c in cells.values()], confidence)
             fits[name][family] = fit
             rows_out.append(FrontierRow(name, family, fit.d50, fit.lower, fit.upper, fit.censored, fit.n))
     return rows_out, fits
 
 
-def _gradients(
-    by_target: dict[str, list[ProbeResult]], names: list[str], confidence: float
-) -> list[GradientRow]:
+def _gradients(by_target: dict[str, list[ProbeResult]], names: list[str], confidence: float) -> list[GradientRow]:
     out = []
     for name in names:
         for family, rows in _by_family(_scored(by_target.get(name, []))).items():
@@ -240,9 +232,7 @@ def _gradients(
     return out
 
 
-def _leakage(
-    by_target: dict[str, list[ProbeResult]], names: list[str], confidence: float
-) -> list[LeakageRow]:
+def _leakage(by_target: dict[str, list[ProbeResult]], names: list[str], confidence: float) -> list[LeakageRow]:
     out = []
     for name in names:
         rows = by_target.get(name, [])
@@ -372,9 +362,7 @@ def _groups(
         rows = []
         for name in names[1:]:
             rows.extend(
-                paired_rows(
-                    group, name, baseline, by_target.get(name, []), by_target.get(baseline, []), confidence
-                )
+                paired_rows(group, name, baseline, by_target.get(name, []), by_target.get(baseline, []), confidence)
             )
         out.append(
             GroupScorecard(

@@ -56,9 +56,7 @@ def _figure(width: float, height: float) -> Figure:
         return Figure(figsize=(width, height), layout="constrained")
 
 
-def small_multiples(
-    series: Series, targets: Sequence[str], xlabel: str, prefix: str, xticks: Sequence[int]
-) -> str:
+def small_multiples(series: Series, targets: Sequence[str], xlabel: str, prefix: str, xticks: Sequence[int]) -> str:
     """One panel per family: pass ratio against ``xlabel`` with a Wilson band, one line per target."""
     families = sorted(series)
     cols = min(3, max(1, len(families)))
@@ -85,9 +83,7 @@ def small_multiples(
                     alpha=0.15,
                     linewidth=0,
                 )
-                ax.plot(
-                    x, [p[1].value for p in pts], marker="o", markersize=3, color=colour[target], label=target
-                )
+                ax.plot(x, [p[1].value for p in pts], marker="o", markersize=3, color=colour[target], label=target)
             ax.set_title(family)
             ax.set_ylim(-0.02, 1.02)
             ax.set_xticks(list(xticks))
@@ -187,9 +183,7 @@ def drift_chart(
                 alpha=0.15,
                 linewidth=0,
             )
-            ax.plot(
-                x, [b.ratio.value for b in rows], marker="o", markersize=3, color=colour.get(target, "#888")
-            )
+            ax.plot(x, [b.ratio.value for b in rows], marker="o", markersize=3, color=colour.get(target, "#888"))
             for cp in points:
                 if cp.target != target:
                     continue

@@ -9,7 +9,7 @@ from html import escape
 from agent.report import fmt
 from agent.report.charts import drift_chart, frontier_chart, leakage_chart, paired_chart, small_multiples
 from agent.report.model import Ratio, Report
-from agent.report.text import METHOD, SECTIONS
+from agent.report.text import method, section
 
 _CSS = """
 body{font-family:system-ui,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;background:#f6f7f9;
@@ -36,8 +36,8 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]
     return "".join(out)
 
 
-def _section(key: str, body: str) -> str:
-    title, explain = SECTIONS[key]
+def _section(key: str, confidence: float, body: str) -> str:
+    title, explain = section(key, confidence)
     head = f'<h2>{escape(title)}</h2><p class="explain">{escape(explain)}</p>'
     return f'<section id="{key}">{head}{body}</section>'
 
@@ -70,7 +70,7 @@ def render_html(report: Report) -> str:
         _consistency(report),
         _drift(report),
         _groups(report),
-        f"<footer><h3>Method</h3><p>{escape(METHOD)}</p></footer>",
+        f"<footer><h3>Method</h3><p>{escape(method(report.confidence))}</p></footer>",
         "</main></body></html>",
     ]
     return "\n".join(parts)
@@ -114,7 +114,7 @@ def _summary(report: Report) -> str:
                 ability,
             ]
         )
-    return _section("summary", _table(head, rows, {3, 5, 6}))
+    return _section("summary", report.confidence, _table(head, rows, {3, 5, 6}))
 
 
 DASH = fmt.DASH
@@ -129,14 +129,14 @@ def _curves(report: Report) -> str:
     for p in report.curves:
         series[p.family][p.target].append((p.difficulty, p.ratio))
     if not series:
-        return _section("curves", _empty("capability curves"))
+        return _section("curves", report.confidence, _empty("capability curves"))
     svg = small_multiples(series, report.targets, "difficulty level", "curves", range(1, 11))
-    return _section("curves", _chart(svg))
+    return _section("curves", report.confidence, _chart(svg))
 
 
 def _frontier(report: Report) -> str:
     if not report.frontiers:
-        return _section("frontier", _empty("the frontier"))
+        return _section("frontier", report.confidence, _empty("the frontier"))
     rows = [
         [
             f.family,
@@ -149,7 +149,9 @@ def _frontier(report: Report) -> str:
         for f in sorted(report.frontiers, key=lambda f: (f.family, f.target))
     ]
     table = _table(["skill", "endpoint", "frontier level", "95% interval", "note", "probes"], rows, {2, 5})
-    return _section("frontier", _chart(frontier_chart(report.frontiers, report.targets, "frontier")) + table)
+    return _section(
+        "frontier", report.confidence, _chart(frontier_chart(report.frontiers, report.targets, "frontier")) + table
+    )
 
 
 def _censor(c: str) -> str:
@@ -158,7 +160,7 @@ def _censor(c: str) -> str:
 
 def _gradient(report: Report) -> str:
     if not report.gradients:
-        return _section("gradient", _empty("the novelty gradient"))
+        return _section("gradient", report.confidence, _empty("the novelty gradient"))
     series: dict[str, dict[str, list[tuple[float, Ratio]]]] = defaultdict(lambda: defaultdict(list))
     levels: set[int] = set()
     for g in report.gradients:
@@ -180,15 +182,13 @@ def _gradient(report: Report) -> str:
         body += _chart(small_multiples(series, report.targets, "novelty level", "gradient", sorted(levels)))
     else:
         body += "<p>Only one novelty level was probed, so no slope can be estimated.</p>"
-    body += _table(
-        ["skill", "endpoint", "pass ratio by novelty level", "slope per level", "95% interval"], rows
-    )
-    return _section("gradient", body)
+    body += _table(["skill", "endpoint", "pass ratio by novelty level", "slope per level", "95% interval"], rows)
+    return _section("gradient", report.confidence, body)
 
 
 def _leakage(report: Report) -> str:
     if not report.leakage:
-        return _section("leakage", _empty("published (static) questions"))
+        return _section("leakage", report.confidence, _empty("published (static) questions"))
     rows = [
         [
             r.family,
@@ -203,25 +203,25 @@ def _leakage(report: Report) -> str:
     body = ""
     if any(r.gap is not None for r in report.leakage):
         body += _chart(leakage_chart(report.leakage, report.targets, "leakage"))
-    body += _table(
-        ["skill", "endpoint", "published questions", "fresh questions", "gap", "95% interval"], rows
-    )
-    return _section("leakage", body)
+    body += _table(["skill", "endpoint", "published questions", "fresh questions", "gap", "95% interval"], rows)
+    return _section("leakage", report.confidence, body)
 
 
 def _consistency(report: Report) -> str:
     if not report.consistency:
-        return _section("consistency", _empty("problems asked in several wordings"))
+        return _section("consistency", report.confidence, _empty("problems asked in several wordings"))
     rows = [
         [c.family, c.target, fmt.pct(c.ratio), str(c.items)]
         for c in sorted(report.consistency, key=lambda c: (c.family, c.target))
     ]
-    return _section("consistency", _table(["skill", "endpoint", "same answer", "problems"], rows, {2, 3}))
+    return _section(
+        "consistency", report.confidence, _table(["skill", "endpoint", "same answer", "problems"], rows, {2, 3})
+    )
 
 
 def _drift(report: Report) -> str:
     if not report.drift:
-        return _section("drift", _empty("the timeline"))
+        return _section("drift", report.confidence, _empty("the timeline"))
     body = _chart(drift_chart(report.drift, report.change_points, report.targets, "drift"))
     if report.change_points:
         rows = [
@@ -238,13 +238,14 @@ def _drift(report: Report) -> str:
         body += _table(["time", "endpoint", "skill", "detector", "direction", "size"], rows)
     else:
         body += "<p>No change points were detected in this period.</p>"
-    return _section("drift", body)
+    return _section("drift", report.confidence, body)
 
 
 def _groups(report: Report) -> str:
     if not report.groups:
         return _section(
             "groups",
+            report.confidence,
             "<p>No comparison group (two or more endpoints sharing a <code>group</code>) in this report.</p>",
         )
     body = []
@@ -310,4 +311,4 @@ def _groups(report: Report) -> str:
                 {2},
             )
         )
-    return _section("groups", "".join(body))
+    return _section("groups", report.confidence, "".join(body))

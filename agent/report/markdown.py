@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from agent.report import fmt
 from agent.report.model import Report
-from agent.report.text import METHOD, SECTIONS
+from agent.report.text import method, section
 
 
 def _cell(text: str) -> str:
@@ -19,8 +19,8 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     return [*lines, ""]
 
 
-def _heading(key: str) -> list[str]:
-    title, explain = SECTIONS[key]
+def _heading(key: str, confidence: float) -> list[str]:
+    title, explain = section(key, confidence)
     return [f"## {title}", "", explain, ""]
 
 
@@ -34,7 +34,7 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     out += [f"> {n}" for n in report.notes] + ([""] if report.notes else [])
-    out += _heading("summary")
+    out += _heading("summary", report.confidence)
     out += _table(
         [
             "endpoint",
@@ -50,14 +50,11 @@ def render_markdown(report: Report) -> str:
         (
             [
                 s.target + (f" [group {s.group}]" if s.group else ""),
-                f"{s.provider} / {s.model}"
-                + (f" → {', '.join(s.response_models)}" if s.response_models else ""),
+                f"{s.provider} / {s.model}" + (f" → {', '.join(s.response_models)}" if s.response_models else ""),
                 fmt.ratio(s.pass_ratio),
                 str(s.probes),
                 str(s.errors)
-                + (
-                    " (" + ", ".join(f"{k} {v}" for k, v in s.error_reasons.items()) + ")" if s.errors else ""
-                ),
+                + (" (" + ", ".join(f"{k} {v}" for k, v in s.error_reasons.items()) + ")" if s.errors else ""),
                 f"{fmt.seconds(s.latency_p50_s)} / {fmt.seconds(s.latency_p95_s)}",
                 f"{s.input_tokens:,} / {s.output_tokens:,}",
                 fmt.usd(s.cost_usd),
@@ -66,7 +63,7 @@ def render_markdown(report: Report) -> str:
             for s in report.summaries
         ),
     )
-    out += _heading("curves")
+    out += _heading("curves", report.confidence)
     out += _table(
         ["skill", "endpoint", *[str(d) for d in range(1, 11)]],
         (
@@ -76,7 +73,7 @@ def render_markdown(report: Report) -> str:
             if any(p.family == family and p.target == target for p in report.curves)
         ),
     )
-    out += _heading("frontier")
+    out += _heading("frontier", report.confidence)
     out += _table(
         ["skill", "endpoint", "frontier level", "95% interval", "probes"],
         (
@@ -90,7 +87,7 @@ def render_markdown(report: Report) -> str:
             for f in report.frontiers
         ),
     )
-    out += _heading("gradient")
+    out += _heading("gradient", report.confidence)
     out += _table(
         ["skill", "endpoint", "pass ratio by novelty level", "slope per level", "95% interval"],
         (
@@ -104,7 +101,7 @@ def render_markdown(report: Report) -> str:
             for g in report.gradients
         ),
     )
-    out += _heading("leakage")
+    out += _heading("leakage", report.confidence)
     out += _table(
         ["skill", "endpoint", "published questions", "fresh questions", "gap", "95% interval"],
         (
@@ -119,12 +116,12 @@ def render_markdown(report: Report) -> str:
             for r in report.leakage
         ),
     )
-    out += _heading("consistency")
+    out += _heading("consistency", report.confidence)
     out += _table(
         ["skill", "endpoint", "same answer", "problems"],
         ([c.family, c.target, fmt.pct(c.ratio), str(c.items)] for c in report.consistency),
     )
-    out += _heading("drift")
+    out += _heading("drift", report.confidence)
     out += _table(
         ["bucket start", "endpoint", "pass ratio (95% interval)"],
         ([fmt.when(b.start), b.target, fmt.ratio(b.ratio)] for b in report.drift),
@@ -140,7 +137,7 @@ def render_markdown(report: Report) -> str:
         )
     else:
         out += ["No change points were detected in this period.", ""]
-    out += _heading("groups")
+    out += _heading("groups", report.confidence)
     if not report.groups:
         out += ["No comparison group (two or more endpoints sharing a `group`) in this report.", ""]
     for card in report.groups:
@@ -185,7 +182,7 @@ def render_markdown(report: Report) -> str:
                 for r in card.rows
             ),
         )
-    out += ["## Method", "", METHOD, ""]
+    out += ["## Method", "", method(report.confidence), ""]
     return "\n".join(out)
 
 

@@ -78,9 +78,7 @@ def simulate(
             items.extend(make_item(family, salt, index, difficulty, n) for n in novelties)
         for k in range(static_per_run):
             family = registry.get(names[(run + k) % len(names)])
-            items.append(
-                make_static_item(family, k % 8, plan_rng.randint(1, 5), novelties[k % len(novelties)])
-            )
+            items.append(make_static_item(family, k % 8, plan_rng.randint(1, 5), novelties[k % len(novelties)]))
         for profile in profiles:
             for offset, item in enumerate(items):
                 store.add_result(_result(profile, registry, item, ts + offset, run, run / max(1, runs), seed))

@@ -57,3 +57,14 @@ METHOD = (
     "token cost of every probe sent in the period (from the price table in the configuration) divided by "
     "the number of correct answers."
 )
+
+
+def section(key: str, confidence: float) -> tuple[str, str]:
+    """Heading and explanation of a section, with the report's confidence level written in."""
+    title, explain = SECTIONS[key]
+    return title, explain.replace("95%", f"{confidence:.0%}")
+
+
+def method(confidence: float) -> str:
+    """The method note with the report's confidence level written in."""
+    return METHOD.replace("95%", f"{confidence:.0%}")
