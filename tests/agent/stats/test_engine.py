@@ -134,10 +134,7 @@ def test_warmup_then_drop_detected_and_errors_ignored(tmp_path: Path) -> None:
     assert fired
     det = sorted(fired)[0]
     fam = next(d.family for d in snap.detectors if d.detected and d.detector == det)
-    assert (
-        reg.get_sample_value("capmon_regression_detected", {"target": "t1", "family": fam, "detector": det})
-        == 1.0
-    )
+    assert reg.get_sample_value("capmon_regression_detected", {"target": "t1", "family": fam, "detector": det}) == 1.0
     total = sum(snap.change_points.values())
     assert total == len(cps)
 
@@ -246,9 +243,7 @@ def test_snapshot_metrics_ratios_frontier_leakage_paired(tmp_path: Path) -> None
     assert d50 is not None and 4 < d50 < 6
     gap = reg.get_sample_value("capmon_leakage_gap_ratio", {"target": "a", "family": "arithmetic"})
     assert gap is not None and gap > 0.2
-    assert (
-        reg.get_sample_value("capmon_consistency_ratio", {"target": "a", "family": "arithmetic"}) is not None
-    )
+    assert reg.get_sample_value("capmon_consistency_ratio", {"target": "a", "family": "arithmetic"}) is not None
     diff = reg.get_sample_value(
         "capmon_paired_difference_ratio",
         {"group": "g", "target": "b", "baseline_target": "a", "family": "all"},

@@ -42,9 +42,7 @@ def test_frontier_degenerate_data_is_a_bound() -> None:
     assert (up.censored, up.d50, up.lower, up.upper) == ("above", 3.0, 3.0, math.inf)
     down = fit_frontier([4, 5], [0, 0], [3, 3])
     assert (down.censored, down.d50, down.lower, down.upper) == ("below", 4.0, -math.inf, 4.0)
-    sep = fit_frontier(
-        [1, 2, 3, 4], [5, 5, 0, 0], [5, 5, 5, 5]
-    )  # perfect separation: finite, between 2 and 3
+    sep = fit_frontier([1, 2, 3, 4], [5, 5, 0, 0], [5, 5, 5, 5])  # perfect separation: finite, between 2 and 3
     assert 2 < sep.d50 < 3 and sep.lower < sep.d50 < sep.upper
     with pytest.raises(ValueError):
         fit_frontier([1], [0], [0])
