@@ -266,3 +266,13 @@ def test_promtool_check_metrics_on_a_live_scrape_reports_nothing(llama_server: L
         f"promtool check metrics complained:\n{out.stdout}{out.stderr}"
     )
     assert "capmon_target_info{" in scrape and "capmon_build_info{" in scrape
+    # The exporter guide allows cached values only when HELP says so; build and reload facts are not probe data.
+    helps = dict(
+        line[len("# HELP ") :].split(" ", 1) for line in scrape.splitlines() if line.startswith("# HELP capmon_")
+    )
+    not_cached = sorted(
+        name
+        for name, text in helps.items()
+        if "cached" not in text.lower() and name not in {"capmon_build_info", "capmon_config_last_reload_successful"}
+    )
+    assert not not_cached, f"HELP text does not say the value is cached: {not_cached}"
