@@ -152,6 +152,6 @@ async def test_adaptive_probing_concentrates_near_the_frontier(make_settings: Ca
     frontier = max((d for d in levels if ratio[d] >= 0.5), default=1)
     last = [r.difficulty for r in rows[-30:]]
     assert 1 < frontier < 10, ratio
-    assert abs(sum(last) / len(last) - frontier) <= 1.5
+    assert abs(sum(last) / len(last) - frontier) <= 1.5, (ratio, last)
     # Concentrated: most late probes within two levels of the frontier (uniform would give ~45%).
     assert sum(abs(d - frontier) <= 2 for d in last) >= 0.7 * len(last)
