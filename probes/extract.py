@@ -68,19 +68,24 @@ def _last(pattern: re.Pattern[str], text: str) -> str | None:
 def _final(text: str) -> tuple[str | None, bool]:
     """The final answer and whether an explicit marker (not just the last line) gave it."""
     t = tail(text)
-    for pattern in (_TAG, _BOXED):
-        hit = _last(pattern, t)
-        if hit is not None and clean(hit):
-            return clean(hit), True
-    if '"answer"' in t:
-        # A JSON reply: decode it properly so quotes and commas inside the value survive.
-        obj = extract_json(t)
-        if isinstance(obj, dict) and "answer" in obj and not isinstance(obj["answer"], dict | list):
-            return clean(str(obj["answer"])), True
-    for pattern in (_JSON_ANSWER, _MARKER, _ANSWER_IS):
-        hit = _last(pattern, t)
-        if hit is not None and clean(hit):
-            return clean(hit), True
+    low = t.lower()
+    # Substring checks first: most responses carry at most one kind of marker, and a C-level
+    # ``in`` is far cheaper than a regex scan that finds nothing.
+    for needle, pattern in (("<answer>", _TAG), ("\\boxed{", _BOXED)):
+        if needle in low:
+            hit = _last(pattern, t)
+            if hit is not None and clean(hit):
+                return clean(hit), True
+    if "answer" in low:
+        if '"answer"' in t:
+            # A JSON reply: decode it properly so quotes and commas inside the value survive.
+            obj = extract_json(t)
+            if isinstance(obj, dict) and "answer" in obj and not isinstance(obj["answer"], dict | list):
+                return clean(str(obj["answer"])), True
+        for pattern in (_JSON_ANSWER, _MARKER, _ANSWER_IS):
+            hit = _last(pattern, t)
+            if hit is not None and clean(hit):
+                return clean(hit), True
     for line in reversed(t.splitlines()):
         if clean(line):
             return clean(line), False
