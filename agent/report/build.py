@@ -232,17 +232,47 @@ def _gradients(by_target: dict[str, list[ProbeResult]], names: list[str], confid
     return out
 
 
+def standardised_fresh(static: list[ProbeResult], fresh: list[ProbeResult]) -> tuple[list[ProbeResult], int, int]:
+    """Fresh pass counts reweighted to the static items' (difficulty, novelty) mix, as effective counts.
+
+    Static and fresh items are spread differently over difficulty and novelty; pooling them as they
+    come would compare different mixes (Simpson's paradox) and show a gap where there is none. Each
+    cell's fresh pass ratio is weighted by the static items in that cell; the effective sample size
+    (Kish) is the n a plain ratio with the same variance would have. Returns the static items in
+    cells that have fresh items, and the effective fresh (passes, total).
+    """
+    cells: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for r in fresh:
+        c = cells[(r.difficulty, r.novelty)]
+        c[0] += r.outcome == "pass"
+        c[1] += 1
+    matched = [r for r in static if (r.difficulty, r.novelty) in cells]
+    if not matched:
+        return [], 0, 0
+    weights = Counter((r.difficulty, r.novelty) for r in matched)
+    total = len(matched)
+    ratio_ = sum(w / total * cells[c][0] / cells[c][1] for c, w in weights.items())
+    # Shrunk off 0 and 1 so that a cell with 0/n or n/n still carries variance.
+    var = sum(
+        (w / total) ** 2
+        * ((cells[c][0] + 0.5) / (cells[c][1] + 1))
+        * (1 - (cells[c][0] + 0.5) / (cells[c][1] + 1))
+        / cells[c][1]
+        for c, w in weights.items()
+    )
+    shrunk = min(max(ratio_, 0.5 / total), 1 - 0.5 / total)
+    n_eff = max(1, round(shrunk * (1 - shrunk) / var)) if var > 0 else sum(cells[c][1] for c in weights)
+    return matched, round(ratio_ * n_eff), n_eff
+
+
 def _leakage(by_target: dict[str, list[ProbeResult]], names: list[str], confidence: float) -> list[LeakageRow]:
     out = []
     for name in names:
         rows = by_target.get(name, [])
         fresh_by_family = _by_family(_scored(rows))
         for family, static in _by_family(_scored(rows, static=True)).items():
-            # Like with like: fresh items only from the (difficulty, novelty) cells the static set covers.
-            cells = {(r.difficulty, r.novelty) for r in static}
-            fresh = [r for r in fresh_by_family.get(family, []) if (r.difficulty, r.novelty) in cells]
-            sk, sn = _count(static)
-            fk, fn = _count(fresh)
+            matched, fk, fn = standardised_fresh(static, fresh_by_family.get(family, []))
+            sk, sn = _count(matched)
             gap = leakage_gap(sk, sn, fk, fn, confidence)
             out.append(
                 LeakageRow(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from report_fixtures import PRICE, PROFILES, SimLedger
 
 from agent.config import TargetConfig
 from agent.report import Report, build_report
-from agent.report.build import bucket_width, paired_rows
+from agent.report.build import bucket_width, paired_rows, standardised_fresh
 from agent.results import ProbeResult
 from agent.store import Store
 
@@ -177,3 +178,25 @@ def test_empty_period(tmp_path: Path) -> None:
     assert not report.curves and not report.groups and not report.frontiers
     assert math.isclose(report.confidence, 0.95)
     store.close()
+
+
+def test_leakage_compares_like_with_like() -> None:
+    # Static items all at level 1; fresh ones split between levels 1 and 9. Same model, no leakage:
+    # pooling fresh items as they come would show a 40-point "gap" that is only the difficulty mix.
+    def rows(static: bool, difficulty: int, passes: int, total: int) -> list[ProbeResult]:
+        return [
+            replace(
+                _result("a", f"{static}{difficulty}-{i}", 0, "pass" if i < passes else "fail"),
+                static=static,
+                difficulty=difficulty,
+            )
+            for i in range(total)
+        ]
+
+    static = rows(True, 1, 36, 40)
+    fresh = rows(False, 1, 45, 50) + rows(False, 9, 5, 50)
+    matched, fk, fn = standardised_fresh(static, fresh)
+    assert len(matched) == 40
+    assert fk / fn == pytest.approx(0.9, abs=0.01)  # the fresh ratio at level 1 only
+    assert 40 <= fn <= 60  # about the 50 level-1 fresh items, not all 100
+    assert standardised_fresh(rows(True, 5, 1, 2), fresh) == ([], 0, 0)  # no fresh item at level 5
