@@ -41,6 +41,7 @@ class Measurement:
     interval_s: float
     window_s: float
     probes: int
+    runs: int
     cpu_s: float
     peak_rss_mib: float
 
@@ -85,17 +86,15 @@ def _peak_rss_mib(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc status")
 
 
-def _probes(url: str) -> int:
-    text = httpx.get(f"{url}/metrics", timeout=10).text
-    return int(
-        sum(
-            s.value
-            for fam in text_string_to_metric_families(text)
-            if fam.name == "capmon_probes"
-            for s in fam.samples
-            if s.name == "capmon_probes_total"
-        )
-    )
+def _counts(url: str) -> tuple[int, int]:
+    """Probes and completed runs so far, summed over targets, from the agent's /metrics."""
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    totals = {"capmon_probes_total": 0.0, "capmon_runs_total": 0.0}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            if s.name in totals and s.labels.get("status", "completed") == "completed":
+                totals[s.name] += s.value
+    return int(totals["capmon_probes_total"]), int(totals["capmon_runs_total"])
 
 
 def _listening(port: int) -> bool:
@@ -151,9 +150,11 @@ def measure(targets: int, probes_per_run: int, interval_s: float, warmup_s: floa
             _wait(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, 60, "agent /readyz")
             # Warm up past start-up costs (imports, first statistics) so the window is the steady state.
             time.sleep(warmup_s)
-            p0, c0, t0 = _probes(url), _cpu_s(agent.pid), time.monotonic()
+            (p0, r0), c0, t0 = _counts(url), _cpu_s(agent.pid), time.monotonic()
             time.sleep(window_s)
-            p1, c1, t1 = _probes(url), _cpu_s(agent.pid), time.monotonic()
+            # CPU first: the scrape below costs the agent CPU that the probes did not.
+            c1, t1 = _cpu_s(agent.pid), time.monotonic()
+            p1, r1 = _counts(url)
             rss = _peak_rss_mib(agent.pid)
             if agent.poll() is not None:
                 raise RuntimeError(f"agent exited early: {(Path(tmp) / 'agent.log').read_text()[-2000:]}")
@@ -170,7 +171,63 @@ def measure(targets: int, probes_per_run: int, interval_s: float, warmup_s: floa
             endpoint.wait(10)
         if p1 - p0 <= 0:
             raise RuntimeError("no probes completed in the window: raise --seconds or lower --interval")
-        return Measurement(targets, probes_per_run, interval_s, t1 - t0, p1 - p0, c1 - c0, rss)
+        return Measurement(targets, probes_per_run, interval_s, t1 - t0, p1 - p0, r1 - r0, c1 - c0, rss)
+
+
+def stats_refresh_cpu_s(rows: int, targets: int, seed: int = 1) -> tuple[float, float]:
+    """CPU seconds of one statistics refresh (new rows folded in, snapshot) over a ledger of ``rows``.
+
+    The agent refreshes after every run and the snapshot reads the last 24 h of the whole ledger, so
+    this cost grows with the store; the rows are synthetic, spread over the last 24 h. Returns the
+    CPU seconds of ``snapshot()`` and of folding in one run's 20 new results (``update()``).
+    """
+    import logging
+    import random
+
+    from agent.config import Settings, TargetConfig
+    from agent.results import ProbeResult
+    from agent.stats.engine import StatsEngine
+    from agent.store import Store
+    from probes.registry import builtin_registry
+
+    logging.getLogger("capmon").setLevel(logging.ERROR)  # synthetic data trips the detectors: not news
+    rng = random.Random(seed)
+    families = builtin_registry().names()
+    names = [f"bench-{i:03d}" for i in range(targets)]
+    now = time.time()
+
+    def result(i: int, ts: float) -> ProbeResult:
+        target, family, difficulty = names[i % targets], families[i % len(families)], 1 + i % 10
+        kind = rng.random()
+        canary, static = kind < 0.15, 0.15 <= kind < 0.25
+        passed = rng.random() < 1 - difficulty / 11
+        return ProbeResult(
+            ts=ts, run_id=f"r{i // 20}", target=target, provider="openai", model="m", family=family,
+            difficulty=difficulty, novelty=0, item_index=i, seed=i, item_key=f"{family}:{i % 500}",
+            static=static, canary=canary, generator_version="1", prompt="What is 2 + 2?",
+            response="Answer: 4" if passed else "Answer: 5", extracted="4" if passed else "5",
+            canonical="4" if passed else "5", reference="4", score=1.0 if passed else 0.0,
+            outcome="pass" if passed else "fail", error_reason=None, http_status=200, latency_s=0.5,
+            input_tokens=20, output_tokens=5, response_model="m", system_fingerprint="fp",
+        )  # fmt: skip
+
+    with tempfile.TemporaryDirectory(prefix="capmon-stats-") as tmp:
+        store = Store(Path(tmp) / "capmon.db")
+        for i in range(rows):
+            store.add_result(result(i, now - 86_000 * (1 - i / rows)))
+        settings = Settings(targets=[TargetConfig(name=n, base_url="http://127.0.0.1:1/v1", model="m") for n in names])
+        engine = StatsEngine(store, settings)
+        engine.update()  # the backlog, once: not the steady state
+        engine.snapshot()  # the first one pays for lazy imports and caches
+        for i in range(rows, rows + 20):
+            store.add_result(result(i, time.time()))
+        c0 = time.process_time()
+        engine.update()
+        c1 = time.process_time()
+        engine.snapshot()
+        c2 = time.process_time()
+        store.close()
+    return c2 - c1, c1 - c0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,7 +239,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--stats-rows",
+        default="",
+        help="comma-separated ledger sizes: also measure one statistics refresh over that many rows",
+    )
     args = parser.parse_args(argv)
+    if args.stats_rows:
+        for n in (int(x) for x in args.stats_rows.split(",")):
+            snap, upd = stats_refresh_cpu_s(n, args.targets)
+            print(
+                f"statistics refresh over {n} ledger rows, {args.targets} targets: "
+                f"snapshot {snap * 1000:.0f} ms CPU, fold in 20 results {upd * 1000:.1f} ms CPU"
+            )
+        return 0
     m = measure(args.targets, args.probes_per_run, args.interval, args.warmup, args.seconds)
     plan = {
         f"{interval}s x {ppr} probes": targets_per_core(m.probes_per_core_s, interval, ppr, headroom=0.5)
@@ -202,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     print(f"agent: {m.targets} targets, {m.probes_per_run} probes/run every {m.interval_s:g}s")
-    print(f"window {m.window_s:.1f}s: {m.probes} probes, {m.probes_per_s:.1f} probes/s, agent CPU {m.cpu_s:.2f}s")
+    print(
+        f"window {m.window_s:.1f}s: {m.probes} probes in {m.runs} runs, {m.probes_per_s:.1f} probes/s, "
+        f"agent CPU {m.cpu_s:.2f}s"
+    )
     print(f"CPU per probe: {m.cpu_ms_per_probe:.2f} ms  ->  {m.probes_per_core_s:.0f} probes/s per core")
     print(f"peak RSS: {m.peak_rss_mib:.0f} MiB")
     print("targets one agent carries on half a core (interval x probes_per_run):")
