@@ -91,9 +91,12 @@ class KnightsKnaves(ProbeFamily):
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         n, forms = _PLAN[difficulty]
+        every = list(itertools.product((True, False), repeat=n))
         for _ in range(200):
             assign = tuple(rng.random() < 0.5 for _ in range(n))
             stmts: list[Stmt] = []
+            # Assignments still consistent with every statement so far, narrowed incrementally.
+            alive = every
             while len(stmts) < 3 * n:
                 speaker = rng.randrange(n) if stmts and len(stmts) >= n else len(stmts)
                 form = forms[rng.randrange(len(forms))]
@@ -104,7 +107,8 @@ class KnightsKnaves(ProbeFamily):
                 if truth(stmt, assign) != assign[speaker]:
                     stmt = (_NEG[form], speaker, a, b)
                 stmts.append(stmt)
-                if len(stmts) >= n and len(solutions(n, stmts)) == 1:
+                alive = [x for x in alive if truth(stmt, x) == x[stmt[1]]]
+                if len(stmts) >= n and len(alive) == 1:
                     picks = rng.sample(range(len(NAMES)), n)
                     odd = rng.sample(range(len(ODD_NAMES)), n)
                     knights = [i for i in range(n) if assign[i]]
