@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import random
+from fractions import Fraction
 
 import pytest
 
@@ -245,3 +247,51 @@ def test_families_use_only_their_rng() -> None:
     random.seed(2)
     b = item(fam, 7, 2)
     assert a.prompt == b.prompt
+
+
+def _solve(rows: list[list[Fraction]]) -> list[Fraction]:
+    """Gauss-Jordan elimination on an augmented matrix (independent of the generator)."""
+    n = len(rows)
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if rows[r][col] != 0)
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(n):
+            if r != col and rows[r][col] != 0:
+                f = rows[r][col] / rows[col][col]
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col], strict=True)]
+    return [rows[i][n] / rows[i][i] for i in range(n)]
+
+
+def test_linear_equation_answer_solves_the_system() -> None:
+    fam = builtin_registry().get("linear_equation")
+    for difficulty in (1, 2, 3, 4, 5, 7, 8, 9, 10):
+        it = item(fam, difficulty)
+        eqs, n = it.problem.facts["eqs"], it.problem.facts["n"]
+        rows = []
+        for lc, lk, rc, rk in eqs:
+            coefs = [Fraction(lc[k] if k < len(lc) else 0) - Fraction(rc[k] if k < len(rc) else 0)
+                     for k in range(n)]
+            rows.append([*coefs, Fraction(rk - lk)])
+        sol = _solve(rows)
+        expected = sol[0] + sol[1] if it.problem.facts["ask"] == "x + y" else sol[0]
+        assert expected == Fraction(int(it.problem.answer)), difficulty
+
+
+def test_linear_equation_brackets() -> None:
+    fam = builtin_registry().get("linear_equation")
+    it = item(fam, 6)
+    a, b, c, d = it.problem.facts["bracket"]
+    x = int(it.problem.answer)
+    assert a * (x + b) == c * x + d
+
+
+def test_sequence_rules() -> None:
+    fam = builtin_registry().get("sequence_induction")
+    first = item(fam, 1)
+    shown = first.problem.facts["shown"]
+    step = shown[1] - shown[0]
+    assert all(b - a == step for a, b in itertools.pairwise(shown))
+    assert int(first.problem.answer) == shown[-1] + step
+    fib = item(fam, 6)
+    s = [*fib.problem.facts["shown"], int(fib.problem.answer)]
+    assert all(s[i] == s[i - 1] + s[i - 2] for i in range(2, len(s)))
