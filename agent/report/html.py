@@ -9,7 +9,7 @@ from html import escape
 from agent.report import fmt
 from agent.report.charts import drift_chart, frontier_chart, leakage_chart, paired_chart, small_multiples
 from agent.report.model import Ratio, Report
-from agent.report.text import method, section
+from agent.report.text import SECTIONS, highlights, method, section
 
 _CSS = """
 body{font-family:system-ui,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;background:#f6f7f9;
@@ -23,6 +23,7 @@ th,td{border:1px solid #dde1e6;padding:5px 9px;text-align:left;vertical-align:to
 td.num{text-align:right;font-variant-numeric:tabular-nums}.chart{margin:8px 0 12px}
 .chart svg{max-width:100%;height:auto}.note{background:#fff8c5;padding:8px 12px}
 footer{color:#5a6570;font-size:12px;margin-top:40px}
+.toc{font-size:13px}.toc a{color:#0b5cad}
 """
 
 
@@ -62,6 +63,7 @@ def render_html(report: Report) -> str:
         f"{len(report.targets)} endpoint(s): {escape(', '.join(report.targets))} · "
         f"generated {escape(fmt.when(report.generated))} by capmon</p>",
         *(f'<p class="note">{escape(n)}</p>' for n in report.notes),
+        _glance(report),
         _summary(report),
         _curves(report),
         _frontier(report),
@@ -74,6 +76,12 @@ def render_html(report: Report) -> str:
         "</main></body></html>",
     ]
     return "\n".join(parts)
+
+
+def _glance(report: Report) -> str:
+    items = "".join(f"<li>{escape(h)}</li>" for h in highlights(report))
+    toc = " · ".join(f'<a href="#{k}">{escape(title)}</a>' for k, (title, _) in SECTIONS.items())
+    return f'<section id="glance"><h2>At a glance</h2><ul>{items}</ul><p class="toc">{toc}</p></section>'
 
 
 def _summary(report: Report) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from agent.report import fmt
 from agent.report.model import Report
-from agent.report.text import method, section
+from agent.report.text import highlights, method, section
 
 
 def _cell(text: str) -> str:
@@ -34,6 +34,7 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     out += [f"> {n}" for n in report.notes] + ([""] if report.notes else [])
+    out += ["## At a glance", "", *[f"- {h}" for h in highlights(report)], ""]
     out += _heading("summary", report.confidence)
     out += _table(
         [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from agent.report import fmt
+from agent.report.model import Report
+
 SECTIONS: dict[str, tuple[str, str]] = {
     "summary": (
         "Summary per model endpoint",
@@ -68,3 +71,40 @@ def section(key: str, confidence: float) -> tuple[str, str]:
 def method(confidence: float) -> str:
     """The method note with the report's confidence level written in."""
     return METHOD.replace("95%", f"{confidence:.0%}")
+
+
+def highlights(report: Report) -> list[str]:
+    """A few plain sentences for the top of the report, each traceable to a section below."""
+    out: list[str] = []
+    scored = [s for s in report.summaries if s.pass_ratio.n]
+    if scored:
+        best = max(scored, key=lambda s: s.pass_ratio.k / s.pass_ratio.n)
+        out.append(
+            f"Highest pass ratio: {best.target}, {fmt.ratio(best.pass_ratio)} of fresh questions answered correctly."
+        )
+    priced = [s for s in report.summaries if s.cost_per_correct_usd is not None]
+    if len(priced) > 1:
+        cheap = min(priced, key=lambda s: s.cost_per_correct_usd or 0.0)
+        out.append(f"Lowest cost per correct answer: {cheap.target}, {fmt.usd(cheap.cost_per_correct_usd)}.")
+    for s in report.summaries:
+        if s.probes and s.errors / s.probes >= 0.05:
+            out.append(
+                f"{s.target}: {s.errors} of {s.probes} requests failed at the endpoint (availability, "
+                "not counted as wrong answers)."
+            )
+    for card in report.groups:
+        for r in card.rows:
+            if r.family == "all" and r.lower is not None and r.upper is not None:
+                reading = fmt.verdict(r.lower, r.upper, r.target, r.baseline)
+                out.append(
+                    f"Group {card.group}: {r.target} vs {r.baseline} on {r.pairs} identical questions: "
+                    f"{fmt.points(r.difference)} ({reading}, McNemar p = {fmt.p_value(r.p_value)})."
+                )
+    if report.change_points:
+        targets = sorted({c.target for c in report.change_points})
+        out.append(
+            f"{len(report.change_points)} change point(s) detected ({', '.join(targets)}): see the drift timeline."
+        )
+    else:
+        out.append("No change in behaviour was detected in this period.")
+    return out

@@ -63,6 +63,9 @@ def test_markdown_has_the_tables(report: Report) -> None:
     for title, _ in SECTIONS.values():
         assert f"## {title}" in md
     assert "### Group cmp: alpha, beta" in md
+    glance = md.split("## At a glance", 1)[1].split("## ", 1)[0]
+    assert "Highest pass ratio: alpha" in glance  # the simulated alpha is 2.5 levels more able
+    assert "Group cmp: beta vs alpha on" in glance and "(alpha better, McNemar p = <0.001)" in glance
     rows = [line for line in md.splitlines() if line.startswith("| alpha")]
     assert rows, "summary table row for alpha"
     summary = next(s for s in report.summaries if s.target == "alpha")
