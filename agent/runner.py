@@ -199,13 +199,21 @@ class UnitRunner:
         done.append((result_id, result))
 
     async def _call_and_score(self, member: Member, run_id: str, planned: PlannedProbe) -> ProbeResult:
+        temperature = member.target.temperature if planned.temperature is None else planned.temperature
+        if self.tracer is None:
+            return (await self._send(member, run_id, planned, temperature))[0]
+        with self.tracer.probe_span(member.target, planned.item, temperature) as span:
+            result, error = await self._send(member, run_id, planned, temperature)
+            self.tracer.finish(span, result, error)
+        return result
+
+    async def _send(
+        self, member: Member, run_id: str, planned: PlannedProbe, temperature: float
+    ) -> tuple[ProbeResult, ProviderError | None]:
         target, item = member.target, planned.item
-        temperature = target.temperature if planned.temperature is None else planned.temperature
         request = ChatRequest(
             prompt=item.prompt, max_tokens=target.max_tokens, temperature=temperature, system=SYSTEM_PROMPT
         )
-        span_cm = self.tracer.probe_span(target, item, temperature) if self.tracer is not None else None
-        span = span_cm.__enter__() if span_cm is not None else None
         started = self.clock()
         t0 = time.perf_counter()
         response: ChatResponse | None = None
@@ -261,7 +269,4 @@ class UnitRunner:
             cost_usd=cost,
             temperature=temperature,
         )
-        if span_cm is not None:
-            self.tracer.finish(span, result, error)
-            span_cm.__exit__(None, None, None)
-        return result
+        return result, error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 
 import uvicorn
@@ -61,7 +62,7 @@ def build_app(
             )
             for name, info in sorted(snap.targets.items())
         ]
-        return HTMLResponse(render_index(targets, state.recent_failures(), __version__, redact=redact))
+        return HTMLResponse(render_index(targets, state.recent_failures(), __version__, now=time.time(), redact=redact))
 
     async def probe(request: Request) -> Response:
         try:
