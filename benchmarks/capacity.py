@@ -61,12 +61,6 @@ class Measurement:
         return self.probes / self.window_s
 
 
-def targets_per_core(probes_per_core_s: float, interval_s: float, probes_per_run: int, headroom: float) -> int:
-    """Targets one core carries at ``interval_s`` and ``probes_per_run``, using ``headroom`` of the core."""
-    per_target_probes_s = probes_per_run / interval_s
-    return int(headroom * probes_per_core_s / per_target_probes_s)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,7 +108,14 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-def measure(targets: int, probes_per_run: int, interval_s: float, warmup_s: float, window_s: float) -> Measurement:
+def measure(
+    targets: int,
+    probes_per_run: int,
+    interval_s: float,
+    warmup_s: float,
+    window_s: float,
+    families: list[str] | None = None,
+) -> Measurement:
     """Run the agent against the instant endpoint and measure one window."""
     with tempfile.TemporaryDirectory(prefix="capmon-capacity-") as tmp:
         ep_port, agent_port = _free_port(), _free_port()
@@ -129,6 +130,7 @@ def measure(targets: int, probes_per_run: int, interval_s: float, warmup_s: floa
                     "interval_s": interval_s,
                     "probes_per_run": probes_per_run,
                     "concurrency": 4,
+                    **({"families": families} if families else {}),
                 }
                 for i in range(targets)
             ],
@@ -230,20 +232,46 @@ def stats_refresh_cpu_s(rows: int, targets: int, seed: int = 1) -> tuple[float, 
     return c2 - c1, c1 - c0
 
 
+def split_costs(m1: Measurement, m2: Measurement) -> tuple[float, float]:
+    """CPU seconds per run and per probe, solving cpu = per_run * runs + per_probe * probes for two runs."""
+    det = m1.runs * m2.probes - m2.runs * m1.probes
+    if det == 0:
+        raise RuntimeError("the two measurements do not separate run and probe costs: use different --fit")
+    per_run = (m1.cpu_s * m2.probes - m2.cpu_s * m1.probes) / det
+    per_probe = (m1.runs * m2.cpu_s - m2.runs * m1.cpu_s) / det
+    return per_run, per_probe
+
+
+def _describe(m: Measurement) -> str:
+    return (
+        f"{m.targets} targets x {m.probes_per_run} probes every {m.interval_s:g}s: window {m.window_s:.0f}s, "
+        f"{m.probes} probes in {m.runs} runs ({m.probes_per_s:.1f}/s), agent CPU {m.cpu_s:.2f}s = "
+        f"{m.cpu_ms_per_probe:.1f} ms/probe, peak RSS {m.peak_rss_mib:.0f} MiB"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: measure and print the capacity figures."""
     parser = argparse.ArgumentParser(description="probes/s per agent core against an instant endpoint")
     parser.add_argument("--targets", type=int, default=20)
     parser.add_argument("--probes-per-run", type=int, default=20)
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between runs of a target")
+    parser.add_argument("--families", default="", help="comma-separated probe families (default: all)")
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--fit",
+        type=int,
+        default=0,
+        metavar="PROBES_PER_RUN",
+        help="measure again at this probes_per_run and split the CPU into per-run and per-probe costs",
+    )
     parser.add_argument(
         "--stats-rows",
         default="",
-        help="comma-separated ledger sizes: also measure one statistics refresh over that many rows",
+        help="comma-separated ledger sizes: measure one statistics refresh over that many rows instead",
     )
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.stats_rows:
         for n in (int(x) for x in args.stats_rows.split(",")):
@@ -253,34 +281,27 @@ def main(argv: list[str] | None = None) -> int:
                 f"snapshot {snap * 1000:.0f} ms CPU, fold in 20 results {upd * 1000:.1f} ms CPU"
             )
         return 0
-    m = measure(args.targets, args.probes_per_run, args.interval, args.warmup, args.seconds)
-    plan = {
-        f"{interval}s x {ppr} probes": targets_per_core(m.probes_per_core_s, interval, ppr, headroom=0.5)
-        for interval, ppr in ((60, 20), (300, 20), (900, 20), (3600, 50))
-    }
-    if args.json:
+    families = [f for f in args.families.split(",") if f]
+    runs = [measure(args.targets, args.probes_per_run, args.interval, args.warmup, args.seconds, families)]
+    if args.fit:
+        runs.append(measure(args.targets, args.fit, args.interval, args.warmup, args.seconds, families))
+    report: dict[str, Any] = {"measurements": [{**asdict(m), "cpu_ms_per_probe": m.cpu_ms_per_probe} for m in runs]}
+    for m in runs:
+        print(_describe(m))
+    if len(runs) == 2:
+        per_run, per_probe = split_costs(runs[0], runs[1])
+        report.update(cpu_s_per_run=per_run, cpu_s_per_probe=per_probe)
         print(
-            json.dumps(
-                {
-                    **asdict(m),
-                    "cpu_ms_per_probe": m.cpu_ms_per_probe,
-                    "probes_per_core_s": m.probes_per_core_s,
-                    "targets_per_half_core": plan,
-                },
-                indent=2,
-            )
+            f"split: {per_run * 1000:.0f} ms CPU per run (scheduling, statistics refresh) + "
+            f"{per_probe * 1000:.2f} ms CPU per probe -> {1 / per_probe:.0f} probes/s per core on the probe path"
         )
-        return 0
-    print(f"agent: {m.targets} targets, {m.probes_per_run} probes/run every {m.interval_s:g}s")
-    print(
-        f"window {m.window_s:.1f}s: {m.probes} probes in {m.runs} runs, {m.probes_per_s:.1f} probes/s, "
-        f"agent CPU {m.cpu_s:.2f}s"
-    )
-    print(f"CPU per probe: {m.cpu_ms_per_probe:.2f} ms  ->  {m.probes_per_core_s:.0f} probes/s per core")
-    print(f"peak RSS: {m.peak_rss_mib:.0f} MiB")
-    print("targets one agent carries on half a core (interval x probes_per_run):")
-    for k, v in plan.items():
-        print(f"  {k:>18}: {v}")
+        print("targets one agent core carries at 50% use (interval x probes_per_run):")
+        for interval, ppr in ((60, 20), (300, 20), (900, 20), (3600, 50)):
+            n = int(0.5 * interval / (per_run + ppr * per_probe))
+            report.setdefault("targets_per_half_core", {})[f"{interval}s x {ppr}"] = n
+            print(f"  {interval:>5}s x {ppr:>3} probes: {n}")
+    if args.json:
+        print(json.dumps(report, indent=2))
     return 0
 
 
