@@ -93,9 +93,11 @@ async def _serve(settings: Settings, source: str) -> int:
     from agent.daemon import Agent
 
     agent = Agent(settings, source=source)
+    agent.config_loader = lambda: load(source)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, agent.stop.set)
+    loop.add_signal_handler(signal.SIGHUP, agent.reload_requested.set)
     try:
         await agent.serve()
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -13,12 +13,13 @@ from prometheus_client.core import Metric
 
 from agent.budget import BudgetGuard
 from agent.config import Settings, TargetConfig
+from agent.errors import CapmonError
 from agent.exporter import build_registry
 from agent.providers import adapter_for
 from agent.redact import Redactor
 from agent.retry import CircuitBreaker
 from agent.runner import Member, RunSummary, UnitRunner
-from agent.scheduler import build_scheduler
+from agent.scheduler import add_unit_jobs, build_scheduler
 from agent.sharding import select_targets
 from agent.state import AgentState
 from agent.stats.engine import StatsEngine
@@ -52,17 +53,20 @@ class Agent:
         registry: Registry | None = None,
     ) -> None:
         self.settings = settings
+        self.source = source
+        self.hostname = hostname or socket.gethostname()
         self.registry = registry if registry is not None else probe_registry(settings)
         self.store = Store(settings.store)
         self.salt = self.store.salt()
         self.state = AgentState()
         self.state.seed_from_store(self.store)
         self.stop = asyncio.Event()
-        self.targets = select_targets(settings.targets, settings.shard, hostname or socket.gethostname())
+        #: Set by SIGHUP: ``serve`` reloads the configuration with ``config_loader``.
+        self.reload_requested = asyncio.Event()
+        self.config_loader: Callable[[], Settings] | None = None
+        self.targets = select_targets(settings.targets, settings.shard, self.hostname)
         keys = {t.name: t.resolved_api_key(source) for t in self.targets}
-        secrets = [k.get_secret_value() for k in keys.values() if k is not None]
-        secrets += [h.get_secret_value() for t in self.targets for h in t.headers.values()]
-        self.redact = Redactor(secrets)
+        self.redact = Redactor(_secrets_of(self.targets, keys))
         self.client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
@@ -149,7 +153,8 @@ class Agent:
         server = None
         server_task: asyncio.Task[None] | None = None
         if web:
-            app = build_app(self.settings, self.metrics, self.state, self.store, self.redact)
+            # Through a lambda, so a reload's new secrets are redacted too.
+            app = build_app(self.settings, self.metrics, self.state, self.store, lambda text: self.redact(text))
             server = build_server(self.settings, app)
             server_task = asyncio.create_task(server.serve())
         in_flight: set[asyncio.Task[Any]] = set()
@@ -175,7 +180,16 @@ class Agent:
         self.state.ready = True
         log.info("capmon agent started: %d target(s), listening on %s", len(self.targets), self.settings.listen)
         try:
-            await self.stop.wait()
+            while not self.stop.is_set():
+                waiters = {asyncio.create_task(self.stop.wait()), asyncio.create_task(self.reload_requested.wait())}
+                _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                for w in pending:
+                    w.cancel()
+                if self.reload_requested.is_set() and not self.stop.is_set():
+                    self.reload_requested.clear()
+                    if await self.reload():
+                        scheduler.remove_all_jobs()
+                        add_unit_jobs(scheduler, self.units, job)
         finally:
             self.state.ready = False
             # Pause first: shutting the scheduler down would cancel in-flight runs at once.
@@ -185,6 +199,37 @@ class Agent:
             if server is not None and server_task is not None:
                 server.should_exit = True
                 await asyncio.wait({server_task}, timeout=5)
+
+    async def reload(self) -> bool:
+        """Load the configuration again; apply it if valid, else keep running the old one.
+
+        Targets, probe settings and statistics settings change in place; ``store``, ``listen`` and
+        ``web`` need a restart (the ledger and the listening socket stay as they are).
+        """
+        if self.config_loader is None:
+            return False
+        try:
+            new = self.config_loader()
+            targets = select_targets(new.targets, new.shard, self.hostname)
+            keys = {t.name: t.resolved_api_key(self.source) for t in targets}
+        except CapmonError as exc:
+            self.state.config_reload_ok = False
+            log.error("configuration reload failed, keeping the running one: %s", exc)
+            return False
+        for key in ("store", "listen", "web"):
+            if getattr(new, key) != getattr(self.settings, key):
+                log.warning("configuration reload: %s changed; it takes effect after a restart", key)
+        async with self._stats_lock:
+            self.settings = new.model_copy(
+                update={"store": self.settings.store, "listen": self.settings.listen, "web": self.settings.web}
+            )
+            self.targets = targets
+            self.redact = self.redact.with_secrets(_secrets_of(targets, keys))
+            self.units = self._build_units(keys)
+            self.stats = StatsEngine(self.store, self.settings)
+        self.state.config_reload_ok = True
+        log.info("configuration reloaded: %d target(s)", len(targets))
+        return True
 
     async def _drain(self, in_flight: set[asyncio.Task[Any]]) -> None:
         grace = self.settings.shutdown_grace_s
@@ -205,3 +250,10 @@ class Agent:
         if self.tracer_provider is not None:
             self.tracer_provider.shutdown()
         self.store.close()
+
+
+def _secrets_of(targets: Iterable[TargetConfig], keys: dict[str, Any]) -> list[str]:
+    """Every secret value the targets hold: API keys and header values."""
+    out = [k.get_secret_value() for k in keys.values() if k is not None]
+    out += [h.get_secret_value() for t in targets for h in t.headers.values()]
+    return out

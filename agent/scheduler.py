@@ -19,6 +19,18 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     """A scheduler (not started) with one job per unit at the unit's interval and jitter."""
     scheduler = AsyncIOScheduler(timezone=UTC)
+    add_unit_jobs(scheduler, units, job, first_run_delay_s=first_run_delay_s)
+    return scheduler
+
+
+def add_unit_jobs(
+    scheduler: AsyncIOScheduler,
+    units: Sequence[UnitRunner],
+    job: Callable[[UnitRunner], Awaitable[None]],
+    *,
+    first_run_delay_s: float = 0.0,
+) -> None:
+    """Add (or replace) one job per unit; the first run starts after ``first_run_delay_s``."""
     start = datetime.now(UTC) + timedelta(seconds=first_run_delay_s)
     for unit in units:
         lead = unit.members[0].target
@@ -33,5 +45,5 @@ def build_scheduler(
             coalesce=True,
             misfire_grace_time=None,
             next_run_time=start,
+            replace_existing=True,
         )
-    return scheduler

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -53,9 +54,36 @@ async def test_shard_selects_a_subset_of_targets(make_settings: Callable[..., Se
     targets = [base.targets[0].model_copy(update={"name": f"t{i}"}) for i in range(12)]
     chosen = []
     for index in range(3):
-        settings = base.model_copy(update={"targets": targets, "shard": base.shard.model_copy(update={"count": 3, "index": index})})
+        settings = base.model_copy(
+            update={"targets": targets, "shard": base.shard.model_copy(update={"count": 3, "index": index})}
+        )
         agent = Agent(settings, transport=httpx.MockTransport(echo_answer_handler()))
         chosen.append({t.name for t in agent.targets})
         await agent.aclose()
     assert set().union(*chosen) == {t.name for t in targets}
     assert sum(len(c) for c in chosen) == 12
+
+
+async def test_reload_applies_a_valid_config_and_keeps_running_on_a_broken_one(tmp_path: Path) -> None:
+    from agent.cli import load
+
+    store = tmp_path / "r.db"
+    cfg = tmp_path / "c.yaml"
+    target = "{name: %s, base_url: 'http://model.test/v1', model: m, families: [arithmetic]}"
+    cfg.write_text(f"store: {store}\ntargets:\n  - {target % 'a'}\n")
+    agent = Agent(load(str(cfg)), transport=httpx.MockTransport(echo_answer_handler()))
+    agent.config_loader = lambda: load(str(cfg))
+    try:
+        cfg.write_text(f"store: {store}\ntargets:\n  - {target % 'a'}\n  - {target % 'b'}\n")
+        assert await agent.reload()
+        assert [t.name for t in agent.targets] == ["a", "b"] and agent.state.config_reload_ok
+        cfg.write_text(f"store: {store}\ntargets:\n  - {{name: a, interval_s: -1}}\n")
+        assert not await agent.reload()
+        assert agent.state.config_reload_ok is False
+        assert [t.name for t in agent.targets] == ["a", "b"]  # the running config stays
+        values = {s.name: s.value for f in agent.metrics.collect() for s in f.samples}
+        assert values["capmon_config_last_reload_successful"] == 0
+        summaries = await agent.run_round()
+        assert {s.target for s in summaries} == {"a", "b"}
+    finally:
+        await agent.aclose()
