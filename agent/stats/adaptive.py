@@ -12,7 +12,7 @@ anchored on both sides.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 #: Share of probes drawn uniformly over the allowed levels.
 EXPLORE = 0.25
@@ -60,3 +60,25 @@ def next_levels(
         idx = round(centre + rng.choice((-1, 0, 0, 1)))
         out.append(levels[min(len(levels) - 1, max(0, idx))])
     return out
+
+
+def chooser(
+    histories: Mapping[str, Sequence[tuple[int, bool]]], explore: float = EXPLORE
+) -> Callable[[str, Sequence[int], random.Random], int]:
+    """A planner difficulty chooser (family, allowed levels, rng) -> level over per-family histories."""
+
+    def choose(family: str, allowed: Sequence[int], rng: random.Random) -> int:
+        return next_levels(histories.get(family, ()), allowed, 1, rng, explore)[0]
+
+    return choose
+
+
+def interval_factor(urgency: float, fastest: float = 0.25) -> float:
+    """Multiplier for a target's probe interval: 1 when its detectors are quiet, down to ``fastest`` near alarm.
+
+    ``urgency`` is the largest detector statistic / threshold (0..1). Probing faster while a statistic
+    climbs shortens the time (not the probes) to a decision; the false-alarm budget is per probe, so
+    it is unchanged, but the spend rises while the statistic is high.
+    """
+    u = min(max(urgency, 0.0), 1.0)
+    return 1.0 - (1.0 - fastest) * max(0.0, (u - 0.5) / 0.5)

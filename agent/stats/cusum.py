@@ -146,9 +146,7 @@ def neutral_rate(p0: float, p1: float) -> float:
     return down / (down - up)
 
 
-def pessimistic_rate(
-    p0: float, p1: float, baseline_n: int | None, quantile: float = BASELINE_QUANTILE
-) -> float:
+def pessimistic_rate(p0: float, p1: float, baseline_n: int | None, quantile: float = BASELINE_QUANTILE) -> float:
     """The in-control rate at which ARL0 is guaranteed: a posterior quantile toward p1, capped."""
     if baseline_n is None or baseline_n <= 0:
         return p0
@@ -187,19 +185,13 @@ class CusumDesign:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return {
-            k: getattr(self, k)
-            for k in ("p0", "p1", "inc_pass", "inc_fail", "threshold", "arl0", "unit", "p_guard")
+            k: getattr(self, k) for k in ("p0", "p1", "inc_pass", "inc_fail", "threshold", "arl0", "unit", "p_guard")
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CusumDesign:
         """Inverse of ``to_dict``."""
-        return cls(
-            **{
-                k: data[k]
-                for k in ("p0", "p1", "inc_pass", "inc_fail", "threshold", "arl0", "unit", "p_guard")
-            }
-        )
+        return cls(**{k: data[k] for k in ("p0", "p1", "inc_pass", "inc_fail", "threshold", "arl0", "unit", "p_guard")})
 
 
 def design(

@@ -216,9 +216,7 @@ class StatsEngine:
             dets["glr_drop"] = glr
         return dets
 
-    def _fp_monitor(
-        self, target: str, baseline: FingerprintBaseline, pinned: bool
-    ) -> FingerprintMonitor | None:
+    def _fp_monitor(self, target: str, baseline: FingerprintBaseline, pinned: bool) -> FingerprintMonitor | None:
         b = (
             baseline
             if not pinned
@@ -309,9 +307,7 @@ class StatsEngine:
             det.reset()
         if rewarm:
             # Learn the new normal; detectors stay for display until the new baseline replaces them.
-            self.store.put_baseline(
-                target, scope, PASS_RATIO, {"p0": None, "n": 0, "previous": st.p0}, pinned=False
-            )
+            self.store.put_baseline(target, scope, PASS_RATIO, {"p0": None, "n": 0, "previous": st.p0}, pinned=False)
             st.p0, st.warm_k, st.warm_n = None, 0, 0
 
     def _feed_fingerprint(
@@ -364,6 +360,31 @@ class StatsEngine:
             if not fp.pinned:
                 self.store.put_baseline(target, FINGERPRINT, FINGERPRINT, {"relearning": True}, pinned=False)
                 fp.baseline, fp.warm_n, fp.warm_after_id = None, 0, row_id
+
+    # -- hooks for adaptive probing ----------------------------------------------------------------
+
+    def recent_history(self, target: str, limit: int = 200) -> dict[str, list[tuple[int, bool]]]:
+        """Per family, the last ``limit`` fresh non-error (difficulty, passed) outcomes, oldest first."""
+        out: dict[str, list[tuple[int, bool]]] = {}
+        for r in self.store.iter_rows(
+            "SELECT family, difficulty, outcome FROM results WHERE target = ? AND static = 0 AND canary = 0"
+            " AND outcome != 'error' ORDER BY id DESC LIMIT ?",
+            (target, int(limit)),
+        ):
+            out.setdefault(str(r[0]), []).append((int(r[1]), r[2] == "pass"))
+        return {f: h[::-1] for f, h in out.items()}
+
+    def urgency(self, target: str) -> float:
+        """Largest statistic / threshold over the target's detectors (0 quiet .. 1 at alarm)."""
+        best = 0.0
+        for (t, _), st in self._scopes.items():
+            if t != target or st.p0 is None:
+                continue
+            for det in st.detectors.values():
+                arm = det.leading() if isinstance(det, GridGlr) else det
+                if arm is not None:
+                    best = max(best, arm.state / arm.design.threshold)
+        return min(best, 1.0)
 
     # -- snapshot ---------------------------------------------------------------------------------
 
@@ -424,9 +445,7 @@ class StatsEngine:
         for target, fp in sorted(self._fp.items()):
             if fp.monitor is not None:
                 c = fp.monitor.cusum
-                views.append(
-                    DetectorView(target, ALL, FINGERPRINT, "drop", c.statistic, c.design.h_nats, fp.latched)
-                )
+                views.append(DetectorView(target, ALL, FINGERPRINT, "drop", c.statistic, c.design.h_nats, fp.latched))
         return views
 
     def _change_point_counts(self) -> dict[tuple[str, str, str, str], int]:

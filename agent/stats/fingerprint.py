@@ -93,9 +93,7 @@ def learn_baseline(rows: Iterable[tuple[str, str | None, str | None, str | None]
     return FingerprintBaseline(answers, p0, total, tuple(sorted(models)), tuple(sorted(fps)))
 
 
-def agreement_design(
-    baseline: FingerprintBaseline, arl0: float, quantile: float = BASELINE_QUANTILE
-) -> CusumDesign:
+def agreement_design(baseline: FingerprintBaseline, arl0: float, quantile: float = BASELINE_QUANTILE) -> CusumDesign:
     """CUSUM design for the agreement rate dropping from p0 to p0/2."""
     return design(baseline.agreement, baseline.agreement / 2, arl0, baseline_n=baseline.n, quantile=quantile)
 

@@ -77,9 +77,7 @@ def fit_frontier(
         # Beyond the range: the estimate is the edge and the open side is infinite.
         bound = (edge, math.inf) if above else (-math.inf, edge)
         logit = math.inf if above else -math.inf
-        return Frontier(
-            edge, bound[0], bound[1], math.nan, "above" if above else "below", total, logit, math.inf
-        )
+        return Frontier(edge, bound[0], bound[1], math.nan, "above" if above else "below", total, logit, math.inf)
     start = np.array([float(np.average(x, weights=n)), 0.0])
     res = minimize(
         _nll,
@@ -158,9 +156,7 @@ class Ability:
 
 def ability_summary(frontiers: Mapping[str, Frontier], confidence: float = 0.95) -> Ability | None:
     """Equal-weight mean over families of the centre logit; families censored at an edge are left out."""
-    usable = [
-        f for f in frontiers.values() if math.isfinite(f.centre_logit) and math.isfinite(f.centre_logit_se)
-    ]
+    usable = [f for f in frontiers.values() if math.isfinite(f.centre_logit) and math.isfinite(f.centre_logit_se)]
     if not usable:
         return None
     mean = sum(f.centre_logit for f in usable) / len(usable)

@@ -42,10 +42,7 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
         "capmon_pass_ratio",
         "Share of non-error fresh probes passed; bounds are an anytime-valid confidence sequence.",
         cell,
-        (
-            ((c.target, c.family, c.difficulty, c.novelty, c.window), c.ratio, c.lower, c.upper)
-            for c in s.ratios
-        ),
+        (((c.target, c.family, c.difficulty, c.novelty, c.window), c.ratio, c.lower, c.upper) for c in s.ratios),
     )
     samples = _gauge("capmon_pass_ratio_samples", "Non-error fresh probes behind capmon_pass_ratio.", cell)
     for c in s.ratios:
@@ -85,12 +82,8 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
         cons.add_metric([t, f], v)
     yield cons
     tfd = ("target", "family", "detector")
-    stat = _gauge(
-        "capmon_detector_statistic", "Sequential detector statistic in nats (alarm at threshold).", tfd
-    )
-    thr = _gauge(
-        "capmon_detector_threshold", "Detector threshold in nats, set from the false-alarm budget.", tfd
-    )
+    stat = _gauge("capmon_detector_statistic", "Sequential detector statistic in nats (alarm at threshold).", tfd)
+    thr = _gauge("capmon_detector_threshold", "Detector threshold in nats, set from the false-alarm budget.", tfd)
     reg = _gauge("capmon_regression_detected", "1 while a drop detector's alarm is latched.", tfd)
     imp = _gauge("capmon_improvement_detected", "1 while a rise detector's alarm is latched.", tfd)
     for d in s.detectors:
@@ -115,9 +108,7 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
         "Share of recent temperature-0 canary answers equal to the baseline answers.",
         ("target",),
     )
-    changed = _gauge(
-        "capmon_fingerprint_changed", "1 when the model behind the endpoint looks changed.", ("target",)
-    )
+    changed = _gauge("capmon_fingerprint_changed", "1 when the model behind the endpoint looks changed.", ("target",))
     for t, fp in sorted(s.fingerprints.items()):
         if fp.agreement is not None:
             agree.add_metric([t], fp.agreement)

@@ -65,9 +65,7 @@ def ratio_cells(counts: Counts, window: str, alpha: float) -> list[RatioCell]:
     return cells
 
 
-def frontiers(
-    counts: Counts, confidence: float
-) -> tuple[dict[tuple[str, str], Frontier], dict[str, Ability]]:
+def frontiers(counts: Counts, confidence: float) -> tuple[dict[tuple[str, str], Frontier], dict[str, Ability]]:
     """Frontier per (target, family) from counts by difficulty, and each target's ability summary."""
     by_fam: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for (target, family, diff, _), (k, n) in counts.items():
@@ -101,9 +99,7 @@ def gradients(counts: Counts, confidence: float) -> dict[tuple[str, str], Gradie
     return out
 
 
-def leakage(
-    store: Store, since: float, counts: Counts, confidence: float
-) -> dict[tuple[str, str], Difference]:
+def leakage(store: Store, since: float, counts: Counts, confidence: float) -> dict[tuple[str, str], Difference]:
     """Static minus fresh pass ratio per (target, family), fresh restricted to the cells static covers."""
     static: dict[tuple[str, str, int, int], list[int]] = {}
     for r in store.iter_rows(
@@ -173,9 +169,7 @@ def usage(store: Store, since: float) -> tuple[dict[str, float], dict[str, float
     return refusal, length, cost
 
 
-def paired(
-    store: Store, since: float, groups: Mapping[str, Sequence[str]], confidence: float
-) -> list[PairedView]:
+def paired(store: Store, since: float, groups: Mapping[str, Sequence[str]], confidence: float) -> list[PairedView]:
     """Each group member against the group's first target, on identical fresh items, per family and all."""
     views: list[PairedView] = []
     for group, members in sorted(groups.items()):

@@ -151,6 +151,9 @@ def test_state_survives_reopen(tmp_path: Path) -> None:
     eng.update()
     before = {(d.family, d.detector): d.statistic for d in eng.snapshot().detectors}
     assert any(v > 0 for v in before.values())
+    assert 0 < eng.urgency("t1") < 1 and eng.urgency("other") == 0
+    history = eng.recent_history("t1", limit=10)["arithmetic"]
+    assert history == [(1, True)] * 3 + [(1, False)] * 7
     store.close()
     store2 = Store(tmp_path / "s.db")
     eng2 = StatsEngine(store2, settings)

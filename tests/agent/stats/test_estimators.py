@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from agent.stats.adaptive import next_levels, staircase_position
+from agent.stats.adaptive import chooser, interval_factor, next_levels, staircase_position
 from agent.stats.consistency import consistency
 from agent.stats.frontier import CENTRE, ability_summary, fit_frontier
 from agent.stats.gradient import novelty_gradient
@@ -118,3 +118,13 @@ def test_staircase_settles_near_half_pass_level() -> None:
     assert abs(pos - 5) <= 1.0
     levels = next_levels(history, [2, 4, 6, 8], 200, rng, explore=0.3)
     assert set(levels) <= {2, 4, 6, 8} and len(set(levels)) == 4
+
+
+def test_chooser_and_interval_factor() -> None:
+    history = [(9, True)] * 10  # passes everything at the top: the staircase sits at the top
+    choose = chooser({"arithmetic": history}, explore=0.0)
+    rng = random.Random(0)
+    picks = [choose("arithmetic", list(range(1, 11)), rng) for _ in range(50)]
+    assert min(picks) >= 9
+    assert interval_factor(0.0) == 1.0 and interval_factor(0.5) == 1.0
+    assert interval_factor(1.0) == 0.25 and 0.25 < interval_factor(0.8) < 1.0
