@@ -206,4 +206,12 @@ def test_builder_step_builds_a_wheel_from_only_the_copied_files(stages: list[Sta
         names = whl.namelist()
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         assert "capmon = agent.cli:main" in whl.read(entry_points).decode()
-    assert "agent/cli.py" in names and "agent/sharding.py" in names and "probes/registry.py" in names
+    # Every module and data file of the packages reaches the image (package-data mistakes show up here).
+    wanted = {
+        str(p.relative_to(ROOT))
+        for pkg in ("agent", "probes", "dashboards")
+        for p in (ROOT / pkg).rglob("*")
+        if p.is_file() and p.suffix in (".py", ".yaml", ".json", ".html") and "__pycache__" not in p.parts
+    }
+    assert "agent/cli.py" in wanted and "agent/sharding.py" in wanted
+    assert sorted(wanted - set(names)) == []
