@@ -57,7 +57,8 @@ def solver_free(items_per_level: int = 30) -> dict[str, list[tuple[float, float]
 
 
 def run(
-    base_url: str, model: str, budget_s: float, novelty_share: float, families: list[str] | None = None
+    base_url: str, model: str, budget_s: float, novelty_share: float, families: list[str] | None = None,
+    novelty_families: tuple[str, ...] = NOVELTY_FAMILIES,
 ) -> dict[str, object]:
     """Probe round-robin until the budget is spent; return the raw tallies."""
     registry = builtin_registry()
@@ -98,7 +99,7 @@ def run(
             rep += 1
         j = 0
         while time.monotonic() < deadline:
-            for name in NOVELTY_FAMILIES:
+            for name in novelty_families:
                 family = registry.get(name)
                 canon = set()
                 complete = True
@@ -171,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the raw tallies and responses here (JSON)")
     parser.add_argument("--families", nargs="*", help="only these families in the level table")
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads for the local server")
+    parser.add_argument("--novelty-families", nargs="*", default=list(NOVELTY_FAMILIES),
+                        help="families for the novelty table (difficulty 1)")
     args = parser.parse_args(argv)
     console = Console(width=140)
     server = None
@@ -181,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         server = start_llama_server(n_threads=args.threads)
         base_url = server.base_url
     try:
-        result = run(base_url, args.model, args.budget, args.novelty_share, args.families)
+        result = run(base_url, args.model, args.budget, args.novelty_share, args.families,
+                     tuple(args.novelty_families))
     finally:
         if server is not None:
             server.stop()
