@@ -49,9 +49,7 @@ def input_token_bound(prompt: str, system: str | None = None) -> int:
 class BudgetGuard:
     """Answers how many probes a target may still send without exceeding any of its budgets."""
 
-    def __init__(
-        self, store: UsageLedger, target: TargetConfig, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, store: UsageLedger, target: TargetConfig, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._target = target
         self._clock = clock
@@ -61,9 +59,7 @@ class BudgetGuard:
         price = self._target.price
         if price is None:
             return None
-        return (
-            (input_tokens or 0) * price.input_per_mtok_usd + (output_tokens or 0) * price.output_per_mtok_usd
-        ) / 1e6
+        return ((input_tokens or 0) * price.input_per_mtok_usd + (output_tokens or 0) * price.output_per_mtok_usd) / 1e6
 
     def reserve_tokens(self, input_tokens_each: int | None = None) -> int:
         """Tokens reserved for one probe: its input bound plus the output cap."""
@@ -82,9 +78,7 @@ class BudgetGuard:
             _, tokens, cost = self._store.usage_since(self._target.name, now - DAY_S)
             inp = DEFAULT_INPUT_RESERVE_TOKENS if input_tokens_each is None else input_tokens_each
             if budget.max_tokens_per_day is not None:
-                out["tokens_per_day"] = max(
-                    0, (budget.max_tokens_per_day - tokens) // self.reserve_tokens(inp)
-                )
+                out["tokens_per_day"] = max(0, (budget.max_tokens_per_day - tokens) // self.reserve_tokens(inp))
             if budget.max_cost_per_day_usd is not None:
                 per_probe = self.cost_of(inp, self._target.max_tokens)
                 # Without a price table cost is unknown and cannot be limited (config should demand one).

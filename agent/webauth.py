@@ -99,9 +99,7 @@ def _bcrypt_ok(password: bytes, hashed: bytes) -> bool:
 class BasicAuthMiddleware:
     """ASGI middleware: HTTP requests need valid basic-auth credentials when users are configured."""
 
-    def __init__(
-        self, app: ASGIApp, users: Mapping[str, SecretStr], exempt: Iterable[str] = DEFAULT_EXEMPT
-    ) -> None:
+    def __init__(self, app: ASGIApp, users: Mapping[str, SecretStr], exempt: Iterable[str] = DEFAULT_EXEMPT) -> None:
         self.app = app
         self._checker = CredentialChecker(users) if users else None
         self._exempt = frozenset(exempt)

@@ -42,21 +42,15 @@ CASES = [
     Case("wrong-type-interval", with_target("interval_s: soon"), "targets[0].interval_s", "number"),
     Case("negative-interval", with_target("interval_s: -5"), "targets[0].interval_s", "greater than 0"),
     Case("zero-timeout", with_target("timeout_s: 0"), "targets[0].timeout_s", "greater than 0"),
-    Case(
-        "unknown-family", with_target("families: [arithmetic, astrology]"), "targets[0].families", "astrology"
-    ),
-    Case(
-        "bad-url", "targets:\n  - {name: a, base_url: 'not a url', model: m}\n", "targets[0].base_url", "url"
-    ),
+    Case("unknown-family", with_target("families: [arithmetic, astrology]"), "targets[0].families", "astrology"),
+    Case("bad-url", "targets:\n  - {name: a, base_url: 'not a url', model: m}\n", "targets[0].base_url", "url"),
     Case(
         "ftp-url",
         "targets:\n  - {name: a, base_url: 'ftp://h/v1', model: m}\n",
         "targets[0].base_url",
         "scheme",
     ),
-    Case(
-        "missing-key-file", with_target("api_key_file: /nonexistent/key"), "targets[0].api_key_file", "exist"
-    ),
+    Case("missing-key-file", with_target("api_key_file: /nonexistent/key"), "targets[0].api_key_file", "exist"),
     Case("duplicate-name", "targets:\n" + GOOD_TARGET + GOOD_TARGET, "targets", "twice"),
     Case("yaml-syntax", "targets:\n  - name: a\n    model: [unclosed\n", "line", "yaml syntax error"),
     Case("yaml-tab", "targets:\n\t- name: a\n", "line", "yaml syntax error"),
@@ -190,18 +184,14 @@ def test_there_are_at_least_25_distinct_cases() -> None:
     assert len({c.id for c in CASES}) == len(CASES) >= 25
 
 
-def test_the_good_config_passes(
-    write_case: Callable[[Case], Path], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_good_config_passes(write_case: Callable[[Case], Path], capsys: pytest.CaptureFixture[str]) -> None:
     path = write_case(Case("good", with_target(""), None, ""))
     assert main(["check-config", str(path)]) == 0
     assert "ok" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_broken_config(
-    case: Case, write_case: Callable[[Case], Path], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_broken_config(case: Case, write_case: Callable[[Case], Path], capsys: pytest.CaptureFixture[str]) -> None:
     path = write_case(case)
     assert main(["check-config", str(path)]) == 2
     out = capsys.readouterr()

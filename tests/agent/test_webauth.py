@@ -130,9 +130,7 @@ def test_parse_basic() -> None:
 
 def test_ssl_kwargs(tmp_path: Path) -> None:
     assert ssl_kwargs(WebConfig()) == {}
-    web = WebConfig(
-        tls_server_config=TLSServerConfig(cert_file=tmp_path / "c.pem", key_file=tmp_path / "k.pem")
-    )
+    web = WebConfig(tls_server_config=TLSServerConfig(cert_file=tmp_path / "c.pem", key_file=tmp_path / "k.pem"))
     assert ssl_kwargs(web) == {
         "ssl_certfile": str(tmp_path / "c.pem"),
         "ssl_keyfile": str(tmp_path / "k.pem"),
@@ -160,18 +158,14 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=1))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_file, key_file
 

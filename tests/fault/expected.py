@@ -33,6 +33,4 @@ EXPECTED: dict[str, tuple[type[ProviderError], str]] = {
 }
 
 #: Faults after which another attempt may succeed (the retry policy retries exactly these).
-RETRYABLE = {
-    m for m, (_, r) in EXPECTED.items() if r in ("timeout", "reset", "http_429", "http_408", "http_5xx")
-}
+RETRYABLE = {m for m, (_, r) in EXPECTED.items() if r in ("timeout", "reset", "http_429", "http_408", "http_5xx")}
