@@ -33,7 +33,7 @@ _PATTERNS = [
 class Redactor:
     """Callable that masks the given secrets and credential-shaped strings in text."""
 
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+    def __init__(self, secrets: Iterable[str | None] = (), *, patterns: bool = True) -> None:
         long_secrets: list[str] = []
         short_secrets: list[str] = []
         for s in {s for s in secrets if s}:
@@ -41,17 +41,18 @@ class Redactor:
         parts = [re.escape(s) for s in sorted(long_secrets, key=len, reverse=True)]
         parts += [rf"(?<![A-Za-z0-9]){re.escape(s)}(?![A-Za-z0-9])" for s in short_secrets]
         self._secrets = re.compile("|".join(parts)) if parts else None
-        self._patterns = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
+        # Model output is redacted of known secrets only: credential-looking text in an answer is data.
+        self._patterns = re.compile("|".join(f"(?:{p})" for p in _PATTERNS)) if patterns else None
 
     def __call__(self, text: str) -> str:
         """``text`` with every secret and credential-shaped substring replaced by ``***``."""
         if self._secrets is not None:
             text = self._secrets.sub(MASK, text)
-        return self._patterns.sub(_mask_keep_name, text)
+        return self._patterns.sub(_mask_keep_name, text) if self._patterns is not None else text
 
     def with_secrets(self, secrets: Iterable[str | None]) -> Redactor:
         """A new redactor for a new set of secrets (after a config reload)."""
-        return Redactor(secrets)
+        return Redactor(secrets, patterns=self._patterns is not None)
 
 
 def _mask_keep_name(match: re.Match[str]) -> str:

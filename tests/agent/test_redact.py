@@ -112,3 +112,10 @@ def test_filter_redacts_message_args_and_exception(caplog: pytest.LogCaptureFixt
 def test_redacted_exception_is_one_safe_line() -> None:
     line = redacted_exception(ValueError(f"bad key {KEY}"), Redactor([KEY]))
     assert line == f"ValueError: bad key {MASK}"
+
+
+def test_secrets_only_mode_leaves_credential_shapes_alone() -> None:
+    r = Redactor([KEY], patterns=False)
+    text = f'{{"password": "hunter2hunter2", "token": "{KEY}"}} Bearer abcdefgh'
+    assert r(text) == f'{{"password": "hunter2hunter2", "token": "{MASK}"}} Bearer abcdefgh'
+    assert r.with_secrets(["hunter2hunter2"])(text).count(MASK) == 1
