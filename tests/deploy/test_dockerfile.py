@@ -215,3 +215,24 @@ def test_builder_step_builds_a_wheel_from_only_the_copied_files(stages: list[Sta
     }
     assert "agent/cli.py" in wanted and "agent/sharding.py" in wanted
     assert sorted(wanted - set(names)) == []
+
+
+@pytest.mark.integration  # starts a real `capmon run`
+def test_healthcheck_command_passes_on_a_live_agent_and_fails_without_one(stages: list[Stage], tmp_path: Path) -> None:
+    import os
+
+    from agent.llama import free_port
+    from tests.integration.conftest import start_agent
+
+    check = stages[-1].all("HEALTHCHECK")[0].args
+    argv = _exec_form(check[check.index("CMD") + 3 :].strip())
+    argv[0] = sys.executable  # the image's `python`
+    target = {"name": "nowhere", "base_url": f"http://127.0.0.1:{free_port()}/v1", "model": "m"}
+    agent = start_agent(tmp_path, [target])
+    try:
+        env = {**os.environ, "CAPMON_LISTEN": f"0.0.0.0:{agent.port}"}
+        assert subprocess.run(argv, env=env, timeout=30).returncode == 0
+    finally:
+        agent.stop()
+    env = {**os.environ, "CAPMON_LISTEN": f"0.0.0.0:{agent.port}"}
+    assert subprocess.run(argv, env=env, capture_output=True, timeout=30).returncode != 0
