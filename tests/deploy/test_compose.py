@@ -150,6 +150,19 @@ def test_prometheus_and_alertmanager_accept_their_configs(compose: dict[str, Any
         ["promtool", "check", "config", "--syntax-only", str(prom_yml)], capture_output=True, text=True
     )
     assert out.returncode == 0, out.stdout + out.stderr
+    # Again with rule_files pointing at the host files the stack mounts, so promtool loads the rules too.
+    cfg = yaml.safe_load(prom_yml.read_text())
+    mounted = {dst: src for src, dst in _bind_mounts(compose["services"]["prometheus"])}
+    cfg["rule_files"] = [
+        str(src.resolve())
+        for dst, src in mounted.items()
+        if any(PurePosixPath(dst).match(g) for g in cfg["rule_files"])
+    ]
+    full = tmp_path / "prometheus.yml"
+    full.write_text(yaml.safe_dump(cfg))
+    out = subprocess.run(["promtool", "check", "config", str(full)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "2 rule files found" in out.stdout, out.stdout
     am_yml = _mount_source(compose, "alertmanager", "/etc/alertmanager/alertmanager.yml")
     out = subprocess.run(["amtool", "check-config", str(am_yml)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
