@@ -46,8 +46,7 @@ def to_svg(fig: Figure, prefix: str) -> str:
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
     svg = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
-    # Scale with the page: keep the viewBox, drop the fixed size in points.
-    svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%"', svg, count=1)
+    # Natural size (points) so text stays the same size in every chart; CSS shrinks it on narrow pages.
     return svg
 
 

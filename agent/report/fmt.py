@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from agent.report.model import Ratio
+from agent.report.model import PairedRow, Ratio
 
 DASH = "–"
 
@@ -42,6 +42,22 @@ def level(value: float) -> str:
     return f"{value:.1f}"
 
 
+def level_interval(lower: float, upper: float) -> str:
+    """A frontier interval; an infinite end means the data only bound it from one side."""
+    if math.isinf(lower) and math.isinf(upper):
+        return "anywhere"
+    if math.isinf(lower):
+        return f"below {upper:.1f}"
+    if math.isinf(upper):
+        return f"above {lower:.1f}"
+    return f"{lower:.1f} {DASH} {upper:.1f}"
+
+
+def censoring(censored: str) -> str:
+    """What a censored frontier means."""
+    return {"above": "above the tested levels", "below": "below the tested levels"}.get(censored, "")
+
+
 def usd(value: float | None) -> str:
     """Dollars with enough digits for per-answer cents."""
     if value is None:
@@ -66,12 +82,17 @@ def p_value(p: float | None) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def verdict(lower: float | None, upper: float | None, name: str, baseline: str) -> str:
-    """Plain-language reading of a paired interval."""
-    if lower is None or upper is None:
+def verdict(row: PairedRow, confidence: float) -> str:
+    """Plain-language reading of a paired comparison.
+
+    "Better" needs both the interval to exclude zero and McNemar's exact test to reject at the same
+    level: with few discordant items the two can disagree, and a reviewer should not be told both.
+    """
+    if row.lower is None or row.upper is None or row.p_value is None:
         return "no shared items"
-    if lower > 0:
-        return f"{name} better"
-    if upper < 0:
-        return f"{baseline} better"
+    if row.p_value < 1 - confidence:
+        if row.lower > 0:
+            return f"{row.target} better"
+        if row.upper < 0:
+            return f"{row.baseline} better"
     return "no clear difference"

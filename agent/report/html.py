@@ -150,8 +150,8 @@ def _frontier(report: Report) -> str:
             f.family,
             f.target,
             fmt.level(f.d50),
-            f"{fmt.level(f.lower)} {DASH} {fmt.level(f.upper)}",
-            _censor(f.censored),
+            fmt.level_interval(f.lower, f.upper),
+            fmt.censoring(f.censored),
             str(f.n),
         ]
         for f in sorted(report.frontiers, key=lambda f: (f.family, f.target))
@@ -160,10 +160,6 @@ def _frontier(report: Report) -> str:
     return _section(
         "frontier", report.confidence, _chart(frontier_chart(report.frontiers, report.targets, "frontier")) + table
     )
-
-
-def _censor(c: str) -> str:
-    return {"above": "passed everything tested", "below": "failed everything tested"}.get(c, "")
 
 
 def _gradient(report: Report) -> str:
@@ -279,7 +275,7 @@ def _groups(report: Report) -> str:
                     DASH if r is None else f"{fmt.points(r.difference)} on {r.pairs} items",
                     DASH if r is None else fmt.interval(r.lower, r.upper, fmt.points),
                     DASH if r is None else fmt.p_value(r.p_value),
-                    "reference" if r is None else fmt.verdict(r.lower, r.upper, m, card.baseline),
+                    "reference" if r is None else fmt.verdict(r, report.confidence),
                 ]
             )
         detail = [
@@ -293,7 +289,7 @@ def _groups(report: Report) -> str:
                 fmt.points(r.difference),
                 fmt.interval(r.lower, r.upper, fmt.points),
                 fmt.p_value(r.p_value),
-                fmt.verdict(r.lower, r.upper, r.target, r.baseline),
+                fmt.verdict(r, report.confidence),
             ]
             for r in card.rows
         ]

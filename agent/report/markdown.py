@@ -81,8 +81,8 @@ def render_markdown(report: Report) -> str:
             [
                 f.family,
                 f.target,
-                fmt.level(f.d50) + {"above": " (passed all)", "below": " (failed all)"}.get(f.censored, ""),
-                f"{fmt.level(f.lower)} – {fmt.level(f.upper)}",
+                fmt.level(f.d50) + (f" ({fmt.censoring(f.censored)})" if f.censored != "none" else ""),
+                fmt.level_interval(f.lower, f.upper),
                 str(f.n),
             ]
             for f in report.frontiers
@@ -178,7 +178,7 @@ def render_markdown(report: Report) -> str:
                     fmt.points(r.difference),
                     fmt.interval(r.lower, r.upper, fmt.points),
                     fmt.p_value(r.p_value),
-                    fmt.verdict(r.lower, r.upper, r.target, r.baseline),
+                    fmt.verdict(r, report.confidence),
                 ]
                 for r in card.rows
             ),

@@ -21,8 +21,8 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "frontier": (
         "Capability frontier",
         "The difficulty level at which each model passes half the time, fitted over all levels, with its 95% "
-        "interval; an arrow means the model passed (▶) or failed (◀) everything tested, so its frontier lies "
-        "outside the range.",
+        "interval; an arrow (▶ or ◀) means the frontier lies above or below the levels tested, so more "
+        "(or easier) levels are needed to place it.",
     ),
     "gradient": (
         "Novelty gradient: robustness to unfamiliar wording",
@@ -48,8 +48,9 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "groups": (
         "Side-by-side comparison",
         "Models in one comparison group received exactly the same questions, so differences are paired "
-        "item by item (McNemar's test); an interval that excludes zero means one model is reliably better on "
-        "that skill, and cost per correct answer shows what each correct answer costs.",
+        "item by item; one model is called better on a skill only when the interval of the difference "
+        "excludes zero and McNemar's test agrees, and cost per correct answer shows what each correct "
+        "answer costs.",
     ),
 }
 
@@ -95,7 +96,7 @@ def highlights(report: Report) -> list[str]:
     for card in report.groups:
         for r in card.rows:
             if r.family == "all" and r.lower is not None and r.upper is not None:
-                reading = fmt.verdict(r.lower, r.upper, r.target, r.baseline)
+                reading = fmt.verdict(r, report.confidence)
                 out.append(
                     f"Group {card.group}: {r.target} vs {r.baseline} on {r.pairs} identical questions: "
                     f"{fmt.points(r.difference)} ({reading}, McNemar p = {fmt.p_value(r.p_value)})."

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from provider_wire import MakeAdapter, adapter_factory
+
+from tests.agent.providers.provider_wire import MakeAdapter, adapter_factory
 
 
 @pytest.fixture

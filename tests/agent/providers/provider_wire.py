@@ -28,9 +28,7 @@ class Endpoint:
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         raw = json.dumps(self.body).encode()
-        return httpx.Response(
-            self.status, content=raw, headers={"content-type": "application/json", **self.headers}
-        )
+        return httpx.Response(self.status, content=raw, headers={"content-type": "application/json", **self.headers})
 
     @property
     def sent(self) -> Any:
@@ -41,12 +39,8 @@ MakeAdapter = Callable[..., tuple[ProviderAdapter, Endpoint]]
 
 
 def adapter_factory() -> MakeAdapter:
-    def make(
-        provider: str, base_url: str, endpoint: Endpoint, **target: Any
-    ) -> tuple[ProviderAdapter, Endpoint]:
-        cfg = TargetConfig(
-            name="t", provider=provider, base_url=base_url, model=target.pop("model", "m"), **target
-        )
+    def make(provider: str, base_url: str, endpoint: Endpoint, **target: Any) -> tuple[ProviderAdapter, Endpoint]:
+        cfg = TargetConfig(name="t", provider=provider, base_url=base_url, model=target.pop("model", "m"), **target)
         client = httpx.AsyncClient(transport=httpx.MockTransport(endpoint.handler))
         return adapter_for(cfg, client, SECRET), endpoint
 

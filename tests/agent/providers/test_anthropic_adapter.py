@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from provider_wire import SECRET, Endpoint, MakeAdapter
 
 from agent.errors import BadResponse, EndpointHTTPError
 from agent.providers.base import ChatRequest
+from tests.agent.providers.provider_wire import SECRET, Endpoint, MakeAdapter
 
 OK = {
     "id": "msg_01XFDUDYJgAACzvnptvVoYEL",

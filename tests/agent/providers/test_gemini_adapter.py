@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from provider_wire import SECRET, Endpoint, MakeAdapter
 
 from agent.errors import BadResponse, EndpointHTTPError
 from agent.providers.base import ChatRequest
+from tests.agent.providers.provider_wire import SECRET, Endpoint, MakeAdapter
 
 OK = {
     "candidates": [
@@ -89,9 +89,7 @@ async def test_candidate_withheld_by_safety(make_adapter: MakeAdapter) -> None:
 )
 async def test_error_shapes(make_adapter: MakeAdapter, status: int, name: str, reason: str) -> None:
     body = {"error": {"code": status, "message": "quota", "status": name}}
-    adapter, _ = make_adapter(
-        "gemini", BASE, Endpoint(status=status, body=body, headers={"retry-after": "3"})
-    )
+    adapter, _ = make_adapter("gemini", BASE, Endpoint(status=status, body=body, headers={"retry-after": "3"}))
     with pytest.raises(EndpointHTTPError) as info:
         await adapter.complete(REQ)
     assert info.value.reason == reason

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from provider_wire import SECRET, Endpoint, MakeAdapter
 
 from agent.errors import BadResponse, EndpointHTTPError
 from agent.providers.base import ChatRequest
+from tests.agent.providers.provider_wire import SECRET, Endpoint, MakeAdapter
 
 
-def response(
-    status: str = "completed", output: list[object] | None = None, **extra: object
-) -> dict[str, object]:
+def response(status: str = "completed", output: list[object] | None = None, **extra: object) -> dict[str, object]:
     return {
         "id": "resp_67ccd2bed1ec8190",
         "object": "response",
@@ -65,9 +63,7 @@ async def test_request_shape_and_parse(make_adapter: MakeAdapter) -> None:
 
 
 async def test_incomplete_with_text_is_an_answer(make_adapter: MakeAdapter) -> None:
-    out = [
-        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "The sum is"}]}
-    ]
+    out = [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "The sum is"}]}]
     body = response("incomplete", out, incomplete_details={"reason": "max_output_tokens"})
     adapter, _ = make_adapter("openai-responses", BASE, Endpoint(body=body))
     resp = await adapter.complete(REQ)
@@ -101,9 +97,7 @@ async def test_failed_status(make_adapter: MakeAdapter) -> None:
 
 
 async def test_refusal_is_an_answer_marked_refusal(make_adapter: MakeAdapter) -> None:
-    out = [
-        {"type": "message", "role": "assistant", "content": [{"type": "refusal", "refusal": "I can't help."}]}
-    ]
+    out = [{"type": "message", "role": "assistant", "content": [{"type": "refusal", "refusal": "I can't help."}]}]
     adapter, _ = make_adapter("openai-responses", BASE, Endpoint(body=response(output=out)))
     resp = await adapter.complete(REQ)
     assert resp.text == "I can't help."
@@ -113,9 +107,7 @@ async def test_refusal_is_an_answer_marked_refusal(make_adapter: MakeAdapter) ->
 @pytest.mark.parametrize(("status", "reason"), [(429, "http_429"), (500, "http_5xx"), (401, "http_4xx")])
 async def test_error_shapes(make_adapter: MakeAdapter, status: int, reason: str) -> None:
     body = {"error": {"message": "x", "type": "requests", "param": None, "code": "rate_limit_exceeded"}}
-    ep = Endpoint(
-        status=status, body=body, headers={"retry-after": "1", "x-ratelimit-remaining-requests": "0"}
-    )
+    ep = Endpoint(status=status, body=body, headers={"retry-after": "1", "x-ratelimit-remaining-requests": "0"})
     adapter, _ = make_adapter("openai-responses", BASE, ep)
     with pytest.raises(EndpointHTTPError) as info:
         await adapter.complete(REQ)

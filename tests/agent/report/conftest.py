@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from report_fixtures import SimLedger, fill_ledger
+
+from tests.agent.report.report_fixtures import SimLedger, fill_ledger
 
 
 @pytest.fixture(scope="module")

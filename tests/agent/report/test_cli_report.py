@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from report_fixtures import PROFILES, SimLedger
 
 from agent.cli_report import parse_when, register
+from tests.agent.report.report_fixtures import PROFILES, SimLedger
 
 
 def run(*argv: str) -> int:

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_fixtures import PRICE, PROFILES, SimLedger
 
 from agent.config import TargetConfig
 from agent.report import Report, build_report
 from agent.report.build import bucket_width, paired_rows, standardised_fresh
 from agent.results import ProbeResult
 from agent.store import Store
+from tests.agent.report.report_fixtures import PRICE, PROFILES, SimLedger
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import re
 from dataclasses import replace
 
 import pytest
-from report_fixtures import SimLedger
 
 from agent.report import Report, build_report, render_html, render_markdown
 from agent.report.text import SECTIONS
+from tests.agent.report.report_fixtures import SimLedger
 
 
 @pytest.fixture(scope="module")
