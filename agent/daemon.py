@@ -79,6 +79,7 @@ class Agent:
         self._stats_metrics: list[Metric] = []
         self.metrics = build_registry(self.state, self._stats_source)
         self._stats_lock = asyncio.Lock()
+        self._stats_dirty = asyncio.Event()
 
     def _build_units(self, keys: dict[str, Any]) -> list[UnitRunner]:
         groups: dict[str, list[TargetConfig]] = {}
@@ -121,8 +122,16 @@ class Agent:
             except Exception:  # statistics must never stop probing
                 log.exception("statistics update failed")
 
+    async def _stats_loop(self) -> None:
+        """Refresh statistics when new results arrived, at most once per refresh interval."""
+        while True:
+            await self._stats_dirty.wait()
+            self._stats_dirty.clear()
+            await self.refresh_stats()
+            await asyncio.sleep(self.settings.stats.refresh_interval_s)
+
     async def run_unit(self, unit: UnitRunner) -> list[RunSummary]:
-        """One run of one unit, then a statistics refresh."""
+        """One run of one unit; marks the statistics for a refresh."""
         summaries = await unit.run_once()
         for s in summaries:
             log.info(
@@ -135,7 +144,9 @@ class Agent:
                 s.errors,
                 s.abandoned,
             )
-        await self.refresh_stats()
+        # Statistics are refreshed by _stats_loop at most once per stats.refresh_interval_s:
+        # refitting every scope after every run costs O(targets x families) per run.
+        self._stats_dirty.set()
         return summaries
 
     async def run_round(self) -> list[RunSummary]:
@@ -177,6 +188,7 @@ class Agent:
 
         scheduler = build_scheduler(self.units, job)
         scheduler.start()
+        stats_task = asyncio.create_task(self._stats_loop())
         self.state.ready = True
         log.info("capmon agent started: %d target(s), listening on %s", len(self.targets), self.settings.listen)
         try:
@@ -196,6 +208,7 @@ class Agent:
             scheduler.pause()
             await self._drain(in_flight)
             scheduler.shutdown(wait=False)
+            stats_task.cancel()
             if server is not None and server_task is not None:
                 server.should_exit = True
                 await asyncio.wait({server_task}, timeout=5)

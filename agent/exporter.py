@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -153,4 +153,6 @@ def build_registry(state: AgentState, stats_source: StatsSource | None = None) -
     """A fresh registry holding capmon's collector (never the global one)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CapmonCollector(state, stats_source))
+    # process_* (CPU, RSS, fds) for capacity planning; a no-op where /proc is missing.
+    ProcessCollector(registry=registry)
     return registry
