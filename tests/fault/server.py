@@ -17,6 +17,7 @@ Each request gets one *mode*: the next entry of ``script`` if any, else the mode
     dribble          a valid body sent one byte every 50 ms
     wrong_ctype      200 text/html
     redirect         302 to itself, forever
+    echo_key         401 whose error message repeats the Authorization header (as careless gateways do)
 
 Connection refused is a closed port: ``pause()`` stops listening, ``resume()`` listens again.
 Run standalone (``python -m tests.fault.server --port N --mode ok``) for soak and crash tests.
@@ -62,6 +63,7 @@ MODES = [
     "dribble",
     "wrong_ctype",
     "redirect",
+    "echo_key",
 ]
 HUGE_BYTES = 50 * 1024 * 1024
 DRIBBLE_DELAY_S = 0.05
@@ -188,7 +190,7 @@ class FaultServer:
                 mode = self._next_mode(path)
                 self.seen[mode] += 1
                 self.paths.append(path)
-                if not await self._respond(mode, path, body, reader, writer):
+                if not await self._respond(mode, path, body, headers, reader, writer):
                     break
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
             pass
@@ -197,7 +199,13 @@ class FaultServer:
                 writer.close()
 
     async def _respond(
-        self, mode: str, path: str, body: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        mode: str,
+        path: str,
+        body: bytes,
+        headers: dict[str, str],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
     ) -> bool:
         """Answer one request in ``mode``; False closes the connection."""
         try:
@@ -233,6 +241,9 @@ class FaultServer:
             extra = {"retry-after": "1"} if mode == "429_retry_after" else {}
             err = json.dumps({"error": {"message": "injected fault", "type": "fault", "code": status}}).encode()
             return await _send(writer, status, err, extra=extra)
+        if mode == "echo_key":
+            msg = f"Incorrect API key provided: {headers.get('authorization', '')}"
+            return await _send(writer, 401, json.dumps({"error": {"message": msg, "code": 401}}).encode())
         if mode == "malformed_json":
             return await _send(writer, 200, b'{"choices": [{"message": {"content": "Answer: 1"')
         shapes: dict[str, Any] = {
