@@ -74,7 +74,8 @@ def _final(text: str) -> tuple[str | None, bool]:
     for needle, pattern in (("<answer>", _TAG), ("\\boxed{", _BOXED)):
         if needle in low:
             hit = _last(pattern, t)
-            if hit is not None and clean(hit):
+            # "between <answer> and </answer>" is the model echoing our instruction, not an answer.
+            if hit is not None and clean(hit) and clean(hit).lower() != "and":
                 return clean(hit), True
     if "answer" in low:
         if '"answer"' in t:

@@ -59,6 +59,8 @@ def test_extract_number_none(text: str) -> None:
         ('{"answer": "a \\"quoted\\" word"}', 'a "quoted" word'),
         ("first line\nlast line.", "last line"),
         ("\\boxed{19 May 2006}", "19 May 2006"),
+        # SmolLM2 echoing the instruction: the tag pair around " and " is not an answer.
+        ("To find the final integer between <answer> and </answer>, add them.\n3 + 7 = 10", "3 + 7 = 10"),
         ("Answer: 'zera'", "zera"),
     ],
 )
