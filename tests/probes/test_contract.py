@@ -115,7 +115,8 @@ def test_canonical_agrees_across_renderings(family: ProbeFamily, index: int, dif
 def test_every_level_generates_and_scores(family: ProbeFamily) -> None:
     assert len(family.levels) == 10 and all(family.levels)
     assert family.name and family.skill and family.version
-    assert dataclasses.is_dataclass(family) and type(family).__dataclass_params__.frozen  # type: ignore[attr-defined]
+    if type(family).__module__.startswith("probes."):  # ours are immutable; plugins may differ
+        assert dataclasses.is_dataclass(family) and type(family).__dataclass_params__.frozen  # type: ignore[attr-defined]
     for difficulty in DIFFICULTY_LEVELS:
         for novelty in NOVELTY_LEVELS:
             for index in range(2):
