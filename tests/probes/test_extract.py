@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from probes.extract import (
     canonical_number,
@@ -135,3 +137,20 @@ def test_adversarial_megabyte_is_fast(text: str) -> None:
     extract_choice(text, ("a", "b"))
     # Generous for a loaded 2-core machine; the point is linear in a capped tail, not quadratic.
     assert time.perf_counter() - start < 1.0
+
+
+@given(n=st.integers(min_value=-(10**12), max_value=10**12), prose=st.sampled_from(["", "Let me see. ", "x = 3\n"]))
+@settings(max_examples=60, deadline=None)
+def test_any_integer_round_trips(n: int, prose: str) -> None:
+    for written in (str(n), f"{n:,}", f"**{n}**."):
+        assert extract_number(f"{prose}Answer: {written}") == str(n)
+    assert extract_number(f"{prose}\\boxed{{{n}}}") == str(n)
+
+
+@given(text=st.text(max_size=2000))
+@settings(max_examples=80, deadline=None)
+def test_arbitrary_text_never_raises(text: str) -> None:
+    extract_final(text)
+    extract_number(text)
+    extract_json(text)
+    extract_choice(text, ("yes", "no"))
