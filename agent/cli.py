@@ -56,7 +56,8 @@ def setup_logging(level: str, secrets: Sequence[str] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # "maximum number of running instances reached" is expected when a run outlasts its interval.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def _secrets(settings: Settings) -> list[str]:

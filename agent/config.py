@@ -133,6 +133,8 @@ class TargetConfig(_Strict):
             raise ValueError("give at most one of api_key, api_key_env, api_key_file")
         if self.provider == "azure-openai" and not self.api_version:
             raise ValueError("azure-openai needs api_version")
+        if self.budget.max_cost_per_day_usd is not None and self.price is None:
+            raise ValueError("budget.max_cost_per_day_usd needs a price table (price) to be enforced")
         return self
 
     def resolved_api_key(self, source: str = "config") -> SecretStr | None:
@@ -245,14 +247,15 @@ class Settings(BaseSettings):
             raise ValueError("listen must be host:port with a port in 1..65535")
         return v
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Settings:
+    @field_validator("targets")
+    @classmethod
+    def _unique_names(cls, v: list[TargetConfig]) -> list[TargetConfig]:
         seen: set[str] = set()
-        for t in self.targets:
+        for i, t in enumerate(v):
             if t.name in seen:
-                raise ValueError(f"target name {t.name!r} appears twice")
+                raise ValueError(f"name {t.name!r} appears twice (again at targets[{i}].name)")
             seen.add(t.name)
-        return self
+        return v
 
     @classmethod
     def settings_customise_sources(
@@ -304,7 +307,9 @@ def _precheck_yaml(path: Path) -> None:
     except OSError as exc:
         raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
+    except _DuplicateKey as exc:
+        raise ConfigError(str(path), f"line {exc.line}", f"duplicate key {exc.key!r}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -312,6 +317,24 @@ def _precheck_yaml(path: Path) -> None:
         raise ConfigError(str(path), where, f"YAML syntax error: {problem}") from None
     if data is not None and not isinstance(data, dict):
         raise ConfigError(str(path), "", "top level must be a mapping of keys")
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        self.key, self.line = key, line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (plain PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _config_error(source: str, exc: ValidationError) -> ConfigError:

@@ -102,7 +102,16 @@ class Agent:
                     )
                 )
             units.append(
-                UnitRunner(built, self.registry, self.store, self.state, self.salt, stop=self.stop, tracer=self.tracer)
+                UnitRunner(
+                    built,
+                    self.registry,
+                    self.store,
+                    self.state,
+                    self.salt,
+                    stop=self.stop,
+                    tracer=self.tracer,
+                    redact=Redactor(_secrets_of(members, keys), patterns=False),
+                )
             )
         return units
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.budget import BudgetGuard
+from agent.budget import BudgetGuard, input_token_bound
 from agent.config import TargetConfig
 from agent.errors import ProviderError
 from agent.planner import DifficultyChooser, PlannedProbe, fresh_count, plan_run
@@ -82,6 +82,7 @@ class UnitRunner:
         tracer: Any = None,
         difficulty_chooser: DifficultyChooser | None = None,
         clock: Callable[[], float] = time.time,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.members = list(members)
         self.registry = registry
@@ -92,6 +93,7 @@ class UnitRunner:
         self.tracer = tracer
         self.difficulty_chooser = difficulty_chooser
         self.clock = clock
+        self.redact = redact
         self._run_seq = 0
         self._next_index = max(store.max_index(m.target.name) for m in self.members) + 1
         self.name = self.members[0].target.group or self.members[0].target.name
@@ -142,7 +144,9 @@ class UnitRunner:
             self.state.record_run(target.name, "skipped", now, None)
             log.warning("target %s: budget %s exhausted, run skipped", target.name, exhausted)
             return RunSummary(target.name, run_id, "skipped", len(plan), 0, len(plan), 0, 0, 0, None)
-        allowed = member.budget.allowed_probes(len(plan))
+        allowed = member.budget.allowed_probes(
+            len(plan), input_tokens_each=max((input_token_bound(p.item.prompt) for p in plan), default=0)
+        )
         todo = plan[:allowed]
         self.store.start_run(run_id, target.name, len(plan))
         done: list[tuple[int, ProbeResult]] = []
@@ -227,7 +231,8 @@ class UnitRunner:
         score: float | None = None
         reason = error.reason if error is not None else None
         if response is not None:
-            text = response.text[:MAX_RESPONSE_CHARS]
+            # A model may echo a key it saw (e.g. in a proxy's error text): never store it.
+            text = self.redact(response.text[:MAX_RESPONSE_CHARS])
             try:
                 verdict = self.registry.get(item.family).score(item, text)
                 score, extracted, canonical = verdict.score, verdict.extracted, verdict.canonical
