@@ -15,6 +15,7 @@ from agent import __version__
 from agent.config import Settings, check_families, load_config
 from agent.errors import CapmonError, ConfigError
 from agent.tables import results_table
+from probes.errors import ProbeError
 
 log = logging.getLogger("capmon")
 
@@ -37,9 +38,7 @@ def load(path: str | None) -> Settings:
     settings = load_config(path)
     try:
         registry = probe_registry(settings)
-    except CapmonError:
-        raise
-    except Exception as exc:  # a template file that does not load is a config problem
+    except ProbeError as exc:  # a template or entry-point family that does not load is a config problem
         raise ConfigError(source, "probe_templates", str(exc)) from None
     check_families(settings, source, set(registry.names()))
     return settings
