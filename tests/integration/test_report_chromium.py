@@ -69,8 +69,9 @@ def check_rendered(report: Report, pixels: np.ndarray, dom: str) -> None:
     assert float(pixels.std()) > 20, "screenshot is (nearly) uniform: the page did not render"
     non_white = float((pixels.sum(axis=2) < 700).mean())
     assert non_white > 0.02, f"only {non_white:.1%} of the screenshot is not white"
-    blue = float((np.abs(pixels - CHART_BLUE).sum(axis=2) < 40).mean())
-    assert blue > 0.0005, f"chart colour covers only {blue:.3%} of the screenshot: charts not drawn"
+    # Without charts the page has no pixel of this colour at all; one drawn line has hundreds.
+    blue = int((np.abs(pixels - CHART_BLUE).sum(axis=2) < 40).sum())
+    assert blue >= 300, f"only {blue} pixels of the first series' colour: charts not drawn"
     assert dom.count("<svg") >= 5 and dom.count("<path") > 50
     for title, _ in SECTIONS.values():
         assert title.replace("&", "&amp;") in dom
