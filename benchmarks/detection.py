@@ -13,8 +13,9 @@ with (a) the exact Markov-chain (oracle) figures for the known-shift CUSUM at th
 probe are equal), whose delay is computed exactly. Finally it measures the effect of a baseline
 estimated from n0 probes on ARL0 (exactly, by Markov chain, over many simulated baselines).
 
-Run:  python benchmarks/detection.py            (about 2-4 minutes on 2 cores)
+Run:  python benchmarks/detection.py            (about 5 minutes on 2 cores)
       python benchmarks/detection.py --quick    (a smoke run)
+      python benchmarks/detection.py --real-swap 14 8   (A/A then a re-quantized model, real SmolLM2)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import argparse
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.stats import binom
@@ -154,6 +156,73 @@ def baseline_effect(
     }
 
 
+def real_swap(aa_runs: int, swap_runs: int, workdir: Path) -> None:
+    """A/A then model swap against the real SmolLM2 on llama.cpp: the fingerprint must stay quiet, then fire."""
+    import asyncio
+    import ctypes
+    import json
+
+    import llama_cpp
+
+    from agent.config import load_config
+    from agent.daemon import Agent
+    from agent.llama import find_gguf, free_port, start_llama_server
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    src, requantized = find_gguf(), workdir / "smollm2-requantized.gguf"
+    if not requantized.exists():
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q2_K  # most tensors fall back to q4_0/q3_K (576 columns)
+        params.allow_requantize = True
+        params.nthread = 1
+        if llama_cpp.llama_model_quantize(str(src).encode(), str(requantized).encode(), ctypes.byref(params)):
+            raise SystemExit("re-quantization failed")
+    port = free_port()
+    db = workdir / "swap.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    cfg = workdir / "swap.yaml"
+    cfg.write_text(
+        f"targets:\n  - name: local\n    base_url: http://127.0.0.1:{port}/v1\n    model: smollm2\n"
+        "    probes_per_run: 1\n    static_per_run: 0\n    fingerprint_prompts: 8\n    max_tokens: 32\n"
+        "    difficulties: [1, 2, 3]\n    concurrency: 1\n    timeout_s: 60\n"
+        f"store: {db}\nstats:\n  warmup_probes: 24\n"
+    )
+    settings = load_config(cfg)
+
+    async def rounds(agent: Agent, n: int, phase: str) -> None:
+        for i in range(n):
+            await agent.run_round()
+            fp = agent.stats.snapshot().fingerprints.get("local")
+            print(
+                json.dumps(
+                    {
+                        "phase": phase,
+                        "run": i,
+                        "agreement": fp and fp.agreement,
+                        "changed": fp and fp.changed,
+                        "warming_up": fp and fp.warming_up,
+                    }
+                ),
+                flush=True,
+            )
+
+    async def go() -> None:
+        server = start_llama_server(src, port=port, n_threads=1)
+        agent = Agent(settings)
+        try:
+            await rounds(agent, aa_runs, "A/A original")
+            server.stop()
+            server = start_llama_server(requantized, port=port, n_threads=1)
+            await rounds(agent, swap_runs, "swapped re-quantized")
+        finally:
+            server.stop()
+            print("change points:", json.dumps(agent.store.change_points()))
+            await agent.aclose()
+
+    asyncio.run(go())
+
+
 def main() -> None:
     """Run every scenario and print markdown tables."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -166,7 +235,18 @@ def main() -> None:
     ap.add_argument("--tokens-per-probe", type=float, default=100.0)
     ap.add_argument("--seed", type=int, default=20260101)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--real-swap",
+        nargs=2,
+        type=int,
+        metavar=("AA_RUNS", "SWAP_RUNS"),
+        help="instead: A/A then model-swap runs against the real SmolLM2 (needs capmon[demo])",
+    )
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/capmon-swap"))
     args = ap.parse_args()
+    if args.real_swap:
+        real_swap(args.real_swap[0], args.real_swap[1], args.workdir)
+        return
     if args.quick:
         args.streams, args.steps, args.baselines, args.n0 = 300, 3000, 20, [500]
     rng = np.random.default_rng(args.seed)
