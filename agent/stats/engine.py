@@ -344,16 +344,18 @@ class StatsEngine:
         was_changed = mon.changed
         if mon.update(key, response, model, fingerprint) or (mon.changed and not was_changed):
             fp.latched = True
+            # Size: agreement since the statistic last left zero (the estimated change) minus p0.
+            probes, rate = mon.cusum.change_estimate()
             self.store.add_change_point(
                 ts=ts,
                 target=target,
                 scope=FINGERPRINT,
                 detector=FINGERPRINT,
                 direction="drop",
-                size=None if mon.agreement is None else mon.agreement - fp.baseline.agreement,
+                size=None if rate is None else rate - fp.baseline.agreement,
                 statistic=mon.cusum.statistic,
                 threshold=mon.cusum.design.h_nats,
-                probes=mon.cusum.since_zero,
+                probes=probes,
             )
             log.warning("behaviour fingerprint of %s changed", target)
             mon.cusum.reset()

@@ -190,6 +190,8 @@ def test_fingerprint_tolerates_nondeterminism_and_fires_on_model_change(tmp_path
         if eng.snapshot().fingerprints["t1"].changed:
             break
     assert i < 60
+    cp = store.change_points()[-1]
+    assert cp["detector"] == "fingerprint" and cp["size"] < -0.4 and 0 < cp["probes"] <= i + 1
     reg = _registry(eng.snapshot())
     assert reg.get_sample_value("capmon_fingerprint_changed", {"target": "t1"}) == 1.0
 
