@@ -96,7 +96,7 @@ def _summary(report: Report) -> str:
         "tokens in / out",
         "cost",
         "cost per correct answer",
-        "ability (logits)",
+        "overall ability (logit scale, higher is better)",
     ]
     rows = []
     for s in report.summaries:
