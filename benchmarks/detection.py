@@ -130,6 +130,27 @@ def best_batch(p0: float, p1: float, arl0: float) -> tuple[int, float, float]:
     return best
 
 
+def peeking(p: float, runs: int, horizon: int, rng: np.random.Generator, alpha: float = 0.05) -> tuple[float, float]:
+    """Share of streams whose 95% Wilson interval / confidence sequence excluded p at some n in 20..horizon."""
+    from scipy.special import betaln
+    from scipy.stats import norm
+
+    n = np.arange(1, horizon + 1)
+    peek = n >= 20
+    z = float(norm.ppf(1 - alpha / 2))
+    wilson_miss = cs_miss = 0
+    for _ in range(runs):
+        k = np.cumsum(rng.random(horizon) < p)
+        ph = k / n
+        centre = (ph + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        wilson_miss += bool(np.any(peek & (np.abs(centre - p) > half)))
+        # The sequence (a = 1) excludes p exactly when the mixture martingale at p reaches 1/alpha.
+        logm = betaln(1 + k, 1 + n - k) - k * np.log(p) - (n - k) * np.log1p(-p)
+        cs_miss += bool(np.any(peek & (logm >= np.log(1 / alpha))))
+    return wilson_miss / runs, cs_miss / runs
+
+
 def _arms_of(glr: GridGlr) -> list[Arm]:
     return [(a.design.inc_pass, a.design.inc_fail, a.design.threshold) for a in glr.arms]
 
@@ -243,9 +264,14 @@ def main() -> None:
         help="instead: A/A then model-swap runs against the real SmolLM2 (needs capmon[demo])",
     )
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/capmon-swap"))
+    ap.add_argument("--peeking", action="store_true", help="instead: Wilson vs confidence-sequence peeking")
     args = ap.parse_args()
     if args.real_swap:
         real_swap(args.real_swap[0], args.real_swap[1], args.workdir)
+        return
+    if args.peeking:
+        w, c = peeking(0.8, 2000, 2000, np.random.default_rng(args.seed))
+        print(f"peeking after every probe, n = 20..2000, p = 0.8, 2000 streams: Wilson {w:.1%}, sequence {c:.1%}")
         return
     if args.quick:
         args.streams, args.steps, args.baselines, args.n0 = 300, 3000, 20, [500]
