@@ -170,7 +170,8 @@ class AgentState:
         """A consistent copy."""
         with self._lock:
             latency = {
-                t: Histogram(tuple(b), self._lat_sum.get(t, 0.0), self._lat_count[t]) for t, b in self._lat_buckets.items()
+                t: Histogram(tuple(b), self._lat_sum.get(t, 0.0), self._lat_count[t])
+                for t, b in self._lat_buckets.items()
             }
             targets = {
                 k: TargetInfo(**{**v.__dict__, "budget_exhausted": dict(v.budget_exhausted)})
