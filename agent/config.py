@@ -190,7 +190,8 @@ class StatsConfig(_Strict):
     confidence: float = Field(0.95, gt=0.5, lt=1)
     false_alarms_per_month: float = Field(1.0, gt=0)
     shifts: list[float] = Field(default_factory=lambda: [0.1, 0.2])
-    warmup_probes: int = Field(200, ge=20)
+    #: Below ~500 the baseline's own uncertainty cannot be fully covered (docs/statistics.md).
+    warmup_probes: int = Field(500, ge=20)
     #: Statistics are refit at most this often (they cost O(targets x families) per refresh).
     refresh_interval_s: float = Field(30.0, ge=0)
 

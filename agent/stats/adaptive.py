@@ -11,6 +11,7 @@ anchored on both sides.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 
@@ -28,9 +29,16 @@ def staircase_position(history: Sequence[tuple[int, bool]], allowed: Sequence[in
     pos = len(levels) // 2
     reversals: list[int] = []
     last_step = 0
+    started = False
     for difficulty, passed in history:
         # Step from the level actually probed (explored probes included), not from a replayed position.
         at = min(range(len(levels)), key=lambda i: abs(levels[i] - difficulty))
+        if not started:
+            pos, started = at, True
+        if abs(at - pos) > 2:
+            # An explore probe far from the staircase: counting it as a step (or a reversal) would
+            # drag the estimate towards the range's ends (fails at the top, passes at the bottom).
+            continue
         step = 1 if passed else -1
         if last_step and step != last_step:
             reversals.append(at)
@@ -57,7 +65,9 @@ def next_levels(
         if rng.random() < explore:
             out.append(rng.choice(levels))
             continue
-        idx = round(centre + rng.choice((-1, 0, 0, 1)))
+        # Stochastic rounding: a centre of 2.5 gives indexes 2 and 3 equally (round() is banker's
+        # rounding and would never probe one side of a half-way frontier).
+        idx = math.floor(centre + rng.choice((-1, 0, 0, 1)) + rng.random())
         out.append(levels[min(len(levels) - 1, max(0, idx))])
     return out
 

@@ -51,10 +51,14 @@ def fresh_counts(store: Store, since: float) -> Counts:
 
 
 def ratio_cells(counts: Counts, window: str, alpha: float) -> list[RatioCell]:
-    """Every cell and every "all" aggregate of family, difficulty and novelty, with anytime-valid bounds."""
+    """Cells by difficulty and by novelty (the other "all"), per family and pooled, with anytime-valid bounds."""
     agg: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for (target, family, diff, nov), (k, n) in counts.items():
         for fam, d, v in product((family, ALL), (str(diff), ALL), (str(nov), ALL)):
+            if d != ALL and v != ALL:
+                # Difficulty x novelty cells would multiply series per target by 4 (≈7,500 with 17
+                # families); curves by difficulty and by novelty need only one of them at a time.
+                continue
             cell = agg[(target, fam, d, v)]
             cell[0] += k
             cell[1] += n

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 from collections.abc import Callable
 
 import httpx
@@ -22,6 +23,7 @@ def _unit(
     settings: Settings, handler: Callable[[httpx.Request], httpx.Response]
 ) -> tuple[UnitRunner, Store, AgentState]:
     store = Store(settings.store)
+    store.set_meta("salt", "5a" * 32)  # a fixed salt keeps these tests deterministic
     state = AgentState()
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     members = []
@@ -152,6 +154,8 @@ async def test_adaptive_probing_concentrates_near_the_frontier(make_settings: Ca
     frontier = max((d for d in levels if ratio[d] >= 0.5), default=1)
     last = [r.difficulty for r in rows[-30:]]
     assert 1 < frontier < 10, ratio
-    assert abs(sum(last) / len(last) - frontier) <= 1.5, (ratio, last)
+    # The staircase centres between the last passing and first failing level; a quarter of probes
+    # explore uniformly, so the median (not the mean) tracks the centre.
+    assert abs(statistics.median(last) - (frontier + 0.5)) <= 1.0, (ratio, last)
     # Concentrated: most late probes within two levels of the frontier (uniform would give ~45%).
     assert sum(abs(d - frontier) <= 2 for d in last) >= 0.7 * len(last)
