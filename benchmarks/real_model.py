@@ -93,9 +93,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for c in args.concurrency:
                 rate, rss, n = measure(server.base_url, c, args.seconds, Path(tmp))
-                print(
-                    f"concurrency {c}: {rate:.2f} probes/s ({n} probes in {args.seconds:.0f} s), agent RSS {rss:.0f} MiB"
-                )
+                print(f"concurrency {c}: {rate:.2f} probes/s ({n} probes in {args.seconds:.0f} s),", end=" ")
+                print(f"agent RSS {rss:.0f} MiB")
     finally:
         server.stop()
 
