@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Callable, Iterable
@@ -132,12 +133,15 @@ class Agent:
                 log.exception("statistics update failed")
 
     async def _stats_loop(self) -> None:
-        """Refresh statistics when new results arrived, at most once per refresh interval."""
-        while True:
-            await self._stats_dirty.wait()
+        """Refresh statistics when new results arrived, at most once per refresh interval, until stop."""
+        while not self.stop.is_set():
+            await _first_of(self._stats_dirty, self.stop)
+            if self.stop.is_set():
+                return
             self._stats_dirty.clear()
             await self.refresh_stats()
-            await asyncio.sleep(self.settings.stats.refresh_interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=self.settings.stats.refresh_interval_s)
 
     async def run_unit(self, unit: UnitRunner) -> list[RunSummary]:
         """One run of one unit; marks the statistics for a refresh."""
@@ -202,10 +206,7 @@ class Agent:
         log.info("capmon agent started: %d target(s), listening on %s", len(self.targets), self.settings.listen)
         try:
             while not self.stop.is_set():
-                waiters = {asyncio.create_task(self.stop.wait()), asyncio.create_task(self.reload_requested.wait())}
-                _, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-                for w in pending:
-                    w.cancel()
+                await _first_of(self.stop, self.reload_requested)
                 if self.reload_requested.is_set() and not self.stop.is_set():
                     self.reload_requested.clear()
                     if await self.reload():
@@ -217,7 +218,9 @@ class Agent:
             scheduler.pause()
             await self._drain(in_flight)
             scheduler.shutdown(wait=False)
-            stats_task.cancel()
+            await stats_task  # returns promptly once stop is set (after a refresh in progress)
+            # Fold the last results in, so detector state on disk covers every committed result.
+            await self.refresh_stats()
             if server is not None and server_task is not None:
                 server.should_exit = True
                 await asyncio.wait({server_task}, timeout=5)
@@ -279,3 +282,13 @@ def _secrets_of(targets: Iterable[TargetConfig], keys: dict[str, Any]) -> list[s
     out = [k.get_secret_value() for k in keys.values() if k is not None]
     out += [h.get_secret_value() for t in targets for h in t.headers.values()]
     return out
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    """Wait until any of the events is set."""
+    waiters = {asyncio.create_task(e.wait()) for e in events}
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
