@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client.core import Metric
 
 from agent.budget import BudgetGuard
@@ -20,9 +21,10 @@ from agent.providers import adapter_for
 from agent.redact import Redactor
 from agent.retry import CircuitBreaker
 from agent.runner import Member, RunSummary, UnitRunner
-from agent.scheduler import add_unit_jobs, build_scheduler
+from agent.scheduler import add_unit_jobs, build_scheduler, job_id, unit_trigger
 from agent.sharding import select_targets
 from agent.state import AgentState
+from agent.stats.adaptive import interval_factor
 from agent.stats.engine import StatsEngine
 from agent.stats.metrics import stats_metric_families
 from agent.store import Store
@@ -81,6 +83,9 @@ class Agent:
         self.metrics = build_registry(self.state, self._stats_source)
         self._stats_lock = asyncio.Lock()
         self._stats_dirty = asyncio.Event()
+        self._interval_factor: dict[str, float] = {}
+        #: Per adaptive target, its largest detector statistic / threshold (0..1), from the last refresh.
+        self._urgency: dict[str, float] = {}
 
     def _build_units(self, keys: dict[str, Any]) -> list[UnitRunner]:
         groups: dict[str, list[TargetConfig]] = {}
@@ -123,12 +128,13 @@ class Agent:
         """Fold new results into the statistics (off the event loop) and cache their metrics."""
         async with self._stats_lock:
 
-            def work() -> list[Metric]:
+            def work() -> tuple[list[Metric], dict[str, float]]:
                 self.stats.update()
-                return list(stats_metric_families(self.stats.snapshot()))
+                urgency = {t.name: self.stats.urgency(t.name) for t in self.targets if t.adaptive}
+                return list(stats_metric_families(self.stats.snapshot())), urgency
 
             try:
-                self._stats_metrics = await asyncio.to_thread(work)
+                self._stats_metrics, self._urgency = await asyncio.to_thread(work)
             except Exception:  # statistics must never stop probing
                 log.exception("statistics update failed")
 
@@ -191,6 +197,7 @@ class Agent:
                 in_flight.add(task)
             try:
                 await self.run_unit(unit)
+                self._adapt_interval(scheduler, unit)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a run must never take the scheduler down
@@ -255,6 +262,18 @@ class Agent:
         self.state.config_reload_ok = True
         log.info("configuration reloaded: %d target(s)", len(targets))
         return True
+
+    def _adapt_interval(self, scheduler: AsyncIOScheduler, unit: UnitRunner) -> None:
+        """Adaptive targets probe faster (down to a quarter of the interval) while a detector climbs."""
+        lead = unit.members[0].target
+        if not lead.adaptive:
+            return
+        factor = interval_factor(self._urgency.get(lead.name, 0.0))
+        if abs(factor - self._interval_factor.get(unit.name, 1.0)) < 0.05:
+            return
+        self._interval_factor[unit.name] = factor
+        scheduler.reschedule_job(job_id(unit), trigger=unit_trigger(lead, factor))
+        log.info("target %s: interval now %.0fs (detector urgency)", lead.name, lead.interval_s * factor)
 
     async def _drain(self, in_flight: set[asyncio.Task[Any]]) -> None:
         grace = self.settings.shutdown_grace_s

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +23,7 @@ from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter
 from agent.results import ProbeResult, outcome_for
 from agent.retry import CircuitBreaker, call_with_retry
 from agent.state import AgentState
-from agent.stats.adaptive import next_levels
+from agent.stats.adaptive import chooser
 from agent.store import Store
 from probes.registry import Registry
 
@@ -115,19 +113,7 @@ class UnitRunner:
 
     def _adaptive_chooser(self) -> DifficultyChooser:
         """Staircase on difficulty per family, from the lead target's recent scored fresh probes."""
-        rows = self.store.iter_rows(
-            "SELECT family, difficulty, outcome FROM results WHERE target = ? AND outcome != 'error'"
-            " AND static = 0 AND canary = 0 ORDER BY id DESC LIMIT 2000",
-            (self.members[0].target.name,),
-        )
-        history: dict[str, list[tuple[int, bool]]] = defaultdict(list)
-        for r in reversed(list(rows)):
-            history[r["family"]].append((int(r["difficulty"]), r["outcome"] == "pass"))
-
-        def choose(family: str, allowed: Sequence[int], rng: random.Random) -> int:
-            return next_levels(history.get(family, []), allowed, 1, rng)[0]
-
-        return choose
+        return chooser(self.store.recent_outcomes(self.members[0].target.name, limit=2000))
 
     async def _run_member(self, member: Member, plan: list[PlannedProbe]) -> RunSummary:
         target = member.target

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from agent.config import TargetConfig
 from agent.runner import UnitRunner
 
 
@@ -36,9 +37,9 @@ def add_unit_jobs(
         lead = unit.members[0].target
         scheduler.add_job(
             job,
-            IntervalTrigger(seconds=lead.interval_s, jitter=lead.effective_jitter_s or None, timezone=UTC),
+            unit_trigger(lead),
             args=[unit],
-            id=f"unit:{unit.name}",
+            id=job_id(unit),
             name=unit.name,
             # One run of a unit at a time; a run that overruns its interval delays the next.
             max_instances=1,
@@ -47,3 +48,13 @@ def add_unit_jobs(
             next_run_time=start,
             replace_existing=True,
         )
+
+
+def job_id(unit: UnitRunner) -> str:
+    """The scheduler job id of a unit."""
+    return f"unit:{unit.name}"
+
+
+def unit_trigger(lead: TargetConfig, factor: float = 1.0) -> IntervalTrigger:
+    """Interval trigger for a unit, its interval scaled by ``factor`` (adaptive probing)."""
+    return IntervalTrigger(seconds=lead.interval_s * factor, jitter=lead.effective_jitter_s or None, timezone=UTC)

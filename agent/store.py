@@ -251,6 +251,17 @@ class Store:
             ).fetchone()
         return -1 if row[0] is None else int(row[0])
 
+    def recent_outcomes(self, target: str, limit: int = 200) -> dict[str, list[tuple[int, bool]]]:
+        """Per family, the last ``limit`` fresh scored (difficulty, passed) outcomes, oldest first."""
+        out: dict[str, list[tuple[int, bool]]] = {}
+        for r in self.iter_rows(
+            "SELECT family, difficulty, outcome FROM results WHERE target = ? AND static = 0 AND canary = 0"
+            " AND outcome != 'error' ORDER BY id DESC LIMIT ?",
+            (target, int(limit)),
+        ):
+            out.setdefault(str(r[0]), []).append((int(r[1]), r[2] == "pass"))
+        return {f: h[::-1] for f, h in out.items()}
+
     # -- runs -------------------------------------------------------------------------------------
 
     def start_run(self, run_id: str, target: str, planned: int) -> None:

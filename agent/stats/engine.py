@@ -367,14 +367,7 @@ class StatsEngine:
 
     def recent_history(self, target: str, limit: int = 200) -> dict[str, list[tuple[int, bool]]]:
         """Per family, the last ``limit`` fresh non-error (difficulty, passed) outcomes, oldest first."""
-        out: dict[str, list[tuple[int, bool]]] = {}
-        for r in self.store.iter_rows(
-            "SELECT family, difficulty, outcome FROM results WHERE target = ? AND static = 0 AND canary = 0"
-            " AND outcome != 'error' ORDER BY id DESC LIMIT ?",
-            (target, int(limit)),
-        ):
-            out.setdefault(str(r[0]), []).append((int(r[1]), r[2] == "pass"))
-        return {f: h[::-1] for f, h in out.items()}
+        return self.store.recent_outcomes(target, limit)
 
     def urgency(self, target: str) -> float:
         """Largest statistic / threshold over the target's detectors (0 quiet .. 1 at alarm)."""

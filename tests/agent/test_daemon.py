@@ -87,3 +87,31 @@ async def test_reload_applies_a_valid_config_and_keeps_running_on_a_broken_one(t
         assert {s.target for s in summaries} == {"a", "b"}
     finally:
         await agent.aclose()
+
+
+async def test_adaptive_target_probes_faster_while_a_detector_climbs(make_settings: Callable[..., Settings]) -> None:
+    from datetime import timedelta
+
+    from agent.scheduler import build_scheduler, job_id
+
+    settings = make_settings(adaptive=True, interval_s=400)
+    agent = Agent(settings, transport=httpx.MockTransport(echo_answer_handler()))
+    try:
+        await agent.run_round()
+        assert agent._urgency == {"t1": 0.0}  # computed at the refresh; quiet during warm-up
+
+        async def noop(_: object) -> None:
+            return None
+
+        (unit,) = agent.units
+        scheduler = build_scheduler(agent.units, noop)
+        agent._adapt_interval(scheduler, unit)
+        assert scheduler.get_job(job_id(unit)).trigger.interval == timedelta(seconds=400)
+        agent._urgency["t1"] = 1.0  # a detector at its threshold
+        agent._adapt_interval(scheduler, unit)
+        assert scheduler.get_job(job_id(unit)).trigger.interval == timedelta(seconds=100)
+        agent._urgency["t1"] = 0.2  # quiet again: back to the configured interval
+        agent._adapt_interval(scheduler, unit)
+        assert scheduler.get_job(job_id(unit)).trigger.interval == timedelta(seconds=400)
+    finally:
+        await agent.aclose()
