@@ -102,7 +102,8 @@ class AgentState:
             with self._lock:
                 self._tokens[(r["target"], "input")] = int(r["i"])
                 self._tokens[(r["target"], "output")] = int(r["o"])
-                self._cost[r["target"]] = float(r["c"])
+                if r["c"]:  # like live counting: no cost series for targets without a price table
+                    self._cost[r["target"]] = float(r["c"])
         for r in store.iter_rows("SELECT target, latency_s FROM results"):
             self._observe_latency(r["target"], float(r["latency_s"]))
         for r in store.iter_rows(
