@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from grafana_foundation_sdk.builders import bargauge, dashboard, heatmap, prometheus, stat, table, timeseries
 from grafana_foundation_sdk.cog import builder as cogbuilder
@@ -63,6 +64,34 @@ def _thresholds(steps: Sequence[tuple[float | None, str]]) -> dashboard.Threshol
     )
 
 
+PanelT = TypeVar("PanelT", timeseries.Panel, stat.Panel, bargauge.Panel, table.Panel, heatmap.Panel)
+
+
+def _panel(panel: PanelT, title: str, description: str, queries: Sequence[Query], width: int, height: int) -> PanelT:
+    """What every panel sets: title, description, datasource, queries and size."""
+    return (
+        panel.title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .targets(_targets(queries))
+        .span(width)
+        .height(height)
+    )
+
+
+def _range(
+    panel: PanelT, min_value: float | None = None, max_value: float | None = None, repeat: str | None = None
+) -> PanelT:
+    """Optional axis bounds and a horizontal repeat over a variable."""
+    if min_value is not None:
+        panel = panel.min(min_value)  # type: ignore[union-attr]
+    if max_value is not None:
+        panel = panel.max(max_value)  # type: ignore[union-attr]
+    if repeat is not None:
+        panel = panel.repeat(repeat).repeat_direction("h").max_per_row(4)
+    return panel
+
+
 def series(
     title: str,
     description: str,
@@ -76,24 +105,8 @@ def series(
     repeat: str | None = None,
 ) -> timeseries.Panel:
     """A time series panel."""
-    panel = (
-        timeseries.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .targets(_targets(queries))
-        .unit(unit)
-        .span(width)
-        .height(height)
-        .fill_opacity(5)
-        .line_width(1)
-    )
-    if min_value is not None:
-        panel = panel.min(min_value)
-    if max_value is not None:
-        panel = panel.max(max_value)
-    if repeat is not None:
-        panel = panel.repeat(repeat).repeat_direction("h").max_per_row(4)
+    panel = _panel(timeseries.Panel(), title, description, queries, width, height).unit(unit)
+    panel = _range(panel.fill_opacity(5).line_width(1), min_value, max_value, repeat)
     # Bounds and thresholds are drawn dashed so the estimate itself stands out.
     dashed = dashboard_models.DynamicConfigValue(id_val="custom.lineStyle", value={"fill": "dash", "dash": [6, 4]})
     panel = panel.override_by_regexp(".* (lower|upper)$", [dashed])
@@ -115,17 +128,7 @@ def single(
     steps: Sequence[tuple[float | None, str]] = ((None, "green"),),
 ) -> stat.Panel:
     """A stat panel with threshold colours."""
-    return (
-        stat.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .targets(_targets(queries))
-        .unit(unit)
-        .span(width)
-        .height(height)
-        .thresholds(_thresholds(steps))
-    )
+    return _panel(stat.Panel(), title, description, queries, width, height).unit(unit).thresholds(_thresholds(steps))
 
 
 def bars(
@@ -141,39 +144,14 @@ def bars(
     repeat: str | None = None,
 ) -> bargauge.Panel:
     """A bar gauge panel (latest value of each series)."""
-    panel = (
-        bargauge.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .targets(_targets(queries))
-        .unit(unit)
-        .span(width)
-        .height(height)
-        .thresholds(_thresholds(((None, "red"), (0.5, "yellow"), (0.8, "green"))))
-    )
-    if min_value is not None:
-        panel = panel.min(min_value)
-    if max_value is not None:
-        panel = panel.max(max_value)
-    if repeat is not None:
-        panel = panel.repeat(repeat).repeat_direction("h").max_per_row(4)
-    return panel
+    panel = _panel(bargauge.Panel(), title, description, queries, width, height).unit(unit)
+    panel = panel.thresholds(_thresholds(((None, "red"), (0.5, "yellow"), (0.8, "green"))))
+    return _range(panel, min_value, max_value, repeat)
 
 
-def grid(
-    title: str, description: str, queries: Sequence[Query], *, width: int = 24, height: int = 8
-) -> table.Panel:
+def grid(title: str, description: str, queries: Sequence[Query], *, width: int = 24, height: int = 8) -> table.Panel:
     """A table panel of instant queries."""
-    return (
-        table.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .targets(_targets(queries))
-        .span(width)
-        .height(height)
-    )
+    return _panel(table.Panel(), title, description, queries, width, height)
 
 
 def cells(
@@ -187,20 +165,8 @@ def cells(
     repeat: str | None = None,
 ) -> heatmap.Panel:
     """A heatmap panel over series that are already buckets (no calculation in Grafana)."""
-    panel = (
-        heatmap.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .targets(_targets(queries))
-        .unit(unit)
-        .span(width)
-        .height(height)
-        .calculate(False)
-    )
-    if repeat is not None:
-        panel = panel.repeat(repeat).repeat_direction("h").max_per_row(4)
-    return panel
+    panel = _panel(heatmap.Panel(), title, description, queries, width, height).unit(unit).calculate(False)
+    return _range(panel, repeat=repeat)
 
 
 def datasource_variable() -> dashboard.DatasourceVariable:
@@ -236,16 +202,12 @@ def target_variable(*, multi: bool = True) -> dashboard.QueryVariable:
 
 def family_variable() -> dashboard.QueryVariable:
     """The probe families seen for the selected targets."""
-    return label_variable(
-        "family", "Probe family", 'label_values(capmon_probes_total{target=~"$target"}, family)'
-    )
+    return label_variable("family", "Probe family", 'label_values(capmon_probes_total{target=~"$target"}, family)')
 
 
 def window_variable() -> dashboard.QueryVariable:
     """The statistics window (``1h``, ``24h``, ...)."""
-    return label_variable(
-        "window", "Window", "label_values(capmon_pass_ratio, window)", multi=False, include_all=False
-    )
+    return label_variable("window", "Window", "label_values(capmon_pass_ratio, window)", multi=False, include_all=False)
 
 
 def new_dashboard(uid: str, title: str, description: str) -> dashboard.Dashboard:
