@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,18 +94,32 @@ def start_agent(
             env={**os.environ, **(env or {})},
         )
     agent = AgentProcess(process, cfg, store, port, log_path)
-    deadline = time.monotonic() + ready_timeout
+    wait_ready(process, f"{agent.url}/readyz", ready_timeout, "capmon run", agent.log, on_timeout=agent.stop)
+    return agent
+
+
+def wait_ready(
+    process: subprocess.Popen[bytes],
+    url: str,
+    timeout: float,
+    name: str,
+    log: Callable[[], str],
+    on_timeout: Callable[[], object] | None = None,
+) -> None:
+    """Poll ``url`` until it answers 200; fail the test if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"capmon run exited with {process.returncode}:\n{agent.log()[-2000:]}")
+            pytest.fail(f"{name} exited with {process.returncode}:\n{log()[-2000:]}")
         try:
-            if httpx.get(f"{agent.url}/readyz", timeout=2).status_code == 200:
-                return agent
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    agent.stop(signal.SIGKILL)
-    raise RuntimeError(f"capmon run not ready after {ready_timeout:.0f}s:\n{agent.log()[-2000:]}")
+    if on_timeout is not None:
+        on_timeout()
+    pytest.fail(f"{name} not ready after {timeout:.0f}s:\n{log()[-2000:]}")
 
 
 def smollm2_target(base_url: str, **overrides: Any) -> dict[str, Any]:

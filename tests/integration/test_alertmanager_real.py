@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 import yaml
 
 from agent.llama import free_port
-from tests.integration.conftest import AgentProcess, start_agent, wait_for
+from tests.integration.conftest import AgentProcess, start_agent, wait_for, wait_ready
 from tests.integration.test_prometheus_real import MAX_WAIT, PROM_DIR, Prometheus, binary, start_prometheus
 
 #: Alerts that a dead endpoint must raise (either is enough).
@@ -87,18 +86,8 @@ def start_alertmanager(tmp_path: Path) -> Alertmanager:
             stderr=subprocess.STDOUT,
         )
     am = Alertmanager(process, port, log_path)
-    deadline = time.monotonic() + MAX_WAIT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"alertmanager exited with {process.returncode}:\n{am.log()}")
-        try:
-            if httpx.get(f"{am.url}/-/ready", timeout=2).status_code == 200:
-                return am
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    am.stop()
-    pytest.fail(f"alertmanager not ready after {MAX_WAIT:.0f}s:\n{am.log()}")
+    wait_ready(process, f"{am.url}/-/ready", MAX_WAIT, "alertmanager", am.log, on_timeout=am.stop)
+    return am
 
 
 def fast_rules(source: Path, dest: Path, seconds: int = 2) -> Path:

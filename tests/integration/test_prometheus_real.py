@@ -9,7 +9,6 @@ import json
 import math
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 import yaml
 
 from agent.llama import LlamaServer, free_port
-from tests.integration.conftest import AgentProcess, smollm2_target, start_agent, wait_for
+from tests.integration.conftest import AgentProcess, smollm2_target, start_agent, wait_for, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 PROM_DIR = ROOT / "deploy" / "prometheus"
@@ -116,18 +115,8 @@ def start_prometheus(
             stderr=subprocess.STDOUT,
         )
     prom = Prometheus(process, port, log_path)
-    deadline = time.monotonic() + MAX_WAIT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"prometheus exited with {process.returncode}:\n{prom.log()}")
-        try:
-            if httpx.get(f"{prom.url}/-/ready", timeout=2).status_code == 200:
-                return prom
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    prom.stop()
-    pytest.fail(f"prometheus not ready after {MAX_WAIT:.0f}s:\n{prom.log()}")
+    wait_ready(process, f"{prom.url}/-/ready", MAX_WAIT, "prometheus", prom.log, on_timeout=prom.stop)
+    return prom
 
 
 def rule_exprs(paths: list[Path]) -> list[tuple[str, str]]:
