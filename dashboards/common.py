@@ -84,9 +84,9 @@ def _range(
 ) -> PanelT:
     """Optional axis bounds and a horizontal repeat over a variable."""
     if min_value is not None:
-        panel = panel.min(min_value)  # type: ignore[union-attr]
+        panel = panel.min(min_value)
     if max_value is not None:
-        panel = panel.max(max_value)  # type: ignore[union-attr]
+        panel = panel.max(max_value)
     if repeat is not None:
         panel = panel.repeat(repeat).repeat_direction("h").max_per_row(4)
     return panel
