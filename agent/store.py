@@ -2,11 +2,17 @@
 
 Each result is committed in its own transaction before it is counted anywhere else, so a crash or
 SIGKILL never loses a committed result. The private salt lives here too and is never exported.
+
+Checkpoints (copying WAL pages into the database file, with an fsync) are what makes a WAL commit
+expensive; SQLite runs them inside whichever commit crosses the threshold. Here they run on a
+thread of their own (``_Checkpointer``), so the event loop's commit path only appends to the WAL.
+A commit is durable once ``add_result`` returns either way: a checkpoint only moves pages.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -20,7 +26,11 @@ from typing import Any
 from agent.errors import StoreError
 from agent.results import ProbeResult
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 1
+#: How often the checkpoint thread looks for new commits to move into the database file.
+CHECKPOINT_INTERVAL_S = 0.5
 #: Responses are capped before they are stored: the ledger keeps evidence, not whole essays.
 RESPONSE_CAP = 4000
 
@@ -133,10 +143,13 @@ class Store:
             # NORMAL in WAL mode survives a process kill (only power loss can drop the last commits).
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=5000")
+            # Checkpoints run on the _Checkpointer thread instead of inside a commit.
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
             self._conn.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
+        self._checkpointer = _Checkpointer(self.path)
         self._set_default("schema_version", str(SCHEMA_VERSION))
 
     # -- meta -------------------------------------------------------------------------------------
@@ -174,6 +187,7 @@ class Store:
             values[_RESPONSE_POS] = response[:RESPONSE_CAP]
         with self._lock:
             cur = self._conn.execute(_INSERT_RESULT, values)
+        self._checkpointer.note_commit()
         return int(cur.lastrowid or 0)
 
     def results(
@@ -279,6 +293,7 @@ class Store:
                 "UPDATE runs SET finished = ?, status = ?, completed = ?, abandoned = ? WHERE run_id = ?",
                 (time.time(), status, completed, abandoned, run_id),
             )
+        self._checkpointer.note_commit()
 
     def runs(self, target: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs, newest first."""
@@ -299,6 +314,7 @@ class Store:
                 "INSERT OR REPLACE INTO baselines VALUES (?, ?, ?, ?, ?, ?)",
                 (target, scope, detector, int(pinned), time.time(), json.dumps(data, sort_keys=True)),
             )
+        self._checkpointer.note_commit()
 
     def baselines(self, target: str | None = None) -> list[dict[str, Any]]:
         """Stored baselines, with their data decoded."""
@@ -326,6 +342,7 @@ class Store:
                 "INSERT OR REPLACE INTO detector_state VALUES (?, ?, ?, ?, ?)",
                 (target, scope, detector, time.time(), json.dumps(data, sort_keys=True)),
             )
+        self._checkpointer.note_commit()
 
     def detector_states(self, target: str | None = None) -> list[dict[str, Any]]:
         """Persisted detector states, decoded."""
@@ -365,6 +382,7 @@ class Store:
                 " probes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (ts, target, scope, detector, direction, size, statistic, threshold, probes),
             )
+        self._checkpointer.note_commit()
 
     def change_points(self, target: str | None = None, since: float | None = None) -> list[dict[str, Any]]:
         """Detected change points, oldest first."""
@@ -396,8 +414,13 @@ class Store:
             return [str(r[0]) for r in self._conn.execute("SELECT DISTINCT target FROM results ORDER BY target")]
 
     def close(self) -> None:
-        """Close the connection."""
+        """Stop the checkpoint thread, move the WAL into the database file and close."""
+        self._checkpointer.stop()
         with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:  # another process may be reading; the WAL stays valid
+                log.warning("final checkpoint of %s skipped: %s", self.path, exc)
             self._conn.close()
 
     def iter_rows(self, sql: str, args: Iterable[Any] = ()) -> Iterator[sqlite3.Row]:
@@ -405,6 +428,68 @@ class Store:
         with self._lock:
             rows = self._conn.execute(sql, list(args)).fetchall()
         yield from rows
+
+
+class _Checkpointer:
+    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` from its own connection and thread after commits.
+
+    The thread starts with the first commit counted, so read-only uses of a store start none.
+    sqlite3 releases the GIL while a statement runs, so the checkpoint's copying and fsync overlap
+    the event loop instead of stalling it. PASSIVE never blocks writers or readers.
+    """
+
+    def __init__(self, path: Path, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
+        self.path = path
+        self.interval_s = interval_s
+        self._commits = 0
+        self._done = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    @property
+    def checkpoints(self) -> int:
+        """Checkpoints the thread has run."""
+        return self._done
+
+    def note_commit(self) -> None:
+        """Count a commit; the first one starts the thread."""
+        self._commits += 1
+        if self._thread is None:
+            self._start()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._run, name="capmon-wal-checkpoint", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            log.warning("checkpoint thread cannot open %s: %s", self.path, exc)
+            return
+        seen = 0
+        try:
+            conn.execute("PRAGMA busy_timeout=5000")
+            while not self._stop.wait(self.interval_s):
+                if self._commits == seen:
+                    continue
+                seen = self._commits
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self._done += 1
+                except sqlite3.Error as exc:  # e.g. disk full: commits still land in the WAL
+                    log.warning("checkpoint of %s failed: %s", self.path, exc)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        """Stop the thread (the store's close does the final checkpoint)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _row_to_stored(row: sqlite3.Row) -> StoredResult:

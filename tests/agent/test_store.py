@@ -103,3 +103,56 @@ def test_runs_baselines_and_change_points(tmp_path: Path) -> None:
     )
     assert store.change_points("t1")[0]["detector"] == "cusum_drop_10"
     assert store.delete_baselines("t1") == 1 and store.baselines() == []
+
+
+def test_checkpoint_thread_moves_commits_into_the_database_file(tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+    import time
+
+    path = tmp_path / "s.db"
+    store = Store(path)
+    assert store._checkpointer._thread is None  # nothing written yet: no thread
+    ids = [store.add_result(_result(item_index=i)) for i in range(50)]
+    deadline = time.monotonic() + 10
+    while store._checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store._checkpointer.checkpoints >= 1
+    # The database file alone (no -wal beside it) now holds every committed row.
+    alone = tmp_path / "alone.db"
+    shutil.copyfile(path, alone)
+    with sqlite3.connect(alone) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM results").fetchone()[0] == len(ids)
+    store.close()
+    assert store._checkpointer._thread is not None and not store._checkpointer._thread.is_alive()
+
+
+def test_commits_survive_a_kill_before_any_checkpoint(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.db"
+    code = (
+        "import os, sys\n"
+        "from tests.agent.test_store import _result\n"
+        "from agent.store import Store\n"
+        f"s = Store({str(path)!r})\n"
+        "for i in range(20): s.add_result(_result(item_index=i))\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2], check=False)
+    assert proc.returncode == -9
+    again = Store(path)
+    assert again.count(target="t1") == 20
+    assert again.integrity_ok()
+    again.close()
+
+
+def test_close_truncates_the_wal(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = Store(path)
+    for i in range(30):
+        store.add_result(_result(item_index=i))
+    store.close()
+    wal = Path(str(path) + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
