@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agent.config import TargetConfig
-from probes.base import Item, derive_seed, make_item, make_static_item
+from probes.base import Item, derive_seed, make_items, make_static_item
 from probes.registry import Registry
 
 #: Static canary items rotate through a fixed pool per family and level.
@@ -59,8 +59,8 @@ def plan_run(
             difficulty = difficulty_chooser(family.name, target.difficulties, rng)
         else:
             difficulty = rng.choice(target.difficulties)
-        for novelty in novelties:
-            plan.append(PlannedProbe(make_item(family, salt, first_index + i, difficulty, novelty)))
+        for item in make_items(family, salt, first_index + i, difficulty, novelties):
+            plan.append(PlannedProbe(item))
     for j in range(target.static_per_run):
         k = run_seq * target.static_per_run + j
         family = registry.get(families[k % len(families)])

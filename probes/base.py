@@ -12,8 +12,9 @@ A family is two pure steps and a verifier:
   [0, 1]. ``Verdict.canonical`` is the extracted answer normalised so that answers to different
   renderings of one problem compare equal when they mean the same thing.
 
-Never touch the global ``random`` module: every item has its own ``random.Random`` derived from
-(salt, family, index, difficulty) for the problem and (…, novelty) for the rendering.
+Never touch the global ``random`` module: every item has its own ``random.Random`` (an
+``ItemRandom`` stream, cheap to seed) keyed by the seed derived from (salt, family, index,
+difficulty) for the problem, and by that seed and the novelty level for the rendering.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from __future__ import annotations
 import hashlib
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from probes.errors import ProbeError
+from probes.rng import ItemRandom
 
 DIFFICULTY_LEVELS = range(1, 11)
 NOVELTY_LEVELS = range(0, 4)
@@ -34,8 +36,10 @@ NOVELTY_LEVELS = range(0, 4)
 #: probes improves on these and not on fresh ones (the leakage gap).
 STATIC_SALT = b"capmon-static-canary-v1"
 
+_RENDER_STREAMS = {novelty: b"render-%d" % novelty for novelty in NOVELTY_LEVELS}
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """The underlying task: facts a renderer needs and the true answer."""
 
@@ -43,7 +47,7 @@ class Problem:
     answer: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rendering:
     """One rendering of a problem: the prompt text and the reference answer in its format."""
 
@@ -51,7 +55,7 @@ class Rendering:
     answer: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """A verifier's judgement of one response."""
 
@@ -64,7 +68,7 @@ class Verdict:
             raise ProbeError(f"verdict score {self.score!r} is outside [0, 1]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One probe item, with everything needed to reproduce it."""
 
@@ -121,11 +125,8 @@ class ProbeFamily(ABC):
 
 def derive_seed(salt: bytes, *parts: object) -> int:
     """A 63-bit seed from the salt and the parts, stable across processes and Python versions."""
-    h = hashlib.blake2b(salt, digest_size=8, person=b"capmon-seed")
-    for part in parts:
-        h.update(b"\x1f")
-        h.update(str(part).encode())
-    return int.from_bytes(h.digest(), "big") >> 1
+    data = salt + b"".join(b"\x1f" + str(part).encode() for part in parts)
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8, person=b"capmon-seed").digest(), "big") >> 1
 
 
 def make_item(
@@ -138,25 +139,47 @@ def make_item(
     static: bool = False,
 ) -> Item:
     """Generate item ``index`` of a family at a difficulty and novelty level, reproducibly."""
+    return make_items(family, salt, index, difficulty, (novelty,), static=static)[0]
+
+
+def make_items(
+    family: ProbeFamily,
+    salt: bytes,
+    index: int,
+    difficulty: int,
+    novelties: Iterable[int],
+    *,
+    static: bool = False,
+) -> list[Item]:
+    """Item ``index`` rendered at each of ``novelties``: the problem is built once for all of them.
+
+    Each result equals ``make_item`` at that novelty (the rendering stream depends only on the
+    item's seed and the novelty), so planning a run this way changes no prompt.
+    """
     if difficulty not in DIFFICULTY_LEVELS:
         raise ProbeError(f"difficulty {difficulty} is outside 1..10")
-    if novelty not in NOVELTY_LEVELS:
-        raise ProbeError(f"novelty {novelty} is outside 0..3")
     seed = derive_seed(salt, family.name, index, difficulty)
-    problem = family.build(random.Random(seed), difficulty)
-    rendering = family.render(problem, novelty, random.Random(derive_seed(salt, seed, "render", novelty)))
-    return Item(
-        family=family.name,
-        index=index,
-        difficulty=difficulty,
-        novelty=novelty,
-        seed=seed,
-        prompt=rendering.prompt,
-        answer=rendering.answer,
-        problem=problem,
-        generator_version=family.version,
-        static=static,
-    )
+    problem = family.build(ItemRandom(seed, b"problem"), difficulty)
+    items = []
+    for novelty in novelties:
+        if novelty not in NOVELTY_LEVELS:
+            raise ProbeError(f"novelty {novelty} is outside 0..3")
+        rendering = family.render(problem, novelty, ItemRandom(seed, _RENDER_STREAMS[novelty]))
+        items.append(
+            Item(
+                family=family.name,
+                index=index,
+                difficulty=difficulty,
+                novelty=novelty,
+                seed=seed,
+                prompt=rendering.prompt,
+                answer=rendering.answer,
+                problem=problem,
+                generator_version=family.version,
+                static=static,
+            )
+        )
+    return items
 
 
 def make_static_item(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> Item:

@@ -30,7 +30,7 @@ class Composition(ProbeFamily):
 
     name = "composition"
     skill = "composition"
-    version = "1"
+    version = "2"
     levels = tuple(
         f"arithmetic level {a} result as a day offset, answer the {q}" for a, q in _PLAN.values()
     )

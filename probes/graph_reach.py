@@ -39,7 +39,7 @@ class GraphReachability(ProbeFamily):
 
     name = "graph_reachability"
     skill = "graph"
-    version = "1"
+    version = "2"
     levels = tuple(f"{n} nodes, {m} directed edges" for n, m in _PLAN.values())
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:

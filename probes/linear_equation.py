@@ -43,7 +43,7 @@ class LinearEquation(ProbeFamily):
 
     name = "linear_equation"
     skill = "algebra"
-    version = "1"
+    version = "2"
     levels = (
         "x + a = b",
         "a x = b",

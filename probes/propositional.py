@@ -67,7 +67,7 @@ class PropositionalLogic(ProbeFamily):
 
     name = "propositional_logic"
     skill = "logic"
-    version = "1"
+    version = "2"
     levels = (
         "one formula, 2 variables, depth 1, and/or",
         "one formula, depth 2",

@@ -96,7 +96,7 @@ class WordProblem(ProbeFamily):
 
     name = "word_problem"
     skill = "math_word"
-    version = "1"
+    version = "2"
     levels = (
         "one event, numbers below 10",
         "two events, add and remove",

@@ -15,7 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.base import DIFFICULTY_LEVELS, NOVELTY_LEVELS, Item, ProbeFamily, make_item, make_static_item
+from probes.base import (
+    DIFFICULTY_LEVELS,
+    NOVELTY_LEVELS,
+    Item,
+    ProbeFamily,
+    make_item,
+    make_items,
+    make_static_item,
+)
 from probes.common import FORMAT_MARKERS
 from probes.extract import canonical_number
 from tests.probes.conftest import FAMILIES, FAMILY_IDS
@@ -71,6 +79,17 @@ def test_deterministic(family: ProbeFamily, index: int, difficulty: int, novelty
     a = make_item(family, SALT, index, difficulty, novelty)
     b = make_item(family, SALT, index, difficulty, novelty)
     assert (a.prompt, a.answer, a.seed, a.item_key) == (b.prompt, b.answer, b.seed, b.item_key)
+
+
+@family_param
+@given(index=indices, difficulty=difficulties)
+@few
+def test_building_once_for_all_novelties_changes_no_rendering(
+    family: ProbeFamily, index: int, difficulty: int
+) -> None:
+    together = make_items(family, SALT, index, difficulty, list(NOVELTY_LEVELS))
+    apart = [make_item(family, SALT, index, difficulty, n) for n in NOVELTY_LEVELS]
+    assert [(i.prompt, i.answer, i.seed) for i in together] == [(i.prompt, i.answer, i.seed) for i in apart]
 
 
 @family_param
