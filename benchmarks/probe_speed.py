@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     console.print(_table(f"reasoning-gym: {len(theirs)} comparable datasets, fastest of {args.rounds} rounds", theirs))
     theirs_median = statistics.median(theirs.values())
     per_round = [
-        statistics.median(t.values()) / statistics.median(o.values()) for o, t in zip(ours_rounds, theirs_rounds, strict=True)
+        statistics.median(t.values()) / statistics.median(o.values())
+        for o, t in zip(ours_rounds, theirs_rounds, strict=True)
     ]
     console.print(f"per-round ratio of medians: {', '.join(f'{r:.1f}x' for r in per_round)}")
     console.print(

@@ -76,7 +76,7 @@ class Arithmetic(ProbeFamily):
 
     name = "arithmetic"
     skill = "arithmetic"
-    version = "2"
+    version = "1"
     levels = (
         "add two 1-digit numbers",
         "add or subtract two 2-digit numbers",

@@ -12,9 +12,8 @@ A family is two pure steps and a verifier:
   [0, 1]. ``Verdict.canonical`` is the extracted answer normalised so that answers to different
   renderings of one problem compare equal when they mean the same thing.
 
-Never touch the global ``random`` module: every item has its own ``random.Random`` (an
-``ItemRandom`` stream, cheap to seed) keyed by the seed derived from (salt, family, index,
-difficulty) for the problem, and by that seed and the novelty level for the rendering.
+Never touch the global ``random`` module: every item has its own ``random.Random`` derived from
+(salt, family, index, difficulty) for the problem and (…, novelty) for the rendering.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probes.errors import ProbeError
-from probes.rng import ItemRandom
 
 DIFFICULTY_LEVELS = range(1, 11)
 NOVELTY_LEVELS = range(0, 4)
@@ -35,8 +33,6 @@ NOVELTY_LEVELS = range(0, 4)
 #: Published salt for the static canary set: reused every run, so a vendor that trains on logged
 #: probes improves on these and not on fresh ones (the leakage gap).
 STATIC_SALT = b"capmon-static-canary-v1"
-
-_RENDER_STREAMS = {novelty: b"render-%d" % novelty for novelty in NOVELTY_LEVELS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +121,7 @@ class ProbeFamily(ABC):
 
 def derive_seed(salt: bytes, *parts: object) -> int:
     """A 63-bit seed from the salt and the parts, stable across processes and Python versions."""
-    data = salt + b"".join(b"\x1f" + str(part).encode() for part in parts)
+    data = b"\x1f".join([salt, *[str(part).encode() for part in parts]])
     return int.from_bytes(hashlib.blake2b(data, digest_size=8, person=b"capmon-seed").digest(), "big") >> 1
 
 
@@ -153,18 +149,18 @@ def make_items(
 ) -> list[Item]:
     """Item ``index`` rendered at each of ``novelties``: the problem is built once for all of them.
 
-    Each result equals ``make_item`` at that novelty (the rendering stream depends only on the
-    item's seed and the novelty), so planning a run this way changes no prompt.
+    Each result equals ``make_item`` at that novelty (the rendering's random stream depends only
+    on the salt, the item's seed and the novelty), so planning a run this way changes no prompt.
     """
     if difficulty not in DIFFICULTY_LEVELS:
         raise ProbeError(f"difficulty {difficulty} is outside 1..10")
     seed = derive_seed(salt, family.name, index, difficulty)
-    problem = family.build(ItemRandom(seed, b"problem"), difficulty)
+    problem = family.build(random.Random(seed), difficulty)
     items = []
     for novelty in novelties:
         if novelty not in NOVELTY_LEVELS:
             raise ProbeError(f"novelty {novelty} is outside 0..3")
-        rendering = family.render(problem, novelty, ItemRandom(seed, _RENDER_STREAMS[novelty]))
+        rendering = family.render(problem, novelty, random.Random(derive_seed(salt, seed, "render", novelty)))
         items.append(
             Item(
                 family=family.name,

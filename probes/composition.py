@@ -30,7 +30,7 @@ class Composition(ProbeFamily):
 
     name = "composition"
     skill = "composition"
-    version = "2"
+    version = "1"
     levels = tuple(
         f"arithmetic level {a} result as a day offset, answer the {q}" for a, q in _PLAN.values()
     )

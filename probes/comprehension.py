@@ -41,7 +41,7 @@ class ReadingComprehension(ProbeFamily):
 
     name = "reading_comprehension"
     skill = "comprehension"
-    version = "2"
+    version = "1"
     levels = (
         "3 creatures, where does X live",
         "5 creatures, what does X eat",

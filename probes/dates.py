@@ -94,7 +94,7 @@ class DateArithmetic(ProbeFamily):
 
     name = "date_arithmetic"
     skill = "calendar"
-    version = "2"
+    version = "1"
     levels = (
         "add 1-9 days within a month",
         "add 10-40 days (crosses a month)",

@@ -74,7 +74,7 @@ class GraphShortestPath(ProbeFamily):
 
     name = "graph_shortest_path"
     skill = "graph"
-    version = "2"
+    version = "1"
     levels = tuple(f"{n} nodes, {n - 1 + e} edges, weights up to {w}" for n, e, w in _PLAN.values())
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:

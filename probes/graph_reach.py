@@ -39,7 +39,7 @@ class GraphReachability(ProbeFamily):
 
     name = "graph_reachability"
     skill = "graph"
-    version = "2"
+    version = "1"
     levels = tuple(f"{n} nodes, {m} directed edges" for n, m in _PLAN.values())
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:

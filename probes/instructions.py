@@ -96,7 +96,7 @@ class InstructionFollowing(ProbeFamily):
 
     name = "instruction_following"
     skill = "instruction_following"
-    version = "2"
+    version = "1"
     levels = (
         "exact word count (3-5) and one required word",
         "adds lowercase",

@@ -87,7 +87,7 @@ class JsonOutput(ProbeFamily):
 
     name = "json_output"
     skill = "structured_output"
-    version = "2"
+    version = "1"
     levels = (
         "2 string fields",
         "3 fields, adds an integer",

@@ -75,7 +75,7 @@ class KnightsKnaves(ProbeFamily):
 
     name = "knights_knaves"
     skill = "logic"
-    version = "2"
+    version = "1"
     levels = (
         "2 people, statements about one other",
         "2 people, adds same-kind / different-kind",

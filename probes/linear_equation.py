@@ -43,7 +43,7 @@ class LinearEquation(ProbeFamily):
 
     name = "linear_equation"
     skill = "algebra"
-    version = "2"
+    version = "1"
     levels = (
         "x + a = b",
         "a x = b",

@@ -165,7 +165,7 @@ class ProgramTrace(ProbeFamily):
 
     name = "program_trace"
     skill = "code_tracing"
-    version = "2"
+    version = "1"
     levels = (
         "two constants and one operation",
         "three straight-line operations",

@@ -67,7 +67,7 @@ class PropositionalLogic(ProbeFamily):
 
     name = "propositional_logic"
     skill = "logic"
-    version = "2"
+    version = "1"
     levels = (
         "one formula, 2 variables, depth 1, and/or",
         "one formula, depth 2",

@@ -35,7 +35,7 @@ class NeedleRetrieval(ProbeFamily):
 
     name = "needle_retrieval"
     skill = "retrieval"
-    version = "2"
+    version = "1"
     levels = tuple(
         f"{n} filler facts, " + ("one needle" if h == 1 else f"{h}-hop chain") for n, h in _PLAN.values()
     )

@@ -65,7 +65,7 @@ class SequenceInduction(ProbeFamily):
 
     name = "sequence_induction"
     skill = "induction"
-    version = "2"
+    version = "1"
     levels = (
         "arithmetic, small positive step",
         "arithmetic, larger or negative step",

@@ -92,7 +92,7 @@ class StringTransform(ProbeFamily):
 
     name = "string_transform"
     skill = "string_manipulation"
-    version = "2"
+    version = "1"
     levels = (
         "4 letters, reverse or upper-case",
         "5 letters, one of reverse / upper-case / double",

@@ -56,7 +56,7 @@ class UnitConversion(ProbeFamily):
 
     name = "unit_conversion"
     skill = "units"
-    version = "2"
+    version = "1"
     levels = (
         "m to cm or kg to g, up to two digits",
         "km to m, kg to g, m to mm, two digits",

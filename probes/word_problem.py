@@ -96,7 +96,7 @@ class WordProblem(ProbeFamily):
 
     name = "word_problem"
     skill = "math_word"
-    version = "2"
+    version = "1"
     levels = (
         "one event, numbers below 10",
         "two events, add and remove",

@@ -20,21 +20,17 @@ DATA = json.loads((Path(__file__).parent / "data" / "smollm2_responses.json").re
 
 # (family, difficulty, novelty) -> (expected extraction, passes?)
 HAND_LABELLED = {
-    ("arithmetic", 1, 0): ("22", False),  # "3 + 9 = 22": no "Answer:" line, the equation's result
-    ("arithmetic", 1, 3): ("18", False),  # "The answer is 18.": asked for <answer> tags, wrote prose
-    ("arithmetic", 2, 0): ("26", False),  # a chain of equations, then "The answer is indeed 26."
-    ("arithmetic", 2, 3): ("12", False),  # prose, then a fenced JSON object with "answer": 12
-    ("arithmetic", 3, 0): ("1", False),  # "304 - 587 = 1.": trailing period
-    ("arithmetic", 3, 3): ("129", False),  # asked for \boxed{}, ends "The final integer is 129."
-    ("word_problem", 1, 0): ("6", False),  # "she has 4 + 2 = 6 cards.": result inside a sentence
-    ("word_problem", 1, 3): ("2", True),  # "Brixa has 2 cards left": asked for JSON, right in prose
-    ("word_problem", 2, 0): ("2", False),  # six numbered steps; "6. The answer is 2."
-    ("word_problem", 2, 3): ("12", False),
-    ("word_problem", 3, 0): ("20", False),  # "The answer is: 20"
-    ("word_problem", 3, 3): ("12", False),  # a bare "12" and a blank line
+    ("arithmetic", 1, 0): ("15", True),  # "9 + 6 = 15" — no "Answer:" line, equation result
+    ("arithmetic", 2, 0): ("27", False),  # "60 + 19 = 27." — trailing period
+    ("arithmetic", 2, 3): ("19", False),  # "The answer is 19." — asked for <answer> tags, wrote prose
+    ("arithmetic", 3, 0): ("10", False),  # equation then "The answer is 10."
+    ("word_problem", 1, 3): ("2", False),  # "Elvanor has 2 books left."
+    ("word_problem", 2, 0): ("24", False),  # several equations; the last result is the answer
+    ("word_problem", 2, 3): ("2", False),
+    ("string_transform", 1, 0): ("zera", False),  # "'Answer: zera" inside a code fence; case matters
+    ("string_transform", 1, 3): ("Alejonkai", False),  # "The final result is:\nAlejonkai."
+    ("string_transform", 3, 3): ("cuhovu-huhvoo", False),
 }
-# The string_transform captures are code, broken JSON or garbage with no answer a person could
-# point to, so they are only checked for bounded scores below.
 
 
 def _record(family: str, difficulty: int, novelty: int) -> dict[str, object]:

@@ -24,7 +24,7 @@ from probes.base import make_item
 from probes.registry import builtin_registry
 
 OUT = Path(__file__).parent / "smollm2_responses.json"
-SALT = "capture-v2"
+SALT = "capture-v1"
 CASES = [
     (family, difficulty, novelty)
     for family in ("arithmetic", "word_problem", "string_transform")
