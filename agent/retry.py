@@ -59,7 +59,6 @@ async def call_with_retry(
     on_retry: Callable[[int, ProviderError, float], object] | None = None,
 ) -> T:
     """Await ``call()``, retrying retryable ``ProviderError``s per ``policy``; re-raises the last one."""
-    rng = rng if rng is not None else random.Random()
     attempt = 1
     while True:
         try:
@@ -72,6 +71,8 @@ async def call_with_retry(
                     raise
                 delay = exc.retry_after
             else:
+                if rng is None:  # made on the first retry: seeding from os.urandom is not free
+                    rng = random.Random()
                 delay = backoff_delay(attempt, policy, rng)
             if on_retry is not None:
                 on_retry(attempt, exc, delay)

@@ -38,6 +38,7 @@ ATTRIBUTION_HEADERS = (
     "x-goog-request-id",
     "server-timing",
 )
+_ATTRIBUTION = frozenset(ATTRIBUTION_HEADERS)
 
 
 @dataclass(frozen=True)
@@ -183,8 +184,13 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def attribution_headers(headers: httpx.Headers) -> dict[str, str]:
-    """The attribution headers present, capped in length."""
-    return {k: headers[k][:200] for k in ATTRIBUTION_HEADERS if k in headers}
+    """The attribution headers present, capped in length (repeated ones joined as httpx joins them)."""
+    # One pass over the (already lower-cased) items: a lookup per wanted name re-scans them all.
+    found: dict[str, str] = {}
+    for key, value in headers.multi_items():
+        if key in _ATTRIBUTION:
+            found[key] = f"{found[key]}, {value}" if key in found else value
+    return {k: found[k][:200] for k in ATTRIBUTION_HEADERS if k in found}
 
 
 def _request_id(headers: httpx.Headers) -> str | None:
