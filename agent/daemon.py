@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client.core import Metric
 
 from agent.budget import BudgetGuard
+from agent.committer import GroupCommitter
 from agent.config import Settings, TargetConfig
 from agent.errors import CapmonError
 from agent.exporter import build_registry
@@ -63,6 +64,7 @@ class Agent:
         self.salt = self.store.salt()
         self.state = AgentState()
         self.state.seed_from_store(self.store)
+        self.committer = GroupCommitter(self.store, self.state)
         self.stop = asyncio.Event()
         #: Set by SIGHUP: ``serve`` reloads the configuration with ``config_loader``.
         self.reload_requested = asyncio.Event()
@@ -117,6 +119,7 @@ class Agent:
                     stop=self.stop,
                     tracer=self.tracer,
                     redact=Redactor(_secrets_of(members, keys), patterns=False),
+                    committer=self.committer,
                 )
             )
         return units
@@ -293,6 +296,7 @@ class Agent:
         await self.client.aclose()
         if self.tracer_provider is not None:
             self.tracer_provider.shutdown()
+        self.committer.flush()  # nothing queued is left behind
         self.store.close()
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.budget import BudgetGuard, input_token_bound
+from agent.committer import GroupCommitter
 from agent.config import TargetConfig
 from agent.errors import ProviderError
 from agent.planner import DifficultyChooser, PlannedProbe, fresh_count, plan_run
@@ -81,6 +82,7 @@ class UnitRunner:
         difficulty_chooser: DifficultyChooser | None = None,
         clock: Callable[[], float] = time.time,
         redact: Callable[[str], str] = str,
+        committer: GroupCommitter | None = None,
     ) -> None:
         self.members = list(members)
         self.registry = registry
@@ -92,6 +94,8 @@ class UnitRunner:
         self.difficulty_chooser = difficulty_chooser
         self.clock = clock
         self.redact = redact
+        # Shared by every unit of an agent, so probes of different targets share transactions too.
+        self.committer = committer if committer is not None else GroupCommitter(store, state)
         self._run_seq = 0
         self._next_index = max(store.max_index(m.target.name) for m in self.members) + 1
         self.name = self.members[0].target.group or self.members[0].target.name
@@ -140,6 +144,7 @@ class UnitRunner:
             await asyncio.gather(*(self._probe(member, run_id, p, done) for p in todo))
         except asyncio.CancelledError:
             # Shutdown past the grace period: what was committed stays; the rest is abandoned.
+            self.committer.flush()  # results already queued are committed and counted as completed
             self.store.finish_run(run_id, "abandoned", len(done), len(plan) - len(done))
             self.state.record_run(target.name, "abandoned", self.clock(), None)
             raise
@@ -184,9 +189,8 @@ class UnitRunner:
             if member.target.budget.any_limit and member.budget.exhausted() is not None:
                 return
             result = await self._call_and_score(member, run_id, planned)
-        result_id = self.store.add_result(result)
-        self.state.record(result_id, result)
-        done.append((result_id, result))
+        # Committed, then counted (state) and handed to the run (done), in one step.
+        await self.committer.commit(result, lambda row_id, committed: done.append((row_id, committed)))
 
     async def _call_and_score(self, member: Member, run_id: str, planned: PlannedProbe) -> ProbeResult:
         temperature = member.target.temperature if planned.temperature is None else planned.temperature

@@ -6,7 +6,7 @@ SIGKILL never loses a committed result. The private salt lives here too and is n
 Checkpoints (copying WAL pages into the database file, with an fsync) are what makes a WAL commit
 expensive; SQLite runs them inside whichever commit crosses the threshold. Here they run on a
 thread of their own (``_Checkpointer``), so the event loop's commit path only appends to the WAL.
-A commit is durable once ``add_result`` returns either way: a checkpoint only moves pages.
+A commit is durable once ``add_results`` returns either way: a checkpoint only moves pages.
 """
 
 from __future__ import annotations
@@ -181,14 +181,30 @@ class Store:
 
     def add_result(self, result: ProbeResult) -> int:
         """Commit one result; returns its row id."""
-        values = [getattr(result, c) for c in _RESULT_COLUMNS]
-        response = result.response
-        if response is not None and len(response) > RESPONSE_CAP:
-            values[_RESPONSE_POS] = response[:RESPONSE_CAP]
+        return self.add_results([result])[0]
+
+    def add_results(self, results: Sequence[ProbeResult]) -> list[int]:
+        """Commit results in one transaction (all or none); returns their row ids in order."""
+        rows = []
+        for result in results:
+            values = [getattr(result, c) for c in _RESULT_COLUMNS]
+            response = result.response
+            if response is not None and len(response) > RESPONSE_CAP:
+                values[_RESPONSE_POS] = response[:RESPONSE_CAP]
+            rows.append(values)
         with self._lock:
-            cur = self._conn.execute(_INSERT_RESULT, values)
+            if len(rows) == 1:  # autocommit: one statement is its own transaction
+                ids = [int(self._conn.execute(_INSERT_RESULT, rows[0]).lastrowid or 0)]
+            else:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    ids = [int(self._conn.execute(_INSERT_RESULT, row).lastrowid or 0) for row in rows]
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
         self._checkpointer.note_commit()
-        return int(cur.lastrowid or 0)
+        return ids
 
     def results(
         self,
