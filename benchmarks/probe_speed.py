@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import random
 import statistics
 import time
 
 from rich.console import Console
 from rich.table import Table
 
-from probes.base import make_item
+from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict, make_item
 from probes.registry import builtin_registry
 
 #: reasoning-gym datasets comparable to capmon families (same kind of task).
@@ -34,6 +35,35 @@ RG_COMPARABLE = (
 
 
 MIN_ITEMS = 10
+
+
+class NoWorkFamily(ProbeFamily):
+    """The contract's floor: a family that draws, renders and checks nothing (not registered).
+
+    Its cost is what every item pays before a family does any work: seed derivation, the two
+    ``random.Random`` seedings, the Problem/Rendering/Item/Verdict objects and the calls.
+    """
+
+    name = "no_work"
+
+    def build(self, rng: random.Random, difficulty: int) -> Problem:
+        return Problem(facts={}, answer="1")
+
+    def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
+        return Rendering(prompt="1?", answer=problem.answer)
+
+    def score(self, item: Item, response: str) -> Verdict:
+        return Verdict(1.0 if response == item.answer else 0.0, response, response)
+
+
+def time_floor(items: int) -> float:
+    """µs per item for NoWorkFamily through make_item and score."""
+    family = NoWorkFamily()
+    start = time.perf_counter()
+    for i in range(items):
+        item = make_item(family, b"speed-benchmark", i, 1 + i % 10, i % 4)
+        family.score(item, item.answer)
+    return (time.perf_counter() - start) / items * 1e6
 
 
 def time_capmon(items: int, budget_s: float = 1.0) -> dict[str, float]:
@@ -104,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     compare = importlib.util.find_spec("reasoning_gym") is not None
     ours_rounds: list[dict[str, float]] = []
     theirs_rounds: list[dict[str, float]] = []
+    floors: list[float] = []
     skipped: set[str] = set()
     for _ in range(args.rounds):
+        floors.append(time_floor(args.items))
         ours_rounds.append(time_capmon(args.items, args.budget_s))
         if compare:
             theirs_rounds.append(time_reasoning_gym(args.items, args.budget_s, skipped))
@@ -129,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     console.print(
         f"median µs/item: capmon {ours_median:,.0f}, reasoning-gym {theirs_median:,.0f}; "
         f"capmon is {theirs_median / ours_median:.1f}x faster (goal >= 5x)"
+    )
+    console.print(
+        f"contract floor (a family doing no work, through make_item + score): {min(floors):,.1f} µs/item; "
+        f"5x reasoning-gym's median would need a median family of {theirs_median / 5:,.1f} µs"
     )
     return 0
 
