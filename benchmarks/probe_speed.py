@@ -19,6 +19,8 @@ import importlib.util
 import random
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -35,6 +37,7 @@ RG_COMPARABLE = (
 
 
 MIN_ITEMS = 10
+SALT = b"speed-benchmark"
 
 
 class NoWorkFamily(ProbeFamily):
@@ -56,31 +59,37 @@ class NoWorkFamily(ProbeFamily):
         return Verdict(1.0 if response == item.answer else 0.0, response, response)
 
 
+def _mean_us(step: Callable[[int], object], items: int, budget_s: float, start: float | None = None) -> float:
+    """Mean µs per ``step(i)`` over up to ``items`` steps, stopping after ``budget_s`` (>= MIN_ITEMS).
+
+    ``start`` lets a caller charge set-up done before the first step (reasoning-gym's dataset).
+    """
+    start = time.perf_counter() if start is None else start
+    done = 0
+    for i in range(items):
+        step(i)
+        done += 1
+        if done >= MIN_ITEMS and time.perf_counter() - start > budget_s:
+            break
+    return (time.perf_counter() - start) / done * 1e6
+
+
+def _item_step(family: ProbeFamily) -> Callable[[int], object]:
+    def step(i: int) -> object:
+        item = make_item(family, SALT, i, 1 + i % 10, i % 4)
+        return family.score(item, item.answer)
+
+    return step
+
+
 def time_floor(items: int) -> float:
     """µs per item for NoWorkFamily through make_item and score."""
-    family = NoWorkFamily()
-    start = time.perf_counter()
-    for i in range(items):
-        item = make_item(family, b"speed-benchmark", i, 1 + i % 10, i % 4)
-        family.score(item, item.answer)
-    return (time.perf_counter() - start) / items * 1e6
+    return _mean_us(_item_step(NoWorkFamily()), items, budget_s=float("inf"))
 
 
 def time_capmon(items: int, budget_s: float = 1.0) -> dict[str, float]:
     """µs per item for each capmon family, over difficulties 1..10 and novelties 0..3."""
-    out: dict[str, float] = {}
-    salt = b"speed-benchmark"
-    for family in builtin_registry():
-        start = time.perf_counter()
-        done = 0
-        for i in range(items):
-            item = make_item(family, salt, i, 1 + i % 10, i % 4)
-            family.score(item, item.answer)
-            done += 1
-            if done >= MIN_ITEMS and time.perf_counter() - start > budget_s:
-                break
-        out[family.name] = (time.perf_counter() - start) / done * 1e6
-    return out
+    return {family.name: _mean_us(_item_step(family), items, budget_s) for family in builtin_registry()}
 
 
 def time_reasoning_gym(items: int, budget_s: float = 1.0, skipped: set[str] | None = None) -> dict[str, float]:
@@ -94,14 +103,12 @@ def time_reasoning_gym(items: int, budget_s: float = 1.0, skipped: set[str] | No
         try:
             start = time.perf_counter()
             dataset = reasoning_gym.create_dataset(name, size=items, seed=42)
-            done = 0
-            for i in range(items):
+
+            def step(i: int, dataset: Any = dataset) -> object:
                 entry = dataset[i]
-                dataset.score_answer(answer=entry["answer"], entry=entry)
-                done += 1
-                if done >= MIN_ITEMS and time.perf_counter() - start > budget_s:
-                    break
-            out[name] = (time.perf_counter() - start) / done * 1e6
+                return dataset.score_answer(answer=entry["answer"], entry=entry)
+
+            out[name] = _mean_us(step, items, budget_s, start)
         except Exception as exc:  # a dataset missing from this reasoning-gym version is skipped
             print(f"reasoning-gym {name}: skipped ({type(exc).__name__}: {exc})")
             if skipped is not None:

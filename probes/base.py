@@ -121,8 +121,11 @@ class ProbeFamily(ABC):
 
 def derive_seed(salt: bytes, *parts: object) -> int:
     """A 63-bit seed from the salt and the parts, stable across processes and Python versions."""
-    data = b"\x1f".join([salt, *[str(part).encode() for part in parts]])
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8, person=b"capmon-seed").digest(), "big") >> 1
+    h = hashlib.blake2b(salt, digest_size=8, person=b"capmon-seed")
+    for part in parts:
+        h.update(b"\x1f")
+        h.update(str(part).encode())
+    return int.from_bytes(h.digest(), "big") >> 1
 
 
 def make_item(
