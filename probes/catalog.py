@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from probes.arithmetic import Arithmetic
+from probes.families.arithmetic import Arithmetic
 from probes.base import ProbeFamily
-from probes.composition import Composition
-from probes.comprehension import ReadingComprehension
-from probes.dates import DateArithmetic
-from probes.graph_path import GraphShortestPath
-from probes.graph_reach import GraphReachability
-from probes.instructions import InstructionFollowing
-from probes.json_output import JsonOutput
-from probes.knights import KnightsKnaves
-from probes.linear_equation import LinearEquation
-from probes.program_trace import ProgramTrace
-from probes.propositional import PropositionalLogic
-from probes.retrieval import NeedleRetrieval
-from probes.sequence import SequenceInduction
-from probes.string_transform import StringTransform
-from probes.units import UnitConversion
-from probes.word_problem import WordProblem
+from probes.families.composition import Composition
+from probes.families.comprehension import ReadingComprehension
+from probes.families.dates import DateArithmetic
+from probes.families.graph_path import GraphShortestPath
+from probes.families.graph_reach import GraphReachability
+from probes.families.instructions import InstructionFollowing
+from probes.families.json_output import JsonOutput
+from probes.families.knights import KnightsKnaves
+from probes.families.linear_equation import LinearEquation
+from probes.families.program_trace import ProgramTrace
+from probes.families.propositional import PropositionalLogic
+from probes.families.retrieval import NeedleRetrieval
+from probes.families.sequence import SequenceInduction
+from probes.families.string_transform import StringTransform
+from probes.families.units import UnitConversion
+from probes.families.word_problem import WordProblem
 
 
 def builtin_families() -> list[ProbeFamily]:

@@ -10,20 +10,20 @@ from fractions import Fraction
 
 import pytest
 
-from probes.arithmetic import evaluate, show
+from probes.families.arithmetic import evaluate, show
 from probes.base import Item, ProbeFamily, make_item
-from probes.composition import Composition
-from probes.dates import DateArithmetic, extract_date
-from probes.graph_path import GraphShortestPath, distances
-from probes.graph_reach import reachable
-from probes.instructions import InstructionFollowing, check
-from probes.json_output import JsonOutput
-from probes.knights import KnightsKnaves, solutions
-from probes.program_trace import ProgramTrace, run
-from probes.propositional import PropositionalLogic, truth_string
+from probes.families.composition import Composition
+from probes.families.dates import DateArithmetic, extract_date
+from probes.families.graph_path import GraphShortestPath, distances
+from probes.families.graph_reach import reachable
+from probes.families.instructions import InstructionFollowing, check
+from probes.families.json_output import JsonOutput
+from probes.families.knights import KnightsKnaves, solutions
+from probes.families.program_trace import ProgramTrace, run
+from probes.families.propositional import PropositionalLogic, truth_string
 from probes.registry import builtin_registry
-from probes.string_transform import apply
-from probes.units import UnitConversion
+from probes.families.string_transform import apply
+from probes.families.units import UnitConversion
 
 SALT = b"family-tests"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from probes.arithmetic import Arithmetic
+from probes.families.arithmetic import Arithmetic
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.catalog import builtin_families
 from probes.errors import RegistryError

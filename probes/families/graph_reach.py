@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, numeric_score, wrap_answer
-from probes.graph_path import LETTERS, TOWNS
+from probes.families.graph_path import LETTERS, TOWNS
 
 # (nodes, directed edges) per level.
 _PLAN = {1: (4, 3), 2: (5, 4), 3: (6, 6), 4: (7, 8), 5: (8, 10), 6: (10, 13), 7: (12, 16), 8: (14, 20),

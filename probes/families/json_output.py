@@ -16,7 +16,7 @@ from typing import Any
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import ODD_NAMES, pick
 from probes.extract import extract_json
-from probes.graph_path import TOWNS
+from probes.families.graph_path import TOWNS
 
 _SYL = ("ka", "lo", "mi", "zu", "ter", "van", "qui", "dro", "pel", "sha")
 _COLOURS = ("amber", "cobalt", "crimson", "ivory", "jade", "ochre", "slate", "teal")

@@ -12,10 +12,10 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from probes.arithmetic import Arithmetic
+from probes.families.arithmetic import Arithmetic
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, score_choice, wrap_answer
-from probes.dates import WEEKDAYS, long_date, random_date, score_date
+from probes.families.dates import WEEKDAYS, long_date, random_date, score_date
 
 # (arithmetic level, question: "date" or "weekday") per level.
 _PLAN = {1: (1, "date"), 2: (2, "date"), 3: (3, "date"), 4: (4, "date"), 5: (5, "date"),

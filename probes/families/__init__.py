@@ -1,0 +1,1 @@
+"""The built-in probe families: one module each, declared the same way (see ``probes.base``)."""
