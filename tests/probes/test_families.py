@@ -10,8 +10,8 @@ from fractions import Fraction
 
 import pytest
 
-from probes.families.arithmetic import evaluate, show
 from probes.base import Item, ProbeFamily, make_item
+from probes.families.arithmetic import evaluate, show
 from probes.families.composition import Composition
 from probes.families.dates import DateArithmetic, extract_date
 from probes.families.graph_path import GraphShortestPath, distances
@@ -21,9 +21,9 @@ from probes.families.json_output import JsonOutput
 from probes.families.knights import KnightsKnaves, solutions
 from probes.families.program_trace import ProgramTrace, run
 from probes.families.propositional import PropositionalLogic, truth_string
-from probes.registry import builtin_registry
 from probes.families.string_transform import apply
 from probes.families.units import UnitConversion
+from probes.registry import builtin_registry
 
 SALT = b"family-tests"
 
