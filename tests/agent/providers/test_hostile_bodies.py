@@ -186,6 +186,20 @@ def test_structure_check_at_the_limits() -> None:
         check_json_structure(b"[" + b"0," * MAX_JSON_VALUES + b"0]")
     with pytest.raises(BadResponse):
         check_json_structure(b'{"a": "\\\\"}' + b"[" * (MAX_JSON_DEPTH + 1))  # escaped backslash ends the string
+    # nesting interleaved with closing brackets (no run of opens gives it away)
+    check_json_structure(b"[[]" * (MAX_JSON_DEPTH - 1) + b"]" * (MAX_JSON_DEPTH - 1))
+    with pytest.raises(BadResponse):
+        check_json_structure(b"[[]" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH)
+    with pytest.raises(BadResponse):
+        check_json_structure(b'[{"a":' * 40 + b"0" + b"}]" * 40)
+    check_json_structure(b"[]" * 70 + b"]]]")  # unbalanced, shallow: left to json.loads (not JSON)
+
+
+async def test_interleaved_deep_json_is_refused_quickly() -> None:
+    start = time.process_time()
+    exc, _ = await _refused(streamed(b"[[]" * 50_000 + b"]" * 50_000))
+    assert exc.reason == "too_deep"
+    assert time.process_time() - start < 0.3
 
 
 # -- time --------------------------------------------------------------------------------------------
