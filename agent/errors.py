@@ -10,6 +10,9 @@ CapmonError                  base class
     ├── EndpointHTTPError    non-2xx status                             reason "http_429" | "http_5xx" | "http_4xx"
     └── BadResponse          2xx but unusable: malformed JSON, wrong shape, empty content,
                              too large, wrong content type, redirects   reason as given
+                             (hostile answers: "encoding", "too_large", "too_deep",
+                             "too_complex", "malformed"; and "adapter_error" for anything
+                             unforeseen inside an adapter: see agent/providers/limits.py)
 """
 
 from __future__ import annotations

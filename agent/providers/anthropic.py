@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter, as_int, require
+from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter, as_int, quoted, require
 
 DEFAULT_VERSION = "2023-06-01"
 #: Anthropic's ``error.type`` values that mean "try again later", mapped onto capmon's retryable reasons.
@@ -39,7 +39,7 @@ class AnthropicAdapter(ProviderAdapter):
         require(isinstance(body, dict), "response is not a JSON object")
         # Some gateways wrap an error in a 200; it is still an error, never an answer.
         kind = _error_type(body)
-        require(body.get("type") != "error", f"error object in a 2xx response ({kind})", "provider_error")
+        require(body.get("type") != "error", f"error object in a 2xx response ({quoted(kind)})", "provider_error")
         content = body.get("content")
         require(isinstance(content, list), "response has no content list")
         texts = [

@@ -8,8 +8,11 @@ subclass with a specific ``reason``; nothing else escapes.
 
 from __future__ import annotations
 
-import json
+import asyncio
+import math
+import re
 import time
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,9 +23,16 @@ import httpx
 
 from agent.config import TargetConfig
 from agent.errors import BadResponse, EndpointHTTPError, EndpointTimeout, EndpointUnreachable, ProviderError
+from agent.providers.decoding import ACCEPT_ENCODING, decode_json, read_body
+from agent.providers.limits import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_CHARS,
+    MAX_META_CHARS,
+    MAX_QUOTED_CHARS,
+    MAX_RETRY_AFTER_S,
+    MAX_TOKEN_COUNT,
+)
 
-#: Bodies above this are abandoned unread: a monitor must not be made to buffer 50 MB.
-MAX_BODY_BYTES = 2 * 1024 * 1024
 #: Response headers worth keeping for attribution (never auth headers).
 ATTRIBUTION_HEADERS = (
     "x-request-id",
@@ -93,15 +103,43 @@ class ProviderAdapter(ABC):
         return "http_4xx" if status != 408 else "http_408"
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
-        """Send one request and return the mapped response, or raise a ``ProviderError``."""
-        url, headers, body = self.build(request)
+        """Send one request and return the mapped response, or raise a ``ProviderError``.
+
+        Nothing else leaves: an exception the code below did not foresee becomes ``BadResponse``
+        (``malformed`` from ``parse``, ``adapter_error`` elsewhere) with its cause chained, and its
+        message names only the exception type (never endpoint text or secrets).
+        """
         try:
-            async with self.client.stream(
-                "POST", url, headers=headers, json=body, timeout=self.target.timeout_s
-            ) as resp:
-                raw = await _read_capped(resp, self.target.timeout_s)
+            return await self._complete(request)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise BadResponse(f"unexpected {type(exc).__name__} in the adapter", reason="adapter_error") from exc
+
+    async def _complete(self, request: ChatRequest) -> ChatResponse:
+        url, headers, body = self.build(request)
+        if not any(k.lower() == "accept-encoding" for k in headers):
+            headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what is decoded with a bound
+        timeout_s = self.target.timeout_s
+        raw: bytes | None = None
+        try:
+            # One deadline for the whole attempt, connect to last byte: httpx's timeouts are per
+            # read, so headers or a body dripped a byte at a time would never trip them.
+            async with (
+                asyncio.timeout(timeout_s),
+                self.client.stream("POST", url, headers=headers, json=body, timeout=timeout_s) as resp,
+            ):
+                status = resp.status_code
+                try:
+                    raw = await read_body(resp)
+                except BadResponse:
+                    if 200 <= status < 300:
+                        raise
+                    # An error status is the answer whatever its body: a 503 stays a (retried) 503.
+        except TimeoutError:
+            raise EndpointTimeout(f"no complete answer within {timeout_s:g}s") from None
         except httpx.TimeoutException as exc:
-            raise EndpointTimeout(f"timed out after {self.target.timeout_s:g}s ({type(exc).__name__})") from None
+            raise EndpointTimeout(f"timed out after {timeout_s:g}s ({type(exc).__name__})") from None
         except httpx.TooManyRedirects:
             raise BadResponse("too many redirects", reason="redirect") from None
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
@@ -110,93 +148,116 @@ class ProviderAdapter(ABC):
             raise EndpointUnreachable(f"cannot connect: {type(exc).__name__}", reason="connect") from None
         except httpx.TransportError as exc:
             raise EndpointUnreachable(f"transport error: {type(exc).__name__}", reason="connect") from None
-        status = resp.status_code
+        except httpx.DecodingError as exc:  # read_body decodes itself; kept so that none can escape
+            raise BadResponse(f"undecodable body ({type(exc).__name__})", reason="encoding") from None
         if 300 <= status < 400:
             raise BadResponse(f"unexpected redirect (HTTP {status})", reason="redirect", status=status)
-        decoded = _decode_json(raw) if raw else None
         if status >= 400:
+            try:
+                reason = self.error_reason(status, decode_json(raw) if raw else None)
+            except Exception:  # a hostile error body must not hide the status
+                reason = ProviderAdapter.error_reason(self, status, None)
             raise EndpointHTTPError(
                 f"HTTP {status}",
-                reason=self.error_reason(status, decoded),
+                reason=reason,
                 status=status,
                 retry_after=parse_retry_after(resp.headers.get("retry-after")),
             )
         ctype = resp.headers.get("content-type", "")
         if "json" not in ctype.lower():
-            raise BadResponse(f"content type {ctype or 'missing'!r} is not JSON", reason="content_type", status=status)
+            shown = clean_str(ctype, MAX_QUOTED_CHARS) or "missing"
+            raise BadResponse(f"content type {shown!r} is not JSON", reason="content_type", status=status)
+        decoded = decode_json(raw, status) if raw else None
         if decoded is None:
             raise BadResponse("body is not valid JSON", reason="malformed_json", status=status)
-        parsed = self.parse(decoded, resp.headers)
+        try:
+            parsed = self.parse(decoded, resp.headers)
+        except ProviderError:
+            raise
+        except Exception as exc:  # a shape parse() did not foresee: the endpoint's doing, still an answer
+            raise BadResponse(f"unexpected shape ({type(exc).__name__})", reason="malformed", status=status) from exc
         return ChatResponse(
-            text=parsed.text,
-            input_tokens=parsed.input_tokens,
-            output_tokens=parsed.output_tokens,
-            response_model=parsed.response_model,
-            system_fingerprint=parsed.system_fingerprint,
-            finish_reason=parsed.finish_reason,
-            request_id=parsed.request_id or _request_id(resp.headers),
+            text=clean_text(parsed.text),
+            input_tokens=clamp_count(parsed.input_tokens),
+            output_tokens=clamp_count(parsed.output_tokens),
+            response_model=clean_str(parsed.response_model),
+            system_fingerprint=clean_str(parsed.system_fingerprint),
+            finish_reason=clean_str(parsed.finish_reason),
+            request_id=clean_str(parsed.request_id) or _request_id(resp.headers),
             status=status,
             headers=attribution_headers(resp.headers),
         )
 
 
-async def _read_capped(resp: httpx.Response, timeout_s: float) -> bytes:
-    """Read the body, refusing more than ``MAX_BODY_BYTES`` and bodies slower than the timeout."""
-    length = resp.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise BadResponse(
-            f"body of {length} bytes exceeds {MAX_BODY_BYTES}", reason="too_large", status=resp.status_code
-        )
-    deadline = time.monotonic() + timeout_s
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in resp.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BadResponse(f"body exceeds {MAX_BODY_BYTES} bytes", reason="too_large", status=resp.status_code)
-        if time.monotonic() > deadline:
-            # A body dribbled byte by byte never trips httpx's per-read timeout.
-            raise EndpointTimeout(f"body not complete after {timeout_s:g}s")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _decode_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), in ``0..MAX_RETRY_AFTER_S``."""
     if not value:
         return None
-    value = value.strip()
+    value = value.strip()[:MAX_HEADER_CHARS]
+    seconds: float | None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError):
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if math.isnan(seconds):
         return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Control and format characters (C0, DEL, C1, bidi overrides, zero-width, line separators).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def clean_str(value: Any, limit: int = MAX_META_CHARS) -> str | None:
+    """An endpoint-supplied string made safe to store, export and show: cut to ``limit``, control and
+    format characters (and lone surrogates) removed, surrounding space stripped; None if nothing is left
+    or ``value`` is not a string."""
+    if not isinstance(value, str):
+        return None
+    cut = value[: limit * 2]  # removals below may shorten it; never scan more than this
+    if not cut.isprintable():  # False exactly when it holds one of the categories removed here
+        cut = "".join(c for c in cut if c == " " or unicodedata.category(c) not in _UNSAFE_CATEGORIES)
+    cut = cut.strip()[:limit]
+    return cut or None
+
+
+def clean_text(text: str) -> str:
+    """The model's text with lone surrogates (``"\\ud800"`` in JSON) replaced by U+FFFD: they cannot
+    be stored as UTF-8. Its length is bounded by the body cap; everything else is kept as it came."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def clamp_count(value: Any) -> int | None:
+    """A token count: an int (never a bool) clamped to ``0..MAX_TOKEN_COUNT``, else None."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return min(max(value, 0), MAX_TOKEN_COUNT)
 
 
 def attribution_headers(headers: httpx.Headers) -> dict[str, str]:
-    """The attribution headers present, capped in length (repeated ones joined as httpx joins them)."""
+    """The attribution headers present, cleaned and capped (repeated ones joined as httpx joins them)."""
     # One pass over the (already lower-cased) items: a lookup per wanted name re-scans them all.
     found: dict[str, str] = {}
     for key, value in headers.multi_items():
         if key in _ATTRIBUTION:
-            found[key] = f"{found[key]}, {value}" if key in found else value
-    return {k: found[k][:200] for k in ATTRIBUTION_HEADERS if k in found}
+            joined = f"{found[key]}, {value}" if key in found else value
+            found[key] = joined[: MAX_HEADER_CHARS * 2]
+    cleaned = {k: clean_str(found[k], MAX_HEADER_CHARS) for k in ATTRIBUTION_HEADERS if k in found}
+    return {k: v for k, v in cleaned.items() if v is not None}
 
 
 def _request_id(headers: httpx.Headers) -> str | None:
     for k in ("x-request-id", "request-id", "apim-request-id", "x-goog-request-id"):
         if k in headers:
-            return headers[k][:200]
+            return clean_str(headers[k], MAX_HEADER_CHARS)
     return None
 
 
@@ -207,15 +268,25 @@ def require(condition: bool, message: str, reason: str = "bad_shape") -> None:
 
 
 def as_int(value: Any) -> int | None:
-    """An int token count, or None when absent or not a number."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A token count from a response body: see ``clamp_count``."""
+    return clamp_count(value)
+
+
+def quoted(value: Any) -> str:
+    """Endpoint text (an error code, a block reason) fit to quote in an error message."""
+    if not isinstance(value, str):
+        return type(value).__name__
+    return clean_str(value, MAX_QUOTED_CHARS) or "?"
 
 
 __all__ = [
+    "MAX_BODY_BYTES",
     "ChatRequest",
     "ChatResponse",
     "ProviderAdapter",
     "ProviderError",
     "attribution_headers",
+    "clamp_count",
+    "clean_str",
     "parse_retry_after",
 ]

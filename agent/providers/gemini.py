@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
-from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter, as_int, require
+from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter, as_int, quoted, require
 
 #: Finish reasons that mean the candidate was withheld by a filter rather than answered.
 _BLOCKED_FINISH = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
@@ -39,16 +39,17 @@ class GeminiAdapter(ProviderAdapter):
         require(isinstance(body, dict), "response is not a JSON object")
         feedback = body.get("promptFeedback")
         if isinstance(feedback, dict) and feedback.get("blockReason"):
-            require(False, f"prompt blocked ({feedback['blockReason']})", reason="blocked")
+            require(False, f"prompt blocked ({quoted(feedback['blockReason'])})", reason="blocked")
         candidates = body.get("candidates")
         require(isinstance(candidates, list) and len(candidates) > 0, "response has no candidates")
         first = candidates[0]
         require(isinstance(first, dict), "candidate is not an object")
         finish = first.get("finishReason")
+        finish = finish if isinstance(finish, str) else None  # metadata of the wrong type is dropped
         content = first.get("content")
         parts = content.get("parts") if isinstance(content, dict) else None
         if not isinstance(parts, list) and finish in _BLOCKED_FINISH:
-            require(False, f"candidate withheld ({finish})", reason="blocked")
+            require(False, f"candidate withheld ({quoted(finish)})", reason="blocked")
         require(isinstance(parts, list), "candidate has no content parts")
         # Thought summaries (thinking models) are not the answer.
         texts = [p["text"] for p in parts or [] if _is_answer_text(p)]
@@ -67,7 +68,7 @@ class GeminiAdapter(ProviderAdapter):
             input_tokens=as_int(usage.get("promptTokenCount")),
             output_tokens=output,
             response_model=version if isinstance(version, str) else None,
-            finish_reason=finish if isinstance(finish, str) else None,
+            finish_reason=finish,
             request_id=rid if isinstance(rid, str) else None,
         )
 

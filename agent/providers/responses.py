@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter, as_int, require
+from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter, as_int, quoted, require
 
 
 class OpenAIResponsesAdapter(ProviderAdapter):
@@ -37,7 +37,7 @@ class OpenAIResponsesAdapter(ProviderAdapter):
         if status == "failed":
             err = body.get("error")
             code = err.get("code") if isinstance(err, dict) else None
-            require(False, f"response failed ({code or 'no code'})", reason="failed")
+            require(False, f"response failed ({quoted(code) if code else 'no code'})", reason="failed")
         incomplete = body.get("incomplete_details")
         why = incomplete.get("reason") if isinstance(incomplete, dict) else None
         if status == "incomplete" and why == "content_filter":
@@ -49,7 +49,9 @@ class OpenAIResponsesAdapter(ProviderAdapter):
         for item in output:
             if not isinstance(item, dict) or item.get("type") != "message":
                 continue  # reasoning and tool items carry no answer text
-            for part in item.get("content") or []:
+            parts = item.get("content") or []
+            require(isinstance(parts, list), "message content is not a list")
+            for part in parts:
                 if not isinstance(part, dict):
                     continue
                 if part.get("type") == "output_text" and isinstance(part.get("text"), str):
@@ -60,7 +62,8 @@ class OpenAIResponsesAdapter(ProviderAdapter):
                     refused = True
         text = "".join(texts)
         if status == "incomplete" and text.strip() == "":
-            require(False, f"response incomplete ({why or 'no reason'}) with no text", reason="incomplete")
+            shown = quoted(why) if why else "no reason"
+            require(False, f"response incomplete ({shown}) with no text", reason="incomplete")
         require(text.strip() != "", "response has no output text", reason="empty_content")
         usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
         model = body.get("model")

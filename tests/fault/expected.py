@@ -30,6 +30,13 @@ EXPECTED: dict[str, tuple[type[ProviderError], str]] = {
     "huge_chunked": (BadResponse, "too_large"),
     "wrong_ctype": (BadResponse, "content_type"),
     "redirect": (BadResponse, "redirect"),
+    # hostile endpoints (docs/reliability.md, "Hostile endpoints")
+    "gzip_bomb": (BadResponse, "encoding"),
+    "gzip_bomb_single": (BadResponse, "too_large"),
+    "fake_gzip": (BadResponse, "encoding"),
+    "unknown_encoding": (BadResponse, "encoding"),
+    "header_drip": (EndpointTimeout, "timeout"),
+    "deep_json": (BadResponse, "too_deep"),
 }
 
 #: Faults after which another attempt may succeed (the retry policy retries exactly these).

@@ -19,6 +19,18 @@ Each request gets one *mode*: the next entry of ``script`` if any, else the mode
     redirect         302 to itself, forever
     echo_key         401 whose error message repeats the Authorization header (as careless gateways do)
 
+Hostile modes (an attacker's endpoint rather than a broken one):
+
+    gzip_bomb        ``Content-Encoding: gzip, gzip``: ~700 bytes that decode to 300 MB
+    gzip_bomb_single ``Content-Encoding: gzip``: ~300 KB that decode to 300 MB
+    fake_gzip        ``Content-Encoding: gzip`` on a plain JSON body
+    unknown_encoding ``Content-Encoding: zstd`` (never asked for) on a plain JSON body
+    header_drip      the status line and headers one byte every ``HEADER_DRIP_DELAY_S``, forever
+    deep_json        200 with ``[`` x 100 000 then ``]`` x 100 000
+    huge_metadata    a valid answer whose model, fingerprint, id and finish reason are 400 KB each
+                     (with control characters), plus an 8 KB ``x-request-id`` header
+    huge_numbers     a valid answer claiming ``prompt_tokens: 10**20`` and ``completion_tokens: -5``
+
 Connection refused is a closed port: ``pause()`` stops listening, ``resume()`` listens again.
 Run standalone (``python -m tests.fault.server --port N --mode ok``) for soak and crash tests.
 """
@@ -29,11 +41,14 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import functools
+import gzip
 import json
 import re
 import socket
 import struct
 import threading
+import zlib
 from typing import Any
 
 MODES = [
@@ -64,9 +79,21 @@ MODES = [
     "wrong_ctype",
     "redirect",
     "echo_key",
+    "gzip_bomb",
+    "gzip_bomb_single",
+    "fake_gzip",
+    "unknown_encoding",
+    "header_drip",
+    "deep_json",
+    "huge_metadata",
+    "huge_numbers",
 ]
 HUGE_BYTES = 50 * 1024 * 1024
 DRIBBLE_DELAY_S = 0.05
+HEADER_DRIP_DELAY_S = 0.2
+BOMB_BYTES = 300 * 1024 * 1024
+DEEP_JSON_LEVELS = 100_000
+HUGE_META_CHARS = 400_000
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 408: "Request Timeout",
             429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
             503: "Service Unavailable", 302: "Found", 200: "OK"}  # fmt: skip
@@ -266,12 +293,82 @@ class FaultServer:
                 await writer.drain()
                 await asyncio.sleep(DRIBBLE_DELAY_S)
             return True
+        if mode in ("gzip_bomb", "gzip_bomb_single"):
+            single = gzip_bomb()
+            data, coding = (single, "gzip") if mode == "gzip_bomb_single" else (gzip.compress(single), "gzip, gzip")
+            return await _send(writer, 200, data, extra={"content-encoding": coding})
+        if mode in ("fake_gzip", "unknown_encoding"):
+            coding = "gzip" if mode == "fake_gzip" else "zstd"
+            data = json.dumps(completion(prompt)).encode()
+            return await _send(writer, 200, data, extra={"content-encoding": coding})
+        if mode == "header_drip":
+            head = _head(200, {"content-type": "application/json", "x-pad": "a" * 4000})
+            for i in range(len(head)):
+                writer.write(head[i : i + 1])
+                await writer.drain()
+                await asyncio.sleep(HEADER_DRIP_DELAY_S)
+            return False
+        if mode == "deep_json":
+            return await _send(writer, 200, b"[" * DEEP_JSON_LEVELS + b"]" * DEEP_JSON_LEVELS)
+        if mode == "huge_metadata":
+            junk = "\x1b[31m\u202e" + "m" * HUGE_META_CHARS
+            data = json.dumps(
+                {
+                    **completion(prompt),
+                    "model": "fault-model" + junk,
+                    "system_fingerprint": "fp" + junk,
+                    "id": "id" + junk,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"content": completion(prompt)["choices"][0]["message"]["content"]},
+                            "finish_reason": "stop" + junk,
+                        }
+                    ],
+                }
+            ).encode()
+            return await _send(writer, 200, data, extra={"x-request-id": "r" * 8000})
+        if mode == "huge_numbers":
+            body = completion(prompt)
+            body["usage"] = {"prompt_tokens": 10**20, "completion_tokens": -5, "total_tokens": 1e300}
+            return await _send(writer, 200, json.dumps(body).encode())
         if mode == "wrong_ctype":
             return await _send(writer, 200, b"<html><body>Answer: 4</body></html>", ctype="text/html")
         if mode == "redirect":
             host = f"127.0.0.1:{self._port}"
             return await _send(writer, 302, b"", extra={"location": f"http://{host}{path}"})
         return await _send(writer, 500, f"unknown fault mode {mode}".encode(), ctype="text/plain")
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """``BOMB_BYTES`` of zeros, gzipped (about 300 KB; gzipped once more, about 640 bytes)."""
+    return zero_bomb(BOMB_BYTES, "gzip")
+
+
+def zero_bomb(size: int, container: str = "gzip") -> bytes:
+    """``size`` zero bytes (a multiple of 1 MiB) compressed as ``gzip``, ``zlib`` or ``raw`` deflate.
+
+    Built from one compressed 1 MiB segment repeated (a full flush makes segments independent), so
+    that a 300 MB bomb takes a fraction of a second rather than compressing 300 MB.
+    """
+    block = bytes(1024 * 1024)
+    count, rest = divmod(size, len(block))
+    assert rest == 0, "size must be a multiple of 1 MiB"
+    comp = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    deflated = (comp.compress(block) + comp.flush(zlib.Z_FULL_FLUSH)) * count + comp.flush()
+    if container == "raw":
+        return deflated
+    if container == "zlib":
+        adler = 1
+        for _ in range(count):
+            adler = zlib.adler32(block, adler)
+        return b"\x78\xda" + deflated + struct.pack(">I", adler)
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    return header + deflated + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
 def _head(status: int, headers: dict[str, str]) -> bytes:
