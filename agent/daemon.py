@@ -13,22 +13,22 @@ import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client.core import Metric
 
-from agent.budget import BudgetGuard
-from agent.committer import GroupCommitter
 from agent.config import Settings, TargetConfig
 from agent.errors import CapmonError
-from agent.exporter import build_registry
+from agent.ledger.store import Store
 from agent.providers import adapter_for
 from agent.redact import Redactor
-from agent.retry import CircuitBreaker
-from agent.runner import Member, RunSummary, UnitRunner
-from agent.scheduler import add_unit_jobs, build_scheduler, job_id, unit_trigger
+from agent.run.budget import BudgetGuard
+from agent.run.committer import GroupCommitter
+from agent.run.retry import CircuitBreaker
+from agent.run.runner import Member, RunSummary, UnitRunner
+from agent.run.scheduler import add_unit_jobs, build_scheduler, job_id, unit_trigger
+from agent.serve.exporter import build_registry
+from agent.serve.state import AgentState
+from agent.serve.stats_metrics import stats_metric_families
 from agent.sharding import select_targets
-from agent.state import AgentState
 from agent.stats.adaptive import interval_factor
 from agent.stats.engine import StatsEngine
-from agent.stats.metrics import stats_metric_families
-from agent.store import Store
 from agent.tracing import ProbeTracer, setup_tracing
 from probes.registry import Registry, builtin_registry
 from probes.templates import load_template_families
@@ -180,7 +180,7 @@ class Agent:
 
     async def serve(self, *, web: bool = True) -> None:
         """Probe on schedule and serve HTTP until ``stop`` is set; then drain within the grace period."""
-        from agent.web import build_app, build_server
+        from agent.serve.web import build_app, build_server
 
         await self.refresh_stats()
         server = None

@@ -32,8 +32,8 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from agent.config import TargetConfig
 from agent.errors import ProviderError
+from agent.ledger.results import ProbeResult, outcome_for
 from agent.providers.base import ChatResponse
-from agent.results import ProbeResult, outcome_for
 
 if TYPE_CHECKING:
     from agent.config import Settings

@@ -28,16 +28,16 @@ from pathlib import Path
 import httpx
 from prometheus_client import generate_latest
 
-from agent.budget import BudgetGuard
 from agent.config import TargetConfig
-from agent.exporter import build_registry
+from agent.ledger.store import Store
 from agent.llama import free_port
-from agent.planner import plan_run
 from agent.providers import adapter_for
-from agent.retry import CircuitBreaker
-from agent.runner import Member, UnitRunner
-from agent.state import AgentState
-from agent.store import Store
+from agent.run.budget import BudgetGuard
+from agent.run.planner import plan_run
+from agent.run.retry import CircuitBreaker
+from agent.run.runner import Member, UnitRunner
+from agent.serve.exporter import build_registry
+from agent.serve.state import AgentState
 from probes.registry import builtin_registry
 
 

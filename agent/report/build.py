@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from agent.config import TargetConfig
+from agent.ledger.results import ProbeResult
+from agent.ledger.store import Store
 from agent.report.model import (
     ChangePoint,
     ConsistencyRow,
@@ -30,14 +32,12 @@ from agent.report.model import (
     Report,
     TargetSummary,
 )
-from agent.results import ProbeResult
 from agent.stats.consistency import consistency
 from agent.stats.frontier import Frontier, ability_summary, fit_frontier
 from agent.stats.gradient import novelty_gradient
 from agent.stats.intervals import wilson
 from agent.stats.leakage import leakage_gap
 from agent.stats.paired import paired_difference
-from agent.store import Store
 
 #: Drift bucket widths to choose from (seconds): the smallest giving at most ``MAX_BUCKETS`` buckets.
 _BUCKET_WIDTHS = (60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800)

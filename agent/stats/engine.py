@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import Settings, TargetConfig
+from agent.ledger.store import Store
 from agent.stats import summaries
 from agent.stats.cusum import Cusum, CusumDesign, GridGlr, alternative, arl0_for_budget, design
 from agent.stats.fingerprint import FingerprintBaseline, FingerprintMonitor, agreement_design, learn_baseline
 from agent.stats.snapshot import ALL, DetectorView, FingerprintView, StatsSnapshot
-from agent.store import Store
 
 log = logging.getLogger(__name__)
 

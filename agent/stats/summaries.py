@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import product
 
+from agent.ledger.store import Store
 from agent.stats.consistency import consistency
 from agent.stats.fingerprint import is_refusal
 from agent.stats.frontier import Ability, Frontier, ability_summary, fit_frontier
@@ -20,7 +21,6 @@ from agent.stats.intervals import confidence_sequence
 from agent.stats.leakage import Difference, leakage_gap
 from agent.stats.paired import paired_difference
 from agent.stats.snapshot import ALL, PairedView, RatioCell
-from agent.store import Store
 
 _FRESH = "outcome != 'error' AND static = 0 AND canary = 0"
 

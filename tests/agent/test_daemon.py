@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from agent.config import Settings
 from agent.daemon import Agent
-from agent.web import build_app
+from agent.serve.web import build_app
 from tests.agent.conftest import echo_answer_handler
 
 
@@ -65,7 +65,7 @@ async def test_shard_selects_a_subset_of_targets(make_settings: Callable[..., Se
 
 
 async def test_reload_applies_a_valid_config_and_keeps_running_on_a_broken_one(tmp_path: Path) -> None:
-    from agent.cli import load
+    from agent.cli.common import load
 
     store = tmp_path / "r.db"
     cfg = tmp_path / "c.yaml"
@@ -92,7 +92,7 @@ async def test_reload_applies_a_valid_config_and_keeps_running_on_a_broken_one(t
 async def test_adaptive_target_probes_faster_while_a_detector_climbs(make_settings: Callable[..., Settings]) -> None:
     from datetime import timedelta
 
-    from agent.scheduler import build_scheduler, job_id
+    from agent.run.scheduler import build_scheduler, job_id
 
     settings = make_settings(adaptive=True, interval_s=400)
     agent = Agent(settings, transport=httpx.MockTransport(echo_answer_handler()))

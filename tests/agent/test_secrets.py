@@ -24,8 +24,8 @@ from agent.redact import RedactingFilter
 from agent.report.build import build_report
 from agent.report.html import render_html
 from agent.report.markdown import render_markdown
+from agent.serve.web import build_app
 from agent.tracing import setup_tracing
-from agent.web import build_app
 
 # No recognisable key shape: only capmon's knowledge of its own secrets can hide these.
 CANARY = "cnry" + secrets.token_hex(12)

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from agent.ledger.store import Store
 from agent.stats.engine import LAST_ID_KEY, PASS_RATIO, STATE
-from agent.store import Store
 from tests.fault.server import FaultServer
 from tests.integration.conftest import start_agent, wait_for
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from agent.config import TargetConfig
+from agent.ledger.results import ProbeResult
+from agent.ledger.store import Store
 from agent.report import Report, build_report
 from agent.report.build import bucket_width, paired_rows, standardised_fresh
-from agent.results import ProbeResult
-from agent.store import Store
 from tests.agent.report.report_fixtures import PRICE, PROFILES, SimLedger
 
 

@@ -12,12 +12,12 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from agent.config import Settings, StatsConfig, TargetConfig
-from agent.results import ProbeResult
+from agent.ledger.results import ProbeResult
+from agent.ledger.store import Store
+from agent.serve.stats_metrics import stats_metric_families
 from agent.stats.engine import StatsEngine
 from agent.stats.fingerprint import learn_baseline
-from agent.stats.metrics import stats_metric_families
 from agent.stats.snapshot import StatsSnapshot
-from agent.store import Store
 
 _counter = itertools.count()
 

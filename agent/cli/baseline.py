@@ -1,0 +1,149 @@
+"""``capmon baseline pin|show|reset``: the baselines the regression and fingerprint detectors test against.
+
+A running agent notices a change through a version stamp in the store and reloads its detectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def register(subparsers: Any) -> None:
+    """Add ``capmon baseline`` with its pin, show and reset subcommands."""
+    p = subparsers.add_parser("baseline", help="show, pin or reset detector baselines")
+    sub = p.add_subparsers(dest="baseline_command", required=True)
+    show = sub.add_parser("show", help="list baselines and detector state")
+    show.add_argument("--config", "-c", required=True)
+    show.add_argument("--target", help="one target (default: all)")
+    show.set_defaults(func=cmd_show)
+    pin = sub.add_parser("pin", help="pin baselines from a target's recent results (kept until reset)")
+    pin.add_argument("--config", "-c", required=True)
+    pin.add_argument("--target", required=True)
+    pin.add_argument("--window", default="24h", help="results to pin from: 90m, 24h, 7d (default 24h)")
+    pin.set_defaults(func=cmd_pin)
+    reset = sub.add_parser("reset", help="forget baselines and detector state; they are learned again")
+    reset.add_argument("--config", "-c", required=True)
+    reset.add_argument("--target", help="one target (default: all)")
+    reset.set_defaults(func=cmd_reset)
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from agent.config import load_config
+    from agent.ledger.store import Store
+
+    settings = load_config(args.config)
+    return settings, Store(settings.store)
+
+
+def _duration(text: str) -> float:
+    unit = text[-1:]
+    if unit not in _UNITS or not text[:-1].replace(".", "", 1).isdigit():
+        raise ValueError(f"{text!r} is not a duration like 90m, 24h or 7d")
+    return float(text[:-1]) * _UNITS[unit]
+
+
+def _bump(store: Any) -> None:
+    from agent.stats.engine import VERSION_KEY
+
+    store.set_meta(VERSION_KEY, repr(time.time()))
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print baselines and detector statistics."""
+    from agent.stats.engine import FINGERPRINT
+
+    _, store = _open(args)
+    try:
+        rows = store.baselines(args.target)
+        states = {(s["target"], s["scope"]): s["data"] for s in store.detector_states(args.target)}
+        if not rows:
+            print("no baselines yet (learned from the first warm-up probes of each target)")
+        for b in rows:
+            data, when = b["data"], time.strftime("%Y-%m-%d %H:%M", time.gmtime(b["created"]))
+            kind = "pinned" if b["pinned"] else "learned"
+            if b["detector"] == FINGERPRINT:
+                if "answers" not in data:
+                    print(f"{b['target']:<20} fingerprint   re-learning after a change")
+                    continue
+                print(
+                    f"{b['target']:<20} fingerprint   agreement {data['agreement']:.3f} over {data['n']} answers,"
+                    f" {len(data['answers'])} prompts ({kind} {when} UTC)"
+                )
+                continue
+            if data.get("p0") is None:
+                print(f"{b['target']:<20} {b['scope']:<13} re-learning after a change")
+                continue
+            print(
+                f"{b['target']:<20} {b['scope']:<13} pass ratio {data['p0']:.3f} over {data['n']} probes"
+                f" ({kind} {when} UTC)"
+            )
+            for name, det in sorted(states.get((b["target"], b["scope"]), {}).get("detectors", {}).items()):
+                arms = det["glr"]["arms"] if "glr" in det else [det]
+                stat = max(a["state"] / a["design"]["threshold"] for a in arms)
+                print(f"{'':<34}{name:<15} {stat:6.1%} of threshold")
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_pin(args: argparse.Namespace) -> int:
+    """Pin each scope's baseline to the pass ratio of the target's recent fresh results."""
+    from agent.stats.engine import FINGERPRINT, PASS_RATIO
+    from agent.stats.snapshot import ALL
+
+    try:
+        window = _duration(args.window)
+    except ValueError as exc:
+        print(f"capmon: {exc}", file=sys.stderr)
+        return 2
+    settings, store = _open(args)
+    try:
+        rows = list(
+            store.iter_rows(
+                "SELECT family, SUM(outcome = 'pass'), COUNT(*) FROM results WHERE target = ? AND ts >= ?"
+                " AND outcome != 'error' AND static = 0 AND canary = 0 GROUP BY family",
+                (args.target, time.time() - window),
+            )
+        )
+        if not rows:
+            print(f"capmon: no results for target {args.target!r} in the last {args.window}", file=sys.stderr)
+            return 1
+        counts = {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+        counts[ALL] = (sum(k for k, _ in counts.values()), sum(n for _, n in counts.values()))
+        for scope, (k, n) in sorted(counts.items()):
+            p0 = min(max(k / n, 0.5 / n), 1 - 0.5 / n)
+            store.put_baseline(args.target, scope, PASS_RATIO, {"p0": p0, "n": n}, pinned=True)
+            note = (
+                ""
+                if n >= settings.stats.warmup_probes
+                else f" (fewer than warmup_probes={settings.stats.warmup_probes})"
+            )
+            print(f"pinned {args.target}/{scope}: pass ratio {p0:.3f} over {n} probes{note}")
+        for b in store.baselines(args.target):
+            if b["detector"] == FINGERPRINT and "answers" in b["data"]:
+                store.put_baseline(args.target, FINGERPRINT, FINGERPRINT, b["data"], pinned=True)
+                print(f"pinned {args.target}/fingerprint: agreement {b['data']['agreement']:.3f}")
+        # Detectors are re-designed from the pinned baselines by the engine on its next update.
+        store.delete_detector_states(args.target)
+        _bump(store)
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """Forget baselines and detector state (change points are kept)."""
+    _, store = _open(args)
+    try:
+        n = store.delete_baselines(args.target)
+        store.delete_detector_states(args.target)
+        _bump(store)
+        print(f"reset {n} baseline(s){' of ' + args.target if args.target else ''}; they are learned again")
+        return 0
+    finally:
+        store.close()
