@@ -93,6 +93,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_pin(args: argparse.Namespace) -> int:
     """Pin each scope's baseline to the pass ratio of the target's recent fresh results."""
+    from agent.ledger import queries
     from agent.stats.engine import FINGERPRINT, PASS_RATIO
     from agent.stats.snapshot import ALL
 
@@ -103,17 +104,14 @@ def cmd_pin(args: argparse.Namespace) -> int:
         return 2
     settings, store = _open(args)
     try:
-        rows = list(
-            store.iter_rows(
-                "SELECT family, SUM(outcome = 'pass'), COUNT(*) FROM results WHERE target = ? AND ts >= ?"
-                " AND outcome != 'error' AND static = 0 AND canary = 0 GROUP BY family",
-                (args.target, time.time() - window),
-            )
-        )
-        if not rows:
+        cells = queries.cell_counts(store, targets=[args.target], since=time.time() - window)
+        if not cells:
             print(f"capmon: no results for target {args.target!r} in the last {args.window}", file=sys.stderr)
             return 1
-        counts = {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+        counts: dict[str, tuple[int, int]] = {}
+        for c in cells:
+            k, n = counts.get(c.family, (0, 0))
+            counts[c.family] = (k + c.passes, n + c.total)
         counts[ALL] = (sum(k for k, _ in counts.values()), sum(n for _, n in counts.values()))
         for scope, (k, n) in sorted(counts.items()):
             p0 = min(max(k / n, 0.5 / n), 1 - 0.5 / n)

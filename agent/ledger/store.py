@@ -1,7 +1,10 @@
 """The ledger: every probe result, baselines, detector state and change points, in SQLite (WAL).
 
-Each result is committed in its own transaction before it is counted anywhere else, so a crash or
-SIGKILL never loses a committed result. The private salt lives here too and is never exported.
+``add_results`` commits a batch of results in one transaction (the run's group committer collects
+results finishing within 20 ms); a result is counted anywhere else only after its transaction has
+committed, so a crash or SIGKILL never loses a counted result. The private salt lives here too and
+is never exported. The schema and its migrations are in ``agent.ledger.schema``; aggregate reads
+(the statistics, the report, the counters' seeds) are in ``agent.ledger.queries``.
 
 Checkpoints (copying WAL pages into the database file, with an fsync) are what makes a WAL commit
 expensive; SQLite runs them inside whichever commit crosses the threshold. Here they run on a
@@ -18,102 +21,22 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from agent.errors import StoreError
 from agent.ledger.results import ProbeResult
+from agent.ledger.schema import migrate
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
 #: How often the checkpoint thread looks for new commits to move into the database file.
 CHECKPOINT_INTERVAL_S = 0.5
 #: Responses are capped before they are stored: the ledger keeps evidence, not whole essays.
 RESPONSE_CAP = 4000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS results (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts REAL NOT NULL,
-    run_id TEXT NOT NULL,
-    target TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    family TEXT NOT NULL,
-    difficulty INTEGER NOT NULL,
-    novelty INTEGER NOT NULL,
-    item_index INTEGER NOT NULL,
-    seed INTEGER NOT NULL,
-    item_key TEXT NOT NULL,
-    static INTEGER NOT NULL,
-    canary INTEGER NOT NULL,
-    generator_version TEXT NOT NULL,
-    prompt TEXT NOT NULL,
-    response TEXT,
-    extracted TEXT,
-    canonical TEXT,
-    reference TEXT NOT NULL,
-    score REAL,
-    outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'error')),
-    error_reason TEXT,
-    http_status INTEGER,
-    latency_s REAL NOT NULL,
-    input_tokens INTEGER,
-    output_tokens INTEGER,
-    response_model TEXT,
-    system_fingerprint TEXT,
-    request_id TEXT,
-    "group" TEXT,
-    cost_usd REAL,
-    temperature REAL
-);
-CREATE INDEX IF NOT EXISTS results_target_ts ON results (target, ts);
-CREATE INDEX IF NOT EXISTS results_target_family ON results (target, family, difficulty, novelty);
-CREATE INDEX IF NOT EXISTS results_item_key ON results (item_key, target);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    target TEXT NOT NULL,
-    started REAL NOT NULL,
-    finished REAL,
-    status TEXT NOT NULL,
-    planned INTEGER NOT NULL,
-    completed INTEGER NOT NULL DEFAULT 0,
-    abandoned INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS baselines (
-    target TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    detector TEXT NOT NULL,
-    pinned INTEGER NOT NULL,
-    created REAL NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (target, scope, detector)
-);
-CREATE TABLE IF NOT EXISTS detector_state (
-    target TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    detector TEXT NOT NULL,
-    updated REAL NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (target, scope, detector)
-);
-CREATE TABLE IF NOT EXISTS change_points (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts REAL NOT NULL,
-    target TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    detector TEXT NOT NULL,
-    direction TEXT NOT NULL,
-    size REAL,
-    statistic REAL,
-    threshold REAL,
-    probes INTEGER
-);
-"""
 
 _RESULT_COLUMNS = [f.name for f in fields(ProbeResult)]
 _RESPONSE_POS = _RESULT_COLUMNS.index("response")
@@ -145,12 +68,11 @@ class Store:
             self._conn.execute("PRAGMA busy_timeout=5000")
             # Checkpoints run on the _Checkpointer thread instead of inside a commit.
             self._conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._conn.executescript(_SCHEMA)
+            migrate(self._conn, self.path)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         self._lock = threading.Lock()
         self._checkpointer = _Checkpointer(self.path)
-        self._set_default("schema_version", str(SCHEMA_VERSION))
 
     # -- meta -------------------------------------------------------------------------------------
 
@@ -280,17 +202,6 @@ class Store:
                 "SELECT MAX(item_index) FROM results WHERE target = ? AND static = 0 AND canary = 0", (target,)
             ).fetchone()
         return -1 if row[0] is None else int(row[0])
-
-    def recent_outcomes(self, target: str, limit: int = 200) -> dict[str, list[tuple[int, bool]]]:
-        """Per family, the last ``limit`` fresh scored (difficulty, passed) outcomes, oldest first."""
-        out: dict[str, list[tuple[int, bool]]] = {}
-        for r in self.iter_rows(
-            "SELECT family, difficulty, outcome FROM results WHERE target = ? AND static = 0 AND canary = 0"
-            " AND outcome != 'error' ORDER BY id DESC LIMIT ?",
-            (target, int(limit)),
-        ):
-            out.setdefault(str(r[0]), []).append((int(r[1]), r[2] == "pass"))
-        return {f: h[::-1] for f, h in out.items()}
 
     # -- runs -------------------------------------------------------------------------------------
 
@@ -439,11 +350,10 @@ class Store:
                 log.warning("final checkpoint of %s skipped: %s", self.path, exc)
             self._conn.close()
 
-    def iter_rows(self, sql: str, args: Iterable[Any] = ()) -> Iterator[sqlite3.Row]:
-        """Read-only escape hatch for aggregate queries in statistics and reports."""
+    def _read(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of one read statement; for ``agent.ledger.queries`` only (SQL stays in the ledger)."""
         with self._lock:
-            rows = self._conn.execute(sql, list(args)).fetchall()
-        yield from rows
+            return self._conn.execute(sql, list(args)).fetchall()
 
 
 class _Checkpointer:

@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.config import TargetConfig
 from agent.errors import ProviderError
+from agent.ledger import queries
 from agent.ledger.results import ProbeResult, outcome_for
 from agent.ledger.store import Store
 from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter
@@ -117,7 +118,7 @@ class UnitRunner:
 
     def _adaptive_chooser(self) -> DifficultyChooser:
         """Staircase on difficulty per family, from the lead target's recent scored fresh probes."""
-        return chooser(self.store.recent_outcomes(self.members[0].target.name, limit=2000))
+        return chooser(queries.recent_outcomes(self.store, self.members[0].target.name, limit=2000))
 
     async def _run_member(self, member: Member, plan: list[PlannedProbe]) -> RunSummary:
         target = member.target

@@ -12,6 +12,7 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from agent.ledger import queries
 from agent.ledger.results import ProbeResult
 from agent.ledger.store import Store, StoredResult
 
@@ -84,33 +85,25 @@ class AgentState:
 
     def seed_from_store(self, store: Store) -> None:
         """Start counters at the ledger's totals."""
-        rows = store.iter_rows(
-            "SELECT target, family, outcome, COUNT(*) AS n FROM results GROUP BY target, family, outcome"
-        )
+        outcomes = queries.outcome_counts(store)
+        errors = queries.error_counts(store)
+        totals = queries.target_totals(store)
+        runs = queries.run_counts(store)
         with self._lock:
-            for r in rows:
-                self._probes[(r["target"], r["family"], r["outcome"])] = int(r["n"])
-        for r in store.iter_rows(
-            "SELECT target, error_reason, COUNT(*) AS n FROM results WHERE outcome = 'error' GROUP BY 1, 2"
-        ):
-            with self._lock:
-                self._errors[(r["target"], r["error_reason"] or "unknown")] = int(r["n"])
-        for r in store.iter_rows(
-            "SELECT target, COALESCE(SUM(input_tokens), 0) AS i, COALESCE(SUM(output_tokens), 0) AS o,"
-            " COALESCE(SUM(cost_usd), 0.0) AS c FROM results GROUP BY target"
-        ):
-            with self._lock:
-                self._tokens[(r["target"], "input")] = int(r["i"])
-                self._tokens[(r["target"], "output")] = int(r["o"])
-                if r["c"]:  # like live counting: no cost series for targets without a price table
-                    self._cost[r["target"]] = float(r["c"])
-        for r in store.iter_rows("SELECT target, latency_s FROM results"):
-            self._observe_latency(r["target"], float(r["latency_s"]))
-        for r in store.iter_rows(
-            "SELECT target, status, COUNT(*) AS n FROM runs WHERE finished IS NOT NULL GROUP BY 1, 2"
-        ):
-            with self._lock:
-                self._runs[(r["target"], r["status"])] = int(r["n"])
+            for o in outcomes:
+                self._probes[(o.target, o.family, o.outcome)] = o.n
+            for e in errors:
+                self._errors[(e.target, e.reason)] = e.n
+            for t in totals.values():
+                self._tokens[(t.target, "input")] = t.input_tokens
+                self._tokens[(t.target, "output")] = t.output_tokens
+                if t.recorded_cost_usd:  # like live counting: no cost series for targets without a price table
+                    self._cost[t.target] = t.recorded_cost_usd
+            for r in runs:
+                self._runs[(r.target, r.status)] = r.n
+        for target, seconds in queries.latencies(store).items():
+            for s in seconds:
+                self._observe_latency(target, s)
 
     def _observe_latency(self, target: str, seconds: float) -> None:
         with self._lock:

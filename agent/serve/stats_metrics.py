@@ -1,7 +1,7 @@
 """Prometheus metric families for the statistics, built from a ``StatsSnapshot`` (no global registry).
 
-The lead's collector yields these on every scrape; the values come from the last snapshot, which
-the exporter refreshes after each probe run, never per scrape.
+The values come from the last ``StatsSnapshot``, which the agent refreshes from its own task when new
+results have arrived, at most once per ``stats.refresh_interval_s``; a scrape never recomputes them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from agent.stats.snapshot import StatsSnapshot
 
-_CACHED = " Computed from capmon's own probe schedule (cached after each run), not per scrape."
+_CACHED = " Computed from the ledger on capmon's own schedule (at most every stats.refresh_interval_s), not per scrape."
 
 
 def _gauge(name: str, doc: str, labels: Sequence[str]) -> GaugeMetricFamily:
@@ -69,7 +69,7 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
     )
     yield from _triple(
         "capmon_leakage_gap_ratio",
-        "Static canary pass ratio minus fresh pass ratio (Newcombe interval).",
+        "Static canary pass ratio minus fresh pass ratio standardised to the static mix (Newcombe interval).",
         tf,
         (((t, f), d.diff, d.lower, d.upper) for (t, f), d in sorted(s.leakage.items())),
     )
@@ -121,7 +121,11 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
             "Mean output tokens per non-error response.",
             s.response_length,
         ),
-        ("capmon_cost_per_correct_usd", "Spend divided by passed probes.", s.cost_per_correct),
+        (
+            "capmon_cost_per_correct_usd",
+            "Recorded spend on every probe sent divided by passed scored probes.",
+            s.cost_per_correct,
+        ),
     ):
         g = _gauge(name, doc, ("target",))
         for t, v in sorted(data.items()):

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import Settings, TargetConfig
+from agent.ledger import queries
 from agent.ledger.store import Store
 from agent.stats import summaries
 from agent.stats.cusum import Cusum, CusumDesign, GridGlr, alternative, arl0_for_budget, design
 from agent.stats.fingerprint import FingerprintBaseline, FingerprintMonitor, agreement_design, learn_baseline
-from agent.stats.snapshot import ALL, DetectorView, FingerprintView, StatsSnapshot
+from agent.stats.paired import paired_difference
+from agent.stats.snapshot import ALL, DetectorView, FingerprintView, PairedView, StatsSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -175,13 +177,7 @@ class StatsEngine:
         cfg = self._targets.get(target)
         if cfg is not None and cfg.families:
             return len(cfg.families)
-        rows = list(
-            self.store.iter_rows(
-                "SELECT COUNT(DISTINCT family) FROM results WHERE target = ? AND static = 0 AND canary = 0",
-                (target,),
-            )
-        )
-        return max(1, int(rows[0][0]) if rows else 1)
+        return max(1, queries.fresh_family_count(self.store, target))
 
     def arl0(self, target: str, scope: str) -> float:
         """In-control ARL (probes) for one detector of this scope under the target's monthly budget."""
@@ -324,16 +320,10 @@ class StatsEngine:
         if fp.baseline is None:
             fp.warm_n += 1
             if fp.warm_n >= self.settings.stats.warmup_probes:
-                rows = [
-                    (str(r[0]), r[1], r[2], r[3])
-                    for r in self.store.iter_rows(
-                        "SELECT item_key, response, response_model, system_fingerprint FROM results"
-                        " WHERE target = ? AND canary = 1 AND outcome != 'error' AND id > ? AND id <= ?"
-                        " ORDER BY id",
-                        (target, fp.warm_after_id, row_id),
-                    )
-                ]
-                fp.baseline = learn_baseline(rows)
+                answers = queries.canary_answers(self.store, target, fp.warm_after_id, row_id)
+                fp.baseline = learn_baseline(
+                    (a.item_key, a.response, a.response_model, a.system_fingerprint) for a in answers
+                )
                 fp.monitor = self._fp_monitor(target, fp.baseline, False)
                 fp.latched = False
                 self.store.put_baseline(target, FINGERPRINT, FINGERPRINT, fp.baseline.to_dict(), pinned=False)
@@ -365,10 +355,6 @@ class StatsEngine:
 
     # -- hooks for adaptive probing ----------------------------------------------------------------
 
-    def recent_history(self, target: str, limit: int = 200) -> dict[str, list[tuple[int, bool]]]:
-        """Per family, the last ``limit`` fresh non-error (difficulty, passed) outcomes, oldest first."""
-        return self.store.recent_outcomes(target, limit)
-
     def urgency(self, target: str) -> float:
         """Largest statistic / threshold over the target's detectors (0 quiet .. 1 at alarm)."""
         best = 0.0
@@ -391,11 +377,12 @@ class StatsEngine:
         ratios = []
         counts: summaries.Counts = {}
         for w in sorted(cfg.windows_s):
-            counts = summaries.fresh_counts(self.store, now - w)
+            counts = summaries.counts_of(queries.cell_counts(self.store, since=now - w))
             ratios.extend(summaries.ratio_cells(counts, summaries.window_label(w), alpha))
         since = now - max(cfg.windows_s)  # the longest window (counts holds it after the sorted loop)
+        static = summaries.counts_of(queries.cell_counts(self.store, static=True, since=since))
         fits, abilities = summaries.frontiers(counts, cfg.confidence)
-        refusal, length, cost = summaries.usage(self.store, since)
+        totals = queries.target_totals(self.store, since=since)
         groups: dict[str, list[str]] = {}
         for t in self.settings.targets:
             if t.group:
@@ -405,18 +392,31 @@ class StatsEngine:
             frontiers=fits,
             abilities=abilities,
             gradients=summaries.gradients(counts, cfg.confidence),
-            leakage=summaries.leakage(self.store, since, counts, cfg.confidence),
-            consistency=summaries.consistencies(self.store, since),
+            leakage=summaries.leakage(static, counts, cfg.confidence),
+            consistency={
+                k: c.ratio for k, c in summaries.consistencies(queries.fresh_answers(self.store, since=since)).items()
+            },
             detectors=tuple(self._detector_views()),
             change_points=self._change_point_counts(),
             fingerprints=self._fingerprint_views(),
-            refusal=refusal,
-            response_length=length,
+            refusal=summaries.refusal_ratios(queries.scored_responses(self.store, since=since)),
+            response_length=summaries.response_lengths(totals),
             baselines={k: st.p0 for k, st in self._scopes.items() if st.p0 is not None},
-            paired=tuple(summaries.paired(self.store, since, groups, cfg.confidence)),
-            cost_per_correct=cost,
+            paired=tuple(self._paired_views(groups, since)),
+            cost_per_correct=summaries.cost_per_correct(totals),
             computed_at=now,
         )
+
+    def _paired_views(self, groups: dict[str, list[str]], since: float) -> list[PairedView]:
+        """Each group member against the group's first target, on identical fresh items, per family and all."""
+        views: list[PairedView] = []
+        for group, members in sorted(groups.items()):
+            for other in members[1:]:
+                outcomes = queries.paired_outcomes(self.store, other, members[0], since=since)
+                for fam, (a, b) in summaries.paired_by_family(outcomes).items():
+                    result = paired_difference(a, b, self.settings.stats.confidence)
+                    views.append(PairedView(group, other, members[0], fam, result))
+        return views
 
     def _detector_views(self) -> list[DetectorView]:
         views = []

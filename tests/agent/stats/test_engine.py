@@ -12,6 +12,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from agent.config import Settings, StatsConfig, TargetConfig
+from agent.ledger import queries
 from agent.ledger.results import ProbeResult
 from agent.ledger.store import Store
 from agent.serve.stats_metrics import stats_metric_families
@@ -152,7 +153,7 @@ def test_state_survives_reopen(tmp_path: Path) -> None:
     before = {(d.family, d.detector): d.statistic for d in eng.snapshot().detectors}
     assert any(v > 0 for v in before.values())
     assert 0 < eng.urgency("t1") < 1 and eng.urgency("other") == 0
-    history = eng.recent_history("t1", limit=10)["arithmetic"]
+    history = queries.recent_outcomes(store, "t1", limit=10)["arithmetic"]
     assert history == [(1, True)] * 3 + [(1, False)] * 7
     store.close()
     store2 = Store(tmp_path / "s.db")
