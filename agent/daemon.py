@@ -13,7 +13,7 @@ import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client.core import Metric
 
-from agent.config import Settings, TargetConfig
+from agent.config import Settings, TargetConfig, probe_registry, secrets_of
 from agent.errors import CapmonError
 from agent.ledger.store import Store
 from agent.providers import adapter_for
@@ -30,18 +30,9 @@ from agent.sharding import select_targets
 from agent.stats.adaptive import interval_factor
 from agent.stats.engine import StatsEngine
 from agent.tracing import ProbeTracer, setup_tracing
-from probes.registry import Registry, builtin_registry
-from probes.templates import load_template_families
+from probes.registry import Registry
 
 log = logging.getLogger("capmon.agent")
-
-
-def probe_registry(settings: Settings) -> Registry:
-    """Built-in and installed families plus the YAML template families the config names."""
-    registry = builtin_registry()
-    for family in load_template_families(settings.probe_templates):
-        registry.register(family)
-    return registry
 
 
 class Agent:
@@ -59,7 +50,7 @@ class Agent:
         self.settings = settings
         self.source = source
         self.hostname = hostname or socket.gethostname()
-        self.registry = registry if registry is not None else probe_registry(settings)
+        self.registry = registry if registry is not None else probe_registry(settings.probe_templates)
         self.store = Store(settings.store)
         self.salt = self.store.salt()
         self.state = AgentState()
@@ -71,7 +62,7 @@ class Agent:
         self.config_loader: Callable[[], Settings] | None = None
         self.targets = select_targets(settings.targets, settings.shard, self.hostname)
         keys = {t.name: t.resolved_api_key(source) for t in self.targets}
-        self.redact = Redactor(_secrets_of(self.targets, keys))
+        self.redact = Redactor(secrets_of(self.targets, keys))
         self.client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
@@ -118,7 +109,7 @@ class Agent:
                     self.salt,
                     stop=self.stop,
                     tracer=self.tracer,
-                    redact=Redactor(_secrets_of(members, keys), patterns=False),
+                    redact=Redactor(secrets_of(members, keys), patterns=False),
                     committer=self.committer,
                 )
             )
@@ -259,7 +250,7 @@ class Agent:
                 update={"store": self.settings.store, "listen": self.settings.listen, "web": self.settings.web}
             )
             self.targets = targets
-            self.redact = self.redact.with_secrets(_secrets_of(targets, keys))
+            self.redact = self.redact.with_secrets(secrets_of(targets, keys))
             self.units = self._build_units(keys)
             self.stats = StatsEngine(self.store, self.settings)
         self.state.config_reload_ok = True
@@ -298,13 +289,6 @@ class Agent:
             self.tracer_provider.shutdown()
         self.committer.flush()  # nothing queued is left behind
         self.store.close()
-
-
-def _secrets_of(targets: Iterable[TargetConfig], keys: dict[str, Any]) -> list[str]:
-    """Every secret value the targets hold: API keys and header values."""
-    out = [k.get_secret_value() for k in keys.values() if k is not None]
-    out += [h.get_secret_value() for t in targets for h in t.headers.values()]
-    return out
 
 
 async def _first_of(*events: asyncio.Event) -> None:

@@ -10,7 +10,9 @@ import sys
 import time
 from typing import Any
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+from agent.cli.common import load, parse_duration
+from agent.config import Settings
+from agent.ledger.store import Store
 
 
 def register(subparsers: Any) -> None:
@@ -32,22 +34,12 @@ def register(subparsers: Any) -> None:
     reset.set_defaults(func=cmd_reset)
 
 
-def _open(args: argparse.Namespace) -> Any:
-    from agent.config import load_config
-    from agent.ledger.store import Store
-
-    settings = load_config(args.config)
+def _open(args: argparse.Namespace) -> tuple[Settings, Store]:
+    settings = load(args.config)
     return settings, Store(settings.store)
 
 
-def _duration(text: str) -> float:
-    unit = text[-1:]
-    if unit not in _UNITS or not text[:-1].replace(".", "", 1).isdigit():
-        raise ValueError(f"{text!r} is not a duration like 90m, 24h or 7d")
-    return float(text[:-1]) * _UNITS[unit]
-
-
-def _bump(store: Any) -> None:
+def _bump(store: Store) -> None:
     from agent.stats.engine import VERSION_KEY
 
     store.set_meta(VERSION_KEY, repr(time.time()))
@@ -55,7 +47,7 @@ def _bump(store: Any) -> None:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print baselines and detector statistics."""
-    from agent.stats.engine import FINGERPRINT
+    from agent.stats.engine import FINGERPRINT, detector_progress
 
     _, store = _open(args)
     try:
@@ -82,10 +74,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                 f"{b['target']:<20} {b['scope']:<13} pass ratio {data['p0']:.3f} over {data['n']} probes"
                 f" ({kind} {when} UTC)"
             )
-            for name, det in sorted(states.get((b["target"], b["scope"]), {}).get("detectors", {}).items()):
-                arms = det["glr"]["arms"] if "glr" in det else [det]
-                stat = max(a["state"] / a["design"]["threshold"] for a in arms)
-                print(f"{'':<34}{name:<15} {stat:6.1%} of threshold")
+            for name, progress in sorted(detector_progress(states.get((b["target"], b["scope"]), {})).items()):
+                print(f"{'':<34}{name:<15} {progress:6.1%} of threshold")
         return 0
     finally:
         store.close()
@@ -94,11 +84,11 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_pin(args: argparse.Namespace) -> int:
     """Pin each scope's baseline to the pass ratio of the target's recent fresh results."""
     from agent.ledger import queries
-    from agent.stats.engine import FINGERPRINT, PASS_RATIO
+    from agent.stats.engine import FINGERPRINT, PASS_RATIO, baseline_ratio
     from agent.stats.snapshot import ALL
 
     try:
-        window = _duration(args.window)
+        window = parse_duration(args.window)
     except ValueError as exc:
         print(f"capmon: {exc}", file=sys.stderr)
         return 2
@@ -114,7 +104,7 @@ def cmd_pin(args: argparse.Namespace) -> int:
             counts[c.family] = (k + c.passes, n + c.total)
         counts[ALL] = (sum(k for k, _ in counts.values()), sum(n for _, n in counts.values()))
         for scope, (k, n) in sorted(counts.items()):
-            p0 = min(max(k / n, 0.5 / n), 1 - 0.5 / n)
+            p0 = baseline_ratio(k, n)
             store.put_baseline(args.target, scope, PASS_RATIO, {"p0": p0, "n": n}, pinned=True)
             note = (
                 ""

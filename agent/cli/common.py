@@ -1,17 +1,17 @@
-"""Helpers every ``capmon`` command shares: config loading, logging, secrets, result tables."""
+"""Helpers every ``capmon`` command shares: config loading, durations, logging, result tables."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from rich.table import Table
 
-from agent.config import Settings, check_families, load_config
+from agent.config import Settings, check_families, load_config, probe_registry
 from agent.errors import ConfigError
 from agent.ledger.results import ProbeResult
 from probes.errors import ProbeError
@@ -25,17 +25,31 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def load(path: str | None) -> Settings:
-    """Load a config and check its family names against every family the agent can load."""
-    from agent.daemon import probe_registry
+    """Load and validate a config the way every command does: schema, semantics, and family names.
 
+    Family names are checked against every family the agent can load (built-in, installed and the
+    config's YAML templates); a template that does not load is a config error too.
+    """
     source = path or "<environment>"
     settings = load_config(path)
     try:
-        registry = probe_registry(settings)
-    except ProbeError as exc:  # a template or entry-point family that does not load is a config problem
+        registry = probe_registry(settings.probe_templates)
+    except ProbeError as exc:
         raise ConfigError(source, "probe_templates", str(exc)) from None
     check_families(settings, source, set(registry.names()))
     return settings
+
+
+#: Seconds per unit of a duration (``90m``, ``24h``, ``7d``).
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration like ``90s``, ``90m``, ``1.5h``, ``7d`` or ``2w``; ValueError otherwise."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([smhdw])", text.strip())
+    if m is None:
+        raise ValueError(f"{text!r} is not a duration like 90m, 24h or 7d")
+    return float(m.group(1)) * DURATION_UNITS[m.group(2)]
 
 
 def setup_logging(level: str, secrets: Sequence[str] = ()) -> None:
@@ -51,19 +65,6 @@ def setup_logging(level: str, secrets: Sequence[str] = ()) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # "maximum number of running instances reached" is expected when a run outlasts its interval.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-
-
-def secrets_of(settings: Settings) -> list[str]:
-    """Every API key and header value of the configured targets, for the log redactor."""
-    out: list[str] = []
-    for t in settings.targets:
-        with contextlib.suppress(ConfigError):
-            key = t.resolved_api_key()
-            if key is not None:
-                out.append(key.get_secret_value())
-        out += [h.get_secret_value() for h in t.headers.values()]
-    return out
-
 
 
 def results_table(results: Iterable[ProbeResult], title: str = "") -> Table:

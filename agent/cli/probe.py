@@ -7,8 +7,8 @@ import asyncio
 import sys
 from typing import Any
 
-from agent.cli.common import load, results_table, secrets_of, setup_logging
-from agent.config import Settings
+from agent.cli.common import load, results_table, setup_logging
+from agent.config import Settings, secrets_of
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +25,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         print("capmon: probe needs --once (use 'capmon run' for the schedule)", file=sys.stderr)
         return 2
     settings = load(args.config)
-    setup_logging("warning", secrets_of(settings))
+    setup_logging("warning", secrets_of(settings.targets))
     if not settings.targets:
         print(f"capmon: {args.config}: targets: no targets configured", file=sys.stderr)
         return 2

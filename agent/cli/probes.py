@@ -9,10 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from probes.base import DIFFICULTY_LEVELS, NOVELTY_LEVELS, make_item
+from agent.config import probe_registry
+from probes.base import DIFFICULTY_LEVELS, NOVELTY_LEVELS, STATIC_SALT, make_item
 from probes.errors import ProbeError
-from probes.registry import Registry, builtin_registry
-from probes.templates import load_template_families
 
 #: Samples use this public salt, never the agent's private one, so showing them leaks nothing.
 SAMPLE_SALT = b"capmon-cli-sample"
@@ -39,17 +38,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_sample)
 
 
-def _registry(templates: list[str]) -> Registry:
-    registry = builtin_registry()
-    for family in load_template_families(templates):
-        registry.register(family)
-    return registry
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     """Print every family with its skill area and its ten level descriptions."""
     try:
-        registry = _registry(args.templates)
+        registry = probe_registry(args.templates)
     except ProbeError as exc:
         print(f"capmon: {exc}", file=sys.stderr)
         return 2
@@ -68,7 +60,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     """Print one item's prompt and its reference answer."""
     try:
-        registry = _registry(args.templates)
+        registry = probe_registry(args.templates)
     except ProbeError as exc:
         print(f"capmon: {exc}", file=sys.stderr)
         return 2
@@ -76,7 +68,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         print(f"capmon: unknown probe family {args.family!r} (see 'capmon probes list')", file=sys.stderr)
         return 2
     family = registry.get(args.family)
-    salt = b"capmon-static-canary-v1" if args.static else SAMPLE_SALT
+    salt = STATIC_SALT if args.static else SAMPLE_SALT
     item = make_item(family, salt, args.seed, args.difficulty, args.novelty, static=args.static)
     out = sys.stdout
     out.write(f"# {family.name} (skill {family.skill}) difficulty {item.difficulty}: "

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+from agent.cli.common import load, parse_duration
 
 
 def parse_when(value: str, now: float) -> float:
@@ -19,9 +18,10 @@ def parse_when(value: str, now: float) -> float:
     value = value.strip()
     if value == "now":
         return now
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)([smhdw])", value)
-    if m:
-        return now - float(m.group(1)) * _UNITS[m.group(2)]
+    try:
+        return now - parse_duration(value)
+    except ValueError:
+        pass
     try:
         dt = datetime.fromisoformat(value)
     except ValueError:
@@ -46,7 +46,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Build and write the report; 0 on success, 2 on bad arguments or configuration."""
     from rich.console import Console
 
-    from agent.config import load_config
     from agent.ledger.store import Store
     from agent.report import build_report, render_html, render_markdown
 
@@ -57,8 +56,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     if since >= until:
         return _usage("--since must be before --until")
-    # Family names are not checked here: the report reads whatever families the ledger holds.
-    settings = load_config(args.config)
+    settings = load(args.config)
     wanted = [t.strip() for t in args.targets.split(",") if t.strip()]
     known = {t.name: t for t in settings.targets}
     unknown = [t for t in wanted if t not in known]

@@ -8,8 +8,8 @@ import logging
 import signal
 from typing import Any
 
-from agent.cli.common import load, secrets_of, setup_logging
-from agent.config import Settings
+from agent.cli.common import load, setup_logging
+from agent.config import Settings, secrets_of
 
 log = logging.getLogger("capmon")
 
@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the daemon until SIGTERM/SIGINT."""
     settings = load(args.config)
-    setup_logging(settings.log_level, secrets_of(settings))
+    setup_logging(settings.log_level, secrets_of(settings.targets))
     return asyncio.run(_serve(settings, args.config))
 
 

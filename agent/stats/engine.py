@@ -50,6 +50,23 @@ _DEFAULT_RATE: tuple[float, int, int] = (
 Detector = Cusum | GridGlr
 
 
+def baseline_ratio(passes: int, n: int) -> float:
+    """A baseline pass ratio from warm-up (or pinned) counts, kept off 0 and 1 so that every
+    detector has a defined likelihood ratio."""
+    return min(max(passes / n, 0.5 / n), 1 - 0.5 / n)
+
+
+def detector_progress(state: dict[str, Any]) -> dict[str, float]:
+    """Each detector's statistic as a fraction of its threshold, from a scope's stored state."""
+    scope = ScopeState()
+    scope.load(state)
+    out = {}
+    for name, det in scope.detectors.items():
+        arm = det.leading() if isinstance(det, GridGlr) else det
+        out[name] = 0.0 if arm is None else arm.state / arm.design.threshold
+    return out
+
+
 def detector_names(shifts: list[float]) -> list[str]:
     """Names of the pass-ratio detectors for the configured shift sizes."""
     names = [f"cusum_drop_{round(s * 100)}" for s in shifts]
@@ -271,8 +288,7 @@ class StatsEngine:
             st.warm_n += 1
             if st.warm_n >= self.settings.stats.warmup_probes:
                 n = st.warm_n
-                # Kept off 0 and 1 so that every detector has a defined likelihood ratio.
-                st.p0 = min(max(st.warm_k / n, 0.5 / n), 1 - 0.5 / n)
+                st.p0 = baseline_ratio(st.warm_k, n)
                 st.n0, st.warm_k, st.warm_n = n, 0, 0
                 st.detectors = self._design(target, st.p0, n, False, scope)
                 st.latched = {}
