@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from probes.registry import Registry
 
 Provider = Literal["openai", "openai-responses", "azure-openai", "anthropic", "gemini"]
-PROVIDERS: tuple[str, ...] = ("openai", "openai-responses", "azure-openai", "anthropic", "gemini")
 #: Not in Prometheus' default port allocations list at the time of writing.
 DEFAULT_LISTEN = "127.0.0.1:9787"
 

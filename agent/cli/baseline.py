@@ -1,6 +1,7 @@
 """``capmon baseline pin|show|reset``: the baselines the regression and fingerprint detectors test against.
 
-A running agent notices a change through a version stamp in the store and reloads its detectors.
+A running agent notices a change through a version stamp in the ledger's meta table
+(``persistence.bump_version``) and reloads its detectors.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from agent.cli.common import load, parse_duration
 from agent.config import Settings
 from agent.ledger.store import Store
+from agent.stats import persistence
 
 
 def register(subparsers: Any) -> None:
@@ -39,15 +41,10 @@ def _open(args: argparse.Namespace) -> tuple[Settings, Store]:
     return settings, Store(settings.store)
 
 
-def _bump(store: Store) -> None:
-    from agent.stats.engine import VERSION_KEY
-
-    store.set_meta(VERSION_KEY, repr(time.time()))
-
-
 def cmd_show(args: argparse.Namespace) -> int:
     """Print baselines and detector statistics."""
-    from agent.stats.engine import FINGERPRINT, detector_progress
+    from agent.stats.detectors import detector_progress
+    from agent.stats.persistence import FINGERPRINT
 
     _, store = _open(args)
     try:
@@ -84,7 +81,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_pin(args: argparse.Namespace) -> int:
     """Pin each scope's baseline to the pass ratio of the target's recent fresh results."""
     from agent.ledger import queries
-    from agent.stats.engine import FINGERPRINT, PASS_RATIO, baseline_ratio
+    from agent.stats.engine import baseline_ratio
+    from agent.stats.persistence import FINGERPRINT, PASS_RATIO
     from agent.stats.snapshot import ALL
 
     try:
@@ -118,7 +116,7 @@ def cmd_pin(args: argparse.Namespace) -> int:
                 print(f"pinned {args.target}/fingerprint: agreement {b['data']['agreement']:.3f}")
         # Detectors are re-designed from the pinned baselines by the engine on its next update.
         store.delete_detector_states(args.target)
-        _bump(store)
+        persistence.bump_version(store)
         return 0
     finally:
         store.close()
@@ -130,7 +128,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     try:
         n = store.delete_baselines(args.target)
         store.delete_detector_states(args.target)
-        _bump(store)
+        persistence.bump_version(store)
         print(f"reset {n} baseline(s){' of ' + args.target if args.target else ''}; they are learned again")
         return 0
     finally:

@@ -119,6 +119,10 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 #: Step ``i`` takes a ledger from ``user_version`` i to i + 1.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("results, runs, baselines, detector state, change points, meta", _script(_V1)),
+    Migration(
+        "pass-ratio detector state keyed 'pass_ratio' like its baseline (was 'state')",
+        _script("UPDATE detector_state SET detector = 'pass_ratio' WHERE detector = 'state'"),
+    ),
 )
 #: The version this capmon writes.
 SCHEMA_VERSION = len(MIGRATIONS)

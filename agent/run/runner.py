@@ -33,7 +33,6 @@ log = logging.getLogger("capmon.runner")
 
 #: Model output is capped before any verifier sees it: bounded cost on adversarial text.
 MAX_RESPONSE_CHARS = 32_000
-SYSTEM_PROMPT = None
 
 
 @dataclass
@@ -62,9 +61,6 @@ class RunSummary:
     errors: int
     reached: bool | None
     result_ids: tuple[int, ...] = ()
-
-
-SpanHook = Callable[[TargetConfig, PlannedProbe], Any]
 
 
 class UnitRunner:
@@ -206,9 +202,7 @@ class UnitRunner:
         self, member: Member, run_id: str, planned: PlannedProbe, temperature: float
     ) -> tuple[ProbeResult, ProviderError | None]:
         target, item = member.target, planned.item
-        request = ChatRequest(
-            prompt=item.prompt, max_tokens=target.max_tokens, temperature=temperature, system=SYSTEM_PROMPT
-        )
+        request = ChatRequest(prompt=item.prompt, max_tokens=target.max_tokens, temperature=temperature)
         started = self.clock()
         t0 = time.perf_counter()
         response: ChatResponse | None = None
