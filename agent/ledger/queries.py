@@ -1,6 +1,6 @@
 """Typed aggregate reads of the ledger: with ``Store``, the only module that writes SQL.
 
-The counters' seeds (``agent.serve.state``), the statistics (``agent.stats``), the report and the
+The counters' seeds (``agent.serve.counters``), the statistics (``agent.stats``), the report and the
 CLI read the ledger through these functions, so each number is counted one way wherever it is
 shown. Every function returns frozen dataclasses (or plain numbers), never database rows.
 

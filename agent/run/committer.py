@@ -5,7 +5,7 @@ When the agent is busy, several probes finish per loop turn; one transaction for
 writes those shared pages once instead of once per result. When the agent is idle a batch holds
 one result and waits for nothing but the current turn to end.
 
-A result is counted (``AgentState.record``) and handed to its run in the same step that commits
+A result is counted (``Counters.record``) and handed to its run in the same step that commits
 it, never before: /metrics never shows an uncommitted result, a kill never loses a counted one,
 and a probe cancelled at shutdown while its batch is pending is still committed and counted.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from agent.ledger.results import ProbeResult
 from agent.ledger.store import Store
-from agent.serve.state import AgentState
+from agent.serve.counters import Counters
 
 OnCommit = Callable[[int, ProbeResult], object]
 
@@ -31,10 +31,10 @@ class GroupCommitter:
     """Queues results and commits each event-loop turn's queue in one transaction."""
 
     def __init__(
-        self, store: Store, state: AgentState, *, window_s: float = WINDOW_S, max_batch: int = MAX_BATCH
+        self, store: Store, counters: Counters, *, window_s: float = WINDOW_S, max_batch: int = MAX_BATCH
     ) -> None:
         self.store = store
-        self.state = state
+        self.counters = counters
         self.window_s = window_s
         self.max_batch = max_batch
         self._timer: asyncio.TimerHandle | None = None
@@ -76,7 +76,7 @@ class GroupCommitter:
         self.batches += 1
         self.results += len(batch)
         for (result, on_commit, done), row_id in zip(batch, ids, strict=True):
-            self.state.record(row_id, result)
+            self.counters.record(row_id, result)
             on_commit(row_id, result)
             if not done.done():
                 done.set_result(row_id)

@@ -25,7 +25,7 @@ from agent.run.budget import BudgetGuard, input_token_bound
 from agent.run.committer import GroupCommitter
 from agent.run.planner import DifficultyChooser, PlannedProbe, fresh_count, plan_run
 from agent.run.retry import CircuitBreaker, call_with_retry
-from agent.serve.state import AgentState
+from agent.serve.counters import Counters
 from agent.stats.adaptive import chooser
 from probes.registry import Registry
 
@@ -71,7 +71,7 @@ class UnitRunner:
         members: Sequence[Member],
         registry: Registry,
         store: Store,
-        state: AgentState,
+        counters: Counters,
         salt: bytes,
         *,
         stop: asyncio.Event,
@@ -84,7 +84,7 @@ class UnitRunner:
         self.members = list(members)
         self.registry = registry
         self.store = store
-        self.state = state
+        self.counters = counters
         self.salt = salt
         self.stop = stop
         self.tracer = tracer
@@ -92,7 +92,7 @@ class UnitRunner:
         self.clock = clock
         self.redact = redact
         # Shared by every unit of an agent, so probes of different targets share transactions too.
-        self.committer = committer if committer is not None else GroupCommitter(store, state)
+        self.committer = committer if committer is not None else GroupCommitter(store, counters)
         self._run_seq = 0
         self._next_index = max(store.max_index(m.target.name) for m in self.members) + 1
         self.name = self.members[0].target.group or self.members[0].target.name
@@ -121,14 +121,14 @@ class UnitRunner:
         run_id = uuid.uuid4().hex[:16]
         now = self.clock()
         if not member.breaker.allow():
-            self.state.set_flags(target.name, circuit_open=True)
-            self.state.record_run(target.name, "skipped", now, None)
+            self.counters.set_flags(target.name, circuit_open=True)
+            self.counters.record_run(target.name, "skipped", now, None)
             log.warning("target %s: circuit open, run skipped", target.name)
             return RunSummary(target.name, run_id, "skipped", len(plan), 0, len(plan), 0, 0, 0, None)
         exhausted = member.budget.exhausted()
         self._publish_budget(target.name, exhausted)
         if exhausted is not None:
-            self.state.record_run(target.name, "skipped", now, None)
+            self.counters.record_run(target.name, "skipped", now, None)
             log.warning("target %s: budget %s exhausted, run skipped", target.name, exhausted)
             return RunSummary(target.name, run_id, "skipped", len(plan), 0, len(plan), 0, 0, 0, None)
         allowed = member.budget.allowed_probes(
@@ -143,7 +143,7 @@ class UnitRunner:
             # Shutdown past the grace period: what was committed stays; the rest is abandoned.
             self.committer.flush()  # results already queued are committed and counted as completed
             self.store.finish_run(run_id, "abandoned", len(done), len(plan) - len(done))
-            self.state.record_run(target.name, "abandoned", self.clock(), None)
+            self.counters.record_run(target.name, "abandoned", self.clock(), None)
             raise
         abandoned = len(plan) - len(done)
         reached = any(r.outcome != "error" or r.http_status is not None for _, r in done)
@@ -155,8 +155,8 @@ class UnitRunner:
             member.breaker.record_success()
         elif done:
             member.breaker.record_failure()
-        self.state.set_flags(target.name, circuit_open=member.breaker.is_open)
-        self.state.record_run(target.name, status, self.clock(), reached if done else None)
+        self.counters.set_flags(target.name, circuit_open=member.breaker.is_open)
+        self.counters.record_run(target.name, status, self.clock(), reached if done else None)
         self._publish_budget(target.name, member.budget.exhausted())
         counts = {o: sum(1 for _, r in done if r.outcome == o) for o in ("pass", "fail", "error")}
         return RunSummary(
@@ -175,7 +175,7 @@ class UnitRunner:
 
     def _publish_budget(self, target: str, exhausted: str | None) -> None:
         names = ("probes_per_hour", "tokens_per_day", "cost_per_day")
-        self.state.set_flags(target, budget={n: n == exhausted for n in names})
+        self.counters.set_flags(target, budget={n: n == exhausted for n in names})
 
     async def _probe(
         self, member: Member, run_id: str, planned: PlannedProbe, done: list[tuple[int, ProbeResult]]
@@ -186,7 +186,7 @@ class UnitRunner:
             if member.target.budget.any_limit and member.budget.exhausted() is not None:
                 return
             result = await self._call_and_score(member, run_id, planned)
-        # Committed, then counted (state) and handed to the run (done), in one step.
+        # Committed, then counted (Counters) and handed to the run (done), in one step.
         await self.committer.commit(result, lambda row_id, committed: done.append((row_id, committed)))
 
     async def _call_and_score(self, member: Member, run_id: str, planned: PlannedProbe) -> ProbeResult:

@@ -1,13 +1,17 @@
-"""Prometheus export: a custom collector that builds fresh metric families from snapshots.
+"""Prometheus export: one collector per source, each building fresh metric families from a snapshot.
 
-capmon probes on its own schedule (LLM probes are slow and cost money), so a scrape never sends a
-probe: it reads the latest state and statistics snapshots. HELP texts say so.
+Sources: the build (``BuildInfoCollector``), the counters of what the agent did
+(``PipelineCollector`` over ``Counters``), the statistics (``StatsCollector`` over the latest
+``StatsSnapshot``), and prometheus-client's process collector. capmon probes on its own schedule
+(LLM probes are slow and cost money), so a scrape never sends a probe and never recomputes a
+statistic: it reads the latest snapshots. HELP texts say so. ``/metrics`` serves the metrics registry
+through prometheus-client's ASGI app (``agent.serve.web``).
 """
 
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import (
@@ -19,30 +23,41 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from agent import __version__
-from agent.serve.state import LATENCY_BUCKETS, AgentState
+from agent.serve.counters import LATENCY_BUCKETS, Counters, CountersSnapshot
+from agent.serve.stats_metrics import stats_metric_families
+from agent.stats.snapshot import StatsSnapshot
 
 CACHED = "From capmon's own probe schedule (cached, not measured per scrape)."
 
-StatsSource = Callable[[], Iterable[Metric]]
+_EMPTY = CountersSnapshot({}, {}, {}, {}, {}, {}, {}, (), True)
 
 
-class CapmonCollector(Collector):
-    """Yields pipeline metrics from ``AgentState`` and statistics metrics from ``stats_source``."""
-
-    def __init__(self, state: AgentState, stats_source: StatsSource | None = None) -> None:
-        self.state = state
-        self.stats_source = stats_source
+class BuildInfoCollector(Collector):
+    """``capmon_build_info``: the version and Python running."""
 
     def describe(self) -> list[Metric]:
-        # Returning nothing keeps registration from calling collect() (which reads state) early.
-        return []
+        return list(self.collect())
 
     def collect(self) -> Iterator[Metric]:
-        snap = self.state.snapshot()
         build = GaugeMetricFamily("capmon_build_info", "capmon build information.", labels=["version", "python"])
         build.add_metric([__version__, platform.python_version()], 1)
         yield build
 
+
+class PipelineCollector(Collector):
+    """Targets, probe, error, token, cost and run counters, and latency, from the ``Counters`` counters."""
+
+    def __init__(self, counters: Counters) -> None:
+        self.counters = counters
+
+    def describe(self) -> list[Metric]:
+        # The families of an empty snapshot: the names, without reading the live counters.
+        return list(self._families(_EMPTY))
+
+    def collect(self) -> Iterator[Metric]:
+        return self._families(self.counters.snapshot())
+
+    def _families(self, snap: CountersSnapshot) -> Iterator[Metric]:
         info = GaugeMetricFamily(
             "capmon_target_info",
             f"Monitored target; response_model and system_fingerprint as last reported. {CACHED}",
@@ -141,18 +156,38 @@ class CapmonCollector(Collector):
         reload_ok.add_metric([], 1 if snap.config_reload_ok else 0)
         yield reload_ok
 
-        if self.stats_source is not None:
-            yield from self.stats_source()
+
+
+class StatsCollector(Collector):
+    """The statistics metrics (``agent.serve.stats_metrics``) of the latest ``StatsSnapshot``."""
+
+    def __init__(self, snapshot: Callable[[], StatsSnapshot]) -> None:
+        self.snapshot = snapshot
+
+    def describe(self) -> list[Metric]:
+        return list(stats_metric_families(StatsSnapshot()))
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(stats_metric_families(self.snapshot()))
 
 
 def _fmt(bound: float) -> str:
     return repr(float(bound))
 
 
-def build_registry(state: AgentState, stats_source: StatsSource | None = None) -> CollectorRegistry:
-    """A fresh registry holding capmon's collector (never the global one)."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(CapmonCollector(state, stats_source))
+def build_metrics_registry(
+    counters: Counters, stats_snapshot: Callable[[], StatsSnapshot] | None = None
+) -> CollectorRegistry:
+    """A fresh metrics registry with one collector per source (never the global one).
+
+    Every collector describes its families, so registering two that export the same name fails
+    at start instead of producing a broken scrape.
+    """
+    metrics_registry = CollectorRegistry()
+    metrics_registry.register(BuildInfoCollector())
+    metrics_registry.register(PipelineCollector(counters))
+    if stats_snapshot is not None:
+        metrics_registry.register(StatsCollector(stats_snapshot))
     # process_* (CPU, RSS, fds) for capacity planning; a no-op where /proc is missing.
-    ProcessCollector(registry=registry)
-    return registry
+    ProcessCollector(registry=metrics_registry)
+    return metrics_registry

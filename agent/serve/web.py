@@ -1,13 +1,14 @@
-"""HTTP surface: /metrics, /healthz, /readyz, the status page / and a probe's debug view."""
+"""HTTP surface: /metrics, /healthz, /readyz, the status page / and a probe's debug view (optional TLS, basic auth)."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import uvicorn
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, make_asgi_app
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -17,33 +18,29 @@ from starlette.routing import Route
 from agent import __version__
 from agent.config import Settings
 from agent.ledger.store import Store
-from agent.serve.state import AgentState
+from agent.serve.counters import Counters
 from agent.serve.status_page import TargetStatus, render_index, render_probe
 from agent.serve.webauth import BasicAuthMiddleware, ssl_kwargs
 
 
 def build_app(
     settings: Settings,
-    registry: CollectorRegistry,
-    state: AgentState,
+    metrics_registry: CollectorRegistry,
+    counters: Counters,
     store: Store,
     redact: Callable[[str], str],
 ) -> Starlette:
-    """The ASGI app serving capmon's pages."""
-
-    async def metrics(_: Request) -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-
+    """The ASGI app serving capmon's pages; /metrics is prometheus-client's own ASGI app."""
     async def healthz(_: Request) -> Response:
         return PlainTextResponse("ok\n")
 
     async def readyz(_: Request) -> Response:
-        if state.ready:
+        if counters.ready:
             return PlainTextResponse("ready\n")
         return PlainTextResponse("starting\n", status_code=503)
 
     async def index(_: Request) -> Response:
-        snap = state.snapshot()
+        snap = counters.snapshot()
         counts: dict[str, dict[str, int]] = {}
         for (target, _family, outcome), n in snap.probes.items():
             counts.setdefault(target, {}).setdefault(outcome, 0)
@@ -62,7 +59,8 @@ def build_app(
             )
             for name, info in sorted(snap.targets.items())
         ]
-        return HTMLResponse(render_index(targets, state.recent_failures(), __version__, now=time.time(), redact=redact))
+        failures = counters.recent_failures()
+        return HTMLResponse(render_index(targets, failures, __version__, now=time.time(), redact=redact))
 
     async def probe(request: Request) -> Response:
         try:
@@ -79,7 +77,8 @@ def build_app(
         middleware.append(Middleware(BasicAuthMiddleware, users=settings.web.basic_auth_users))
     return Starlette(
         routes=[
-            Route("/metrics", metrics),
+            # Content negotiation (OpenMetrics), gzip and ?name[]= filtering come with it.
+            Route("/metrics", _AsgiEndpoint(make_asgi_app(metrics_registry))),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/", index),
@@ -87,6 +86,16 @@ def build_app(
         ],
         middleware=middleware,
     )
+
+
+class _AsgiEndpoint:
+    """An ASGI app as a route endpoint: Starlette calls instances (not plain functions) with the raw scope."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
 
 
 def build_server(settings: Settings, app: Starlette) -> uvicorn.Server:

@@ -20,7 +20,7 @@ async def test_round_then_metrics_status_page_and_debug_view(make_settings: Call
     try:
         summaries = await agent.run_round()
         assert [s.status for s in summaries] == ["completed"]
-        app = build_app(settings, agent.metrics, agent.state, agent.store, agent.redact)
+        app = build_app(settings, agent.metrics_registry, agent.counters, agent.store, agent.redact)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://capmon") as web:
             metrics = (await web.get("/metrics")).text
             index = await web.get("/")
@@ -76,12 +76,12 @@ async def test_reload_applies_a_valid_config_and_keeps_running_on_a_broken_one(t
     try:
         cfg.write_text(f"store: {store}\ntargets:\n  - {target % 'a'}\n  - {target % 'b'}\n")
         assert await agent.reload()
-        assert [t.name for t in agent.targets] == ["a", "b"] and agent.state.config_reload_ok
+        assert [t.name for t in agent.targets] == ["a", "b"] and agent.counters.config_reload_ok
         cfg.write_text(f"store: {store}\ntargets:\n  - {{name: a, interval_s: -1}}\n")
         assert not await agent.reload()
-        assert agent.state.config_reload_ok is False
+        assert agent.counters.config_reload_ok is False
         assert [t.name for t in agent.targets] == ["a", "b"]  # the running config stays
-        values = {s.name: s.value for f in agent.metrics.collect() for s in f.samples}
+        values = {s.name: s.value for f in agent.metrics_registry.collect() for s in f.samples}
         assert values["capmon_config_last_reload_successful"] == 0
         summaries = await agent.run_round()
         assert {s.target for s in summaries} == {"a", "b"}

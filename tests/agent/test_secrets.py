@@ -166,9 +166,9 @@ async def test_canary_key_never_leaks(
         for exc in errors:
             _assert_clean(f"exception {type(exc).__name__}", "".join(traceback.format_exception(exc)))
             _assert_clean("exception args", repr(exc.args))
-        _assert_clean("/metrics (registry)", generate_latest(agent.metrics))
+        _assert_clean("/metrics (registry)", generate_latest(agent.metrics_registry))
 
-        app = build_app(settings, agent.metrics, agent.state, agent.store, agent.redact)
+        app = build_app(settings, agent.metrics_registry, agent.counters, agent.store, agent.redact)
         client = TestClient(app)
         for path in ["/", "/metrics", "/healthz", "/readyz"]:
             _assert_clean(path, client.get(path).content)

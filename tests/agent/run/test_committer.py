@@ -10,18 +10,18 @@ import pytest
 from agent.ledger.results import ProbeResult
 from agent.ledger.store import Store
 from agent.run.committer import GroupCommitter
-from agent.serve.state import AgentState
+from agent.serve.counters import Counters
 from tests.agent.ledger.test_store import _result
 
 
-def _setup(tmp_path: Path, **kw: float) -> tuple[GroupCommitter, Store, AgentState]:
+def _setup(tmp_path: Path, **kw: float) -> tuple[GroupCommitter, Store, Counters]:
     store = Store(tmp_path / "s.db")
-    state = AgentState()
+    state = Counters()
     state.add_target("t1", "openai", "m")
     return GroupCommitter(store, state, **kw), store, state  # type: ignore[arg-type]
 
 
-def _passes(state: AgentState) -> int:
+def _passes(state: Counters) -> int:
     return state.snapshot().probes.get(("t1", "arithmetic", "pass"), 0)
 
 

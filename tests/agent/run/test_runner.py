@@ -13,18 +13,18 @@ from agent.providers import adapter_for
 from agent.run.budget import BudgetGuard
 from agent.run.retry import CircuitBreaker
 from agent.run.runner import Member, UnitRunner
-from agent.serve.exporter import build_registry
-from agent.serve.state import AgentState
+from agent.serve.counters import Counters
+from agent.serve.exporter import build_metrics_registry
 from probes.registry import builtin_registry
 from tests.agent.conftest import echo_answer_handler
 
 
 def _unit(
     settings: Settings, handler: Callable[[httpx.Request], httpx.Response]
-) -> tuple[UnitRunner, Store, AgentState]:
+) -> tuple[UnitRunner, Store, Counters]:
     store = Store(settings.store)
     store.set_meta("salt", "5a" * 32)  # a fixed salt keeps these tests deterministic
-    state = AgentState()
+    state = Counters()
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     members = []
     for t in settings.targets:
@@ -51,15 +51,15 @@ async def test_correct_answers_pass_and_are_stored(make_settings: Callable[..., 
     r = fresh[0]
     assert r.response_model == "fake-model" and r.system_fingerprint == "fp_1"
     assert r.input_tokens == 20 and r.output_tokens == 5 and r.extracted == r.reference
-    registry = build_registry(state)
+    metrics = build_metrics_registry(state)
     total = sum(v for (t, _, _), v in state.snapshot().probes.items() if t == "t1")
     assert total == store.count(target="t1") == 8
     assert (
-        registry.get_sample_value("capmon_probes_total", {"target": "t1", "family": "arithmetic", "outcome": "pass"})
+        metrics.get_sample_value("capmon_probes_total", {"target": "t1", "family": "arithmetic", "outcome": "pass"})
         >= 6
     )
-    assert registry.get_sample_value("capmon_probe_duration_seconds_count", {"target": "t1"}) == 8
-    assert registry.get_sample_value("capmon_tokens_total", {"target": "t1", "type": "input"}) == 8 * 20
+    assert metrics.get_sample_value("capmon_probe_duration_seconds_count", {"target": "t1"}) == 8
+    assert metrics.get_sample_value("capmon_tokens_total", {"target": "t1", "type": "input"}) == 8 * 20
 
 
 async def test_wrong_answers_fail(make_settings: Callable[..., Settings]) -> None:

@@ -82,22 +82,22 @@ class _Fixed(Collector):
 def test_all_brief_names_and_values() -> None:
     names = {m.name for m in stats_metric_families(_snapshot())}
     assert names == BRIEF_NAMES
-    reg = CollectorRegistry()
-    reg.register(_Fixed())
+    metrics = CollectorRegistry()
+    metrics.register(_Fixed())
     lab = {"target": "t", "family": "all", "detector": "cusum_drop_10"}
-    assert reg.get_sample_value("capmon_regression_detected", lab) == 1.0
-    assert reg.get_sample_value("capmon_improvement_detected", {**lab, "detector": "cusum_rise_10"}) == 0.0
-    assert reg.get_sample_value("capmon_change_points_total", {**lab, "direction": "drop"}) == 2.0
-    assert reg.get_sample_value("capmon_frontier_level_upper", {"target": "t", "family": "f"}) == math.inf
-    assert reg.get_sample_value("capmon_frontier_level", {"target": "t", "family": "f"}) == 3.0
+    assert metrics.get_sample_value("capmon_regression_detected", lab) == 1.0
+    assert metrics.get_sample_value("capmon_improvement_detected", {**lab, "detector": "cusum_rise_10"}) == 0.0
+    assert metrics.get_sample_value("capmon_change_points_total", {**lab, "direction": "drop"}) == 2.0
+    assert metrics.get_sample_value("capmon_frontier_level_upper", {"target": "t", "family": "f"}) == math.inf
+    assert metrics.get_sample_value("capmon_frontier_level", {"target": "t", "family": "f"}) == 3.0
     assert (
-        reg.get_sample_value(
+        metrics.get_sample_value(
             "capmon_paired_difference_ratio", {"group": "g", "target": "t", "baseline_target": "u", "family": "all"}
         )
         == 0.5
     )
     assert (
-        reg.get_sample_value(
+        metrics.get_sample_value(
             "capmon_pass_ratio_samples",
             {"target": "t", "family": "all", "difficulty": "all", "novelty": "all", "window": "1h"},
         )

@@ -45,7 +45,7 @@ class Histogram:
 
 
 @dataclass(frozen=True)
-class StateSnapshot:
+class CountersSnapshot:
     """A consistent copy of the state at one moment."""
 
     probes: dict[tuple[str, str, str], int]
@@ -59,7 +59,7 @@ class StateSnapshot:
     config_reload_ok: bool
 
 
-class AgentState:
+class Counters:
     """Thread-safe counters and last-seen facts."""
 
     def __init__(self) -> None:
@@ -160,7 +160,7 @@ class AgentState:
             if budget is not None:
                 info.budget_exhausted = dict(budget)
 
-    def snapshot(self) -> StateSnapshot:
+    def snapshot(self) -> CountersSnapshot:
         """A consistent copy."""
         with self._lock:
             latency = {
@@ -171,7 +171,7 @@ class AgentState:
                 k: TargetInfo(**{**v.__dict__, "budget_exhausted": dict(v.budget_exhausted)})
                 for k, v in self._targets.items()
             }
-            return StateSnapshot(
+            return CountersSnapshot(
                 probes=dict(self._probes),
                 errors=dict(self._errors),
                 tokens=dict(self._tokens),
