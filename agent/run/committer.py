@@ -1,9 +1,10 @@
-"""Group commit: results that finish in the same event-loop turn share one SQLite transaction.
+"""Group commit: results that finish within ``WINDOW_S`` (20 ms) of each other share one SQLite transaction.
 
 A commit appends every page it touched (the row's table page and three index pages) to the WAL.
-When the agent is busy, several probes finish per loop turn; one transaction for all of them
-writes those shared pages once instead of once per result. When the agent is idle a batch holds
-one result and waits for nothing but the current turn to end.
+When the agent is busy, several probes finish within the window; one transaction for all of them
+writes those shared pages once instead of once per result. The first result of a batch waits at
+most 20 ms for company (a batch of ``MAX_BATCH`` commits at once); when the agent is idle a batch
+holds one result, committed 20 ms after it finished.
 
 A result is counted (``Counters.record``) and handed to its run in the same step that commits
 it, never before: /metrics never shows an uncommitted result, a kill never loses a counted one,
@@ -28,7 +29,7 @@ MAX_BATCH = 64
 
 
 class GroupCommitter:
-    """Queues results and commits each event-loop turn's queue in one transaction."""
+    """Queues results and commits each batch (the first result's 20 ms window) in one transaction."""
 
     def __init__(
         self, store: Store, counters: Counters, *, window_s: float = WINDOW_S, max_batch: int = MAX_BATCH
@@ -44,7 +45,7 @@ class GroupCommitter:
         self.results = 0
 
     async def commit(self, result: ProbeResult, on_commit: OnCommit) -> int:
-        """Commit ``result`` with whatever else finishes this turn; returns its row id.
+        """Commit ``result`` with whatever else finishes within the window; returns its row id.
 
         ``on_commit(row_id, result)`` runs right after the transaction commits, even if the
         awaiting task has been cancelled by then.

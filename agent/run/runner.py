@@ -1,4 +1,9 @@
-"""One run for one target (or one comparison group): plan → call → score → store → count.
+"""One run for one target (or one comparison group): plan → call → score → commit, then count.
+
+Results go to the ledger through the group committer (``agent.run.committer``), which counts each
+one (``Counters.record``) only after its transaction committed. The runner reads the ledger too:
+where fresh item indices continue (``Store.max_index``) and, for adaptive targets, recent outcomes
+for the difficulty staircase (``queries.recent_outcomes``).
 
 A probe that fails at the endpoint is recorded as ``outcome="error"`` with a reason; nothing a
 probe does escapes as an exception. On shutdown, probes not yet sent are abandoned (and counted as
