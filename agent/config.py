@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import (
@@ -32,8 +33,10 @@ from pydantic_settings import (
 
 from agent.errors import ConfigError
 
+if TYPE_CHECKING:
+    from probes.registry import Registry
+
 Provider = Literal["openai", "openai-responses", "azure-openai", "anthropic", "gemini"]
-PROVIDERS: tuple[str, ...] = ("openai", "openai-responses", "azure-openai", "anthropic", "gemini")
 #: Not in Prometheus' default port allocations list at the time of writing.
 DEFAULT_LISTEN = "127.0.0.1:9787"
 
@@ -384,3 +387,39 @@ def _check_semantics(settings: Settings, source: str, known_families: set[str] |
             f = getattr(tls, key)
             if not Path(f).is_file():
                 raise ConfigError(source, f"web.tls_server_config.{key}", f"file {f} does not exist")
+
+
+def probe_registry(templates: Sequence[str | Path] = ()) -> Registry:
+    """The probe Registry: built-in and installed families plus the YAML template families named.
+
+    The one place a registry is built from configuration (the agent, ``capmon probes`` and config
+    validation all call it). Raises ``ProbeError`` when a template or installed family does not load.
+    """
+    from probes.registry import builtin_registry
+    from probes.templates import load_template_families
+
+    registry = builtin_registry()
+    for family in load_template_families(templates):
+        registry.register(family)
+    return registry
+
+
+def secrets_of(targets: Iterable[TargetConfig], keys: Mapping[str, SecretStr | None] | None = None) -> list[str]:
+    """Every secret value the targets hold (API keys and header values), for the redactors.
+
+    ``keys`` are the targets' resolved API keys by name; without them each key is resolved here and
+    one that cannot be (a missing variable or file) is skipped: config validation reports it.
+    """
+    out: list[str] = []
+    for t in targets:
+        if keys is not None:
+            key = keys.get(t.name)
+        else:
+            try:
+                key = t.resolved_api_key()
+            except ConfigError:
+                key = None
+        if key is not None:
+            out.append(key.get_secret_value())
+        out += [h.get_secret_value() for h in t.headers.values()]
+    return out

@@ -6,42 +6,32 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from prometheus_client.core import Metric
 
-from agent.budget import BudgetGuard
-from agent.committer import GroupCommitter
-from agent.config import Settings, TargetConfig
+from agent.config import Settings, TargetConfig, probe_registry, secrets_of
 from agent.errors import CapmonError
-from agent.exporter import build_registry
+from agent.ledger.store import Store
 from agent.providers import adapter_for
 from agent.redact import Redactor
-from agent.retry import CircuitBreaker
-from agent.runner import Member, RunSummary, UnitRunner
-from agent.scheduler import add_unit_jobs, build_scheduler, job_id, unit_trigger
+from agent.run.budget import BudgetGuard
+from agent.run.committer import GroupCommitter
+from agent.run.retry import CircuitBreaker
+from agent.run.runner import Member, RunSummary, UnitRunner
+from agent.run.scheduler import add_unit_jobs, build_scheduler, job_id, unit_trigger
+from agent.serve.counters import Counters
+from agent.serve.exporter import build_metrics_registry
 from agent.sharding import select_targets
-from agent.state import AgentState
 from agent.stats.adaptive import interval_factor
 from agent.stats.engine import StatsEngine
-from agent.stats.metrics import stats_metric_families
-from agent.store import Store
+from agent.stats.snapshot import StatsSnapshot
 from agent.tracing import ProbeTracer, setup_tracing
-from probes.registry import Registry, builtin_registry
-from probes.templates import load_template_families
+from probes.registry import Registry
 
 log = logging.getLogger("capmon.agent")
-
-
-def probe_registry(settings: Settings) -> Registry:
-    """Built-in and installed families plus the YAML template families the config names."""
-    registry = builtin_registry()
-    for family in load_template_families(settings.probe_templates):
-        registry.register(family)
-    return registry
 
 
 class Agent:
@@ -59,19 +49,19 @@ class Agent:
         self.settings = settings
         self.source = source
         self.hostname = hostname or socket.gethostname()
-        self.registry = registry if registry is not None else probe_registry(settings)
+        self.registry = registry if registry is not None else probe_registry(settings.probe_templates)
         self.store = Store(settings.store)
         self.salt = self.store.salt()
-        self.state = AgentState()
-        self.state.seed_from_store(self.store)
-        self.committer = GroupCommitter(self.store, self.state)
+        self.counters = Counters()
+        self.counters.seed_from_store(self.store)
+        self.committer = GroupCommitter(self.store, self.counters)
         self.stop = asyncio.Event()
         #: Set by SIGHUP: ``serve`` reloads the configuration with ``config_loader``.
         self.reload_requested = asyncio.Event()
         self.config_loader: Callable[[], Settings] | None = None
         self.targets = select_targets(settings.targets, settings.shard, self.hostname)
         keys = {t.name: t.resolved_api_key(source) for t in self.targets}
-        self.redact = Redactor(_secrets_of(self.targets, keys))
+        self.redact = Redactor(secrets_of(self.targets, keys))
         self.client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
@@ -81,8 +71,8 @@ class Agent:
         self.tracer = ProbeTracer(self.tracer_provider) if self.tracer_provider is not None else None
         self.units = self._build_units(keys)
         self.stats = StatsEngine(self.store, settings)
-        self._stats_metrics: list[Metric] = []
-        self.metrics = build_registry(self.state, self._stats_source)
+        self._stats_snapshot = StatsSnapshot()
+        self.metrics_registry = build_metrics_registry(self.counters, lambda: self._stats_snapshot)
         self._stats_lock = asyncio.Lock()
         self._stats_dirty = asyncio.Event()
         self._interval_factor: dict[str, float] = {}
@@ -93,7 +83,7 @@ class Agent:
         groups: dict[str, list[TargetConfig]] = {}
         for t in self.targets:
             groups.setdefault(t.group or f"\0{t.name}", []).append(t)
-            self.state.add_target(t.name, t.provider, t.model)
+            self.counters.add_target(t.name, t.provider, t.model)
         units = []
         for members in groups.values():
             built = []
@@ -114,30 +104,27 @@ class Agent:
                     built,
                     self.registry,
                     self.store,
-                    self.state,
+                    self.counters,
                     self.salt,
                     stop=self.stop,
                     tracer=self.tracer,
-                    redact=Redactor(_secrets_of(members, keys), patterns=False),
+                    redact=Redactor(secrets_of(members, keys), patterns=False),
                     committer=self.committer,
                 )
             )
         return units
 
-    def _stats_source(self) -> Iterable[Metric]:
-        return list(self._stats_metrics)
-
     async def refresh_stats(self) -> None:
-        """Fold new results into the statistics (off the event loop) and cache their metrics."""
+        """Fold new results into the statistics (off the event loop) and keep the snapshot /metrics reads."""
         async with self._stats_lock:
 
-            def work() -> tuple[list[Metric], dict[str, float]]:
+            def work() -> tuple[StatsSnapshot, dict[str, float]]:
                 self.stats.update()
                 urgency = {t.name: self.stats.urgency(t.name) for t in self.targets if t.adaptive}
-                return list(stats_metric_families(self.stats.snapshot())), urgency
+                return self.stats.snapshot(), urgency
 
             try:
-                self._stats_metrics, self._urgency = await asyncio.to_thread(work)
+                self._stats_snapshot, self._urgency = await asyncio.to_thread(work)
             except Exception:  # statistics must never stop probing
                 log.exception("statistics update failed")
 
@@ -173,21 +160,23 @@ class Agent:
 
     async def run_round(self) -> list[RunSummary]:
         """Every unit once, concurrently (``capmon probe --once``)."""
-        self.state.ready = True
+        self.counters.ready = True
         results = await asyncio.gather(*(u.run_once() for u in self.units))
         await self.refresh_stats()
         return [s for group in results for s in group]
 
     async def serve(self, *, web: bool = True) -> None:
         """Probe on schedule and serve HTTP until ``stop`` is set; then drain within the grace period."""
-        from agent.web import build_app, build_server
+        from agent.serve.web import build_app, build_server
 
         await self.refresh_stats()
         server = None
         server_task: asyncio.Task[None] | None = None
         if web:
             # Through a lambda, so a reload's new secrets are redacted too.
-            app = build_app(self.settings, self.metrics, self.state, self.store, lambda text: self.redact(text))
+            app = build_app(
+                self.settings, self.metrics_registry, self.counters, self.store, lambda text: self.redact(text)
+            )
             server = build_server(self.settings, app)
             server_task = asyncio.create_task(server.serve())
         in_flight: set[asyncio.Task[Any]] = set()
@@ -212,7 +201,7 @@ class Agent:
         scheduler = build_scheduler(self.units, job)
         scheduler.start()
         stats_task = asyncio.create_task(self._stats_loop())
-        self.state.ready = True
+        self.counters.ready = True
         log.info("capmon agent started: %d target(s), listening on %s", len(self.targets), self.settings.listen)
         try:
             while not self.stop.is_set():
@@ -223,7 +212,7 @@ class Agent:
                         scheduler.remove_all_jobs()
                         add_unit_jobs(scheduler, self.units, job)
         finally:
-            self.state.ready = False
+            self.counters.ready = False
             # Pause first: shutting the scheduler down would cancel in-flight runs at once.
             scheduler.pause()
             await self._drain(in_flight)
@@ -248,7 +237,7 @@ class Agent:
             targets = select_targets(new.targets, new.shard, self.hostname)
             keys = {t.name: t.resolved_api_key(self.source) for t in targets}
         except CapmonError as exc:
-            self.state.config_reload_ok = False
+            self.counters.config_reload_ok = False
             log.error("configuration reload failed, keeping the running one: %s", exc)
             return False
         for key in ("store", "listen", "web"):
@@ -259,10 +248,10 @@ class Agent:
                 update={"store": self.settings.store, "listen": self.settings.listen, "web": self.settings.web}
             )
             self.targets = targets
-            self.redact = self.redact.with_secrets(_secrets_of(targets, keys))
+            self.redact = self.redact.with_secrets(secrets_of(targets, keys))
             self.units = self._build_units(keys)
             self.stats = StatsEngine(self.store, self.settings)
-        self.state.config_reload_ok = True
+        self.counters.config_reload_ok = True
         log.info("configuration reloaded: %d target(s)", len(targets))
         return True
 
@@ -298,13 +287,6 @@ class Agent:
             self.tracer_provider.shutdown()
         self.committer.flush()  # nothing queued is left behind
         self.store.close()
-
-
-def _secrets_of(targets: Iterable[TargetConfig], keys: dict[str, Any]) -> list[str]:
-    """Every secret value the targets hold: API keys and header values."""
-    out = [k.get_secret_value() for k in keys.values() if k is not None]
-    out += [h.get_secret_value() for t in targets for h in t.headers.values()]
-    return out
 
 
 async def _first_of(*events: asyncio.Event) -> None:

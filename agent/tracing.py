@@ -30,10 +30,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
-from agent.config import TargetConfig
+from agent.config import Provider, TargetConfig
 from agent.errors import ProviderError
+from agent.ledger.results import ProbeResult, outcome_for
 from agent.providers.base import ChatResponse
-from agent.results import ProbeResult, outcome_for
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 TRACER_NAME = "capmon"
 ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 #: capmon provider names -> ``gen_ai.provider.name`` values of the semantic conventions.
-GEN_AI_PROVIDERS: Mapping[str, str] = {
+GEN_AI_PROVIDERS: Mapping[Provider, str] = {
     "openai": "openai",
     "openai-responses": "openai",
     "azure-openai": "azure.ai.openai",

@@ -187,9 +187,9 @@ def stats_refresh_cpu_s(rows: int, targets: int, seed: int = 1) -> tuple[float, 
     import random
 
     from agent.config import Settings, TargetConfig
-    from agent.results import ProbeResult
+    from agent.ledger.results import ProbeResult
+    from agent.ledger.store import Store
     from agent.stats.engine import StatsEngine
-    from agent.store import Store
     from probes.registry import builtin_registry
 
     logging.getLogger("capmon").setLevel(logging.ERROR)  # synthetic data trips the detectors: not news

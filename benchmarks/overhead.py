@@ -28,16 +28,16 @@ from pathlib import Path
 import httpx
 from prometheus_client import generate_latest
 
-from agent.budget import BudgetGuard
 from agent.config import TargetConfig
-from agent.exporter import build_registry
+from agent.ledger.store import Store
 from agent.llama import free_port
-from agent.planner import plan_run
 from agent.providers import adapter_for
-from agent.retry import CircuitBreaker
-from agent.runner import Member, UnitRunner
-from agent.state import AgentState
-from agent.store import Store
+from agent.run.budget import BudgetGuard
+from agent.run.planner import plan_run
+from agent.run.retry import CircuitBreaker
+from agent.run.runner import Member, UnitRunner
+from agent.serve.counters import Counters
+from agent.serve.exporter import build_metrics_registry
 from probes.registry import builtin_registry
 
 
@@ -59,9 +59,9 @@ async def capmon_round(base_url: str, probes: int, concurrency: int, store_dir: 
     """Probes per second through the agent's own path."""
     target = _target(base_url, probes, concurrency)
     store = Store(store_dir / f"bench-{time.monotonic_ns()}.db")
-    state = AgentState()
+    state = Counters()
     state.add_target(target.name, target.provider, target.model)
-    metrics = build_registry(state)
+    metrics_registry = build_metrics_registry(state)
     async with httpx.AsyncClient() as client:
         member = Member(
             target,
@@ -73,7 +73,7 @@ async def capmon_round(base_url: str, probes: int, concurrency: int, store_dir: 
         unit = UnitRunner([member], builtin_registry(), store, state, store.salt(), stop=asyncio.Event())
         t0 = time.perf_counter()
         (summary,) = await unit.run_once()
-        generate_latest(metrics)
+        generate_latest(metrics_registry)
         elapsed = time.perf_counter() - t0
     if summary.completed != probes or summary.errors:
         raise SystemExit(f"capmon round incomplete: {summary}")

@@ -34,9 +34,9 @@ import httpx
 
 from agent.config import Settings, StatsConfig, TargetConfig
 from agent.daemon import Agent
+from agent.ledger.results import ProbeResult
+from agent.ledger.store import Store
 from agent.llama import free_port
-from agent.results import ProbeResult
-from agent.store import Store
 
 
 @dataclass(frozen=True)

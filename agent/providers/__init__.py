@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from agent.config import TargetConfig
+from agent.config import Provider, TargetConfig
 from agent.providers.anthropic import AnthropicAdapter
 from agent.providers.azure import AzureOpenAIAdapter
 from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter
@@ -12,7 +12,8 @@ from agent.providers.gemini import GeminiAdapter
 from agent.providers.openai import OpenAIChatAdapter
 from agent.providers.responses import OpenAIResponsesAdapter
 
-_ADAPTERS: dict[str, type[ProviderAdapter]] = {
+#: One adapter per provider name; the names themselves are spelled once, in ``config.Provider``.
+_ADAPTERS: dict[Provider, type[ProviderAdapter]] = {
     "openai": OpenAIChatAdapter,
     "openai-responses": OpenAIResponsesAdapter,
     "azure-openai": AzureOpenAIAdapter,

@@ -1,21 +1,26 @@
-"""``build_report``: read the ledger for a time range and a set of targets, compute every statistic.
+"""``build_report``: read the ledger's aggregates for a period and a set of targets, compute every statistic.
 
-Only capability probes feed the capability statistics: fresh items that reached the model
-(endpoint errors are availability, never capability; fingerprint canaries and static items have
-their own sections). Comparison groups are paired by (item_key, novelty): the runner sends a group's
-members identical items, so each pair differs only by the model that answered.
+The report reads the ledger only through ``agent.ledger.queries`` and computes with the same pure
+cores as /metrics (``agent.stats.summaries``), so a frontier, gradient, leakage gap, consistency or
+paired difference in the report is the number the exporter shows for the same window. Which results
+count where (scored, fresh, static, canary) is decided in the queries. Comparison groups are paired
+by (item_key, novelty): the runner sends a group's members identical items, so each pair differs
+only by the model that answered.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from agent.config import TargetConfig
+from agent.ledger import queries
+from agent.ledger.queries import PairedOutcome, TargetTotals
+from agent.ledger.store import Store
 from agent.report.model import (
     ChangePoint,
     ConsistencyRow,
@@ -30,47 +35,26 @@ from agent.report.model import (
     Report,
     TargetSummary,
 )
-from agent.results import ProbeResult
-from agent.stats.consistency import consistency
-from agent.stats.frontier import Frontier, ability_summary, fit_frontier
+from agent.stats import summaries
+from agent.stats.frontier import Ability
 from agent.stats.gradient import novelty_gradient
 from agent.stats.intervals import wilson
 from agent.stats.leakage import leakage_gap
 from agent.stats.paired import paired_difference
-from agent.store import Store
+from agent.stats.snapshot import ALL
 
 #: Drift bucket widths to choose from (seconds): the smallest giving at most ``MAX_BUCKETS`` buckets.
 _BUCKET_WIDTHS = (60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800)
 MAX_BUCKETS = 30
 Progress = Callable[[str], None]
+#: (target, family) -> level -> (passes, total)
+Levels = dict[tuple[str, str], dict[int, tuple[int, int]]]
 
 
 def ratio(k: int, n: int, confidence: float = 0.95) -> Ratio:
     """k of n with its Wilson interval."""
     lo, hi = wilson(k, n, confidence)
     return Ratio(k, n, lo, hi)
-
-
-def _scored(results: Iterable[ProbeResult], *, static: bool = False) -> list[ProbeResult]:
-    return [r for r in results if r.outcome != "error" and not r.canary and r.static == static]
-
-
-def _count(results: Iterable[ProbeResult]) -> tuple[int, int]:
-    k = n = 0
-    for r in results:
-        n += 1
-        k += r.outcome == "pass"
-    return k, n
-
-
-def probe_cost(r: ProbeResult, target: TargetConfig | None) -> float | None:
-    """Cost of one probe from the price table (per million tokens), else the cost the agent recorded."""
-    if target is not None and target.price is not None and (r.input_tokens is not None or r.output_tokens is not None):
-        return (
-            (r.input_tokens or 0) * target.price.input_per_mtok_usd
-            + (r.output_tokens or 0) * target.price.output_per_mtok_usd
-        ) / 1e6
-    return r.cost_usd
 
 
 def build_report(
@@ -87,22 +71,35 @@ def build_report(
     step = progress or (lambda _msg: None)
     names = [t.name for t in targets]
     step("reading the ledger")
-    rows = [s.result for s in store.results(targets=names, since=since, until=until)] if names else []
-    by_target: dict[str, list[ProbeResult]] = defaultdict(list)
-    for r in rows:
-        by_target[r.target].append(r)
-    families = sorted({r.family for r in rows if not r.canary})
+    fresh = summaries.counts_of(queries.cell_counts(store, since=since, until=until, targets=names))
+    static = summaries.counts_of(queries.cell_counts(store, static=True, since=since, until=until, targets=names))
+    totals = queries.target_totals(store, since=since, until=until, targets=names)
     step("capability curves and frontiers")
-    curves = _curves(by_target, names, confidence)
-    frontiers, fits = _frontiers(by_target, names, confidence)
+    by_difficulty = _levels(fresh, lambda cell: cell[2])
+    curves = [
+        CurvePoint(t, f, level, ratio(k, n, confidence))
+        for (t, f), levels in sorted(by_difficulty.items())
+        for level, (k, n) in sorted(levels.items())
+    ]
+    fits, abilities = summaries.frontiers(fresh, confidence)
+    frontiers = [
+        FrontierRow(t, f, fit.d50, fit.lower, fit.upper, fit.censored, fit.n)
+        for (t, f), fit in sorted(fits.items())
+    ]
     step("summary")
-    summaries = [_summary(t, by_target.get(t.name, []), fits.get(t.name, {}), confidence) for t in targets]
+    summary_of = _summaries(store, targets, since, until, fresh, totals, abilities, confidence)
+    summary_list = [summary_of[t.name] for t in targets]
     step("novelty gradient, leakage gap, consistency")
-    gradients = _gradients(by_target, names, confidence)
-    leakage = _leakage(by_target, names, confidence)
-    consist = _consistency(by_target, names)
+    gradients = _gradients(fresh, confidence)
+    leakage = _leakage(static, fresh, confidence)
+    answers = queries.fresh_answers(store, since=since, until=until, targets=names)
+    consist = [
+        ConsistencyRow(t, f, c.items, c.ratio)
+        for (t, f), c in sorted(summaries.consistencies(answers).items())
+        if f != ALL
+    ]
     step("drift timeline")
-    drift = _drift(by_target, names, since, until, confidence)
+    drift = _drift(store, names, since, until, confidence)
     points = [
         ChangePoint(c["target"], float(c["ts"]), c["scope"], c["detector"], c["direction"], c["size"])
         for name in names
@@ -110,18 +107,18 @@ def build_report(
         if float(c["ts"]) < until
     ]
     step("comparison groups")
-    groups = _groups(targets, by_target, summaries, confidence)
+    groups = _groups(store, targets, summary_of, since, until, confidence)
     notes = []
-    if not rows:
+    if not any(s.probes for s in summary_list):
         notes.append("No probe results in this time range for these targets.")
     return Report(
         since=since,
         until=until,
         generated=time.time(),
         targets=names,
-        families=families,
+        families=queries.families(store, since=since, until=until, targets=names),
         confidence=confidence,
-        summaries=summaries,
+        summaries=summary_list,
         curves=curves,
         frontiers=frontiers,
         gradients=gradients,
@@ -134,167 +131,109 @@ def build_report(
     )
 
 
-def _summary(
-    target: TargetConfig, rows: list[ProbeResult], fits: dict[str, Frontier], confidence: float
-) -> TargetSummary:
-    scored = _scored(rows)
-    k, n = _count(scored)
-    errors = [r for r in rows if r.outcome == "error"]
-    answered = [r.latency_s for r in rows if r.outcome != "error"]
-    p50, p95 = (float(np.percentile(answered, q)) for q in (50, 95)) if answered else (None, None)
-    costs = [probe_cost(r, target) for r in rows]
-    known = [c for c in costs if c is not None]
-    cost = sum(known) if known else None
-    # Every probe sent costs money (errors, canaries and static items too); only scored passes are "correct".
-    correct = sum(r.outcome == "pass" for r in rows if not r.canary)
-    ability = ability_summary(fits, confidence) if fits else None
-    return TargetSummary(
-        target=target.name,
-        provider=target.provider,
-        model=target.model,
-        group=target.group,
-        probes=len(rows),
-        errors=len(errors),
-        error_reasons=dict(Counter(r.error_reason or "unknown" for r in errors).most_common()),
-        pass_ratio=ratio(k, n, confidence),
-        latency_p50_s=p50,
-        latency_p95_s=p95,
-        input_tokens=sum(r.input_tokens or 0 for r in rows),
-        output_tokens=sum(r.output_tokens or 0 for r in rows),
-        cost_usd=cost,
-        cost_per_correct_usd=(cost / correct) if cost is not None and correct else None,
-        response_models=sorted({r.response_model for r in rows if r.response_model}),
-        ability_logits=ability.logits if ability else None,
-        ability_lower=ability.lower if ability else None,
-        ability_upper=ability.upper if ability else None,
-    )
+def _levels(counts: summaries.Counts, level: Callable[[tuple[str, str, int, int]], int]) -> Levels:
+    """Cells summed per (target, family) and level (difficulty or novelty)."""
+    out: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for cell, (k, n) in counts.items():
+        c = out[(cell[0], cell[1])][level(cell)]
+        c[0] += k
+        c[1] += n
+    return {key: {lv: (c[0], c[1]) for lv, c in levels.items()} for key, levels in out.items()}
 
 
-def _cells(rows: Iterable[ProbeResult], key: Callable[[ProbeResult], int]) -> dict[int, tuple[int, int]]:
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for r in rows:
-        c = counts[key(r)]
-        c[0] += r.outcome == "pass"
-        c[1] += 1
-    return {lvl: (c[0], c[1]) for lvl, c in sorted(counts.items())}
-
-
-def _by_family(rows: Iterable[ProbeResult]) -> dict[str, list[ProbeResult]]:
-    out: dict[str, list[ProbeResult]] = defaultdict(list)
-    for r in rows:
-        out[r.family].append(r)
-    return dict(sorted(out.items()))
-
-
-def _curves(by_target: dict[str, list[ProbeResult]], names: list[str], confidence: float) -> list[CurvePoint]:
-    points = []
-    for name in names:
-        for family, rows in _by_family(_scored(by_target.get(name, []))).items():
-            for level, (k, n) in _cells(rows, lambda r: r.difficulty).items():
-                points.append(CurvePoint(name, family, level, ratio(k, n, confidence)))
-    return points
-
-
-def _frontiers(
-    by_target: dict[str, list[ProbeResult]], names: list[str], confidence: float
-) -> tuple[list[FrontierRow], dict[str, dict[str, Frontier]]]:
-    rows_out: list[FrontierRow] = []
-    fits: dict[str, dict[str, Frontier]] = {}
-    for name in names:
-        fits[name] = {}
-        for family, rows in _by_family(_scored(by_target.get(name, []))).items():
-            cells = _cells(rows, lambda r: r.difficulty)
-            fit = fit_frontier(list(cells), [c[0] for c in cells.values()], [c[1] for c in cells.values()], confidence)
-            fits[name][family] = fit
-            rows_out.append(FrontierRow(name, family, fit.d50, fit.lower, fit.upper, fit.censored, fit.n))
-    return rows_out, fits
-
-
-def _gradients(by_target: dict[str, list[ProbeResult]], names: list[str], confidence: float) -> list[GradientRow]:
-    out = []
-    for name in names:
-        for family, rows in _by_family(_scored(by_target.get(name, []))).items():
-            cells = _cells(rows, lambda r: r.novelty)
-            by_novelty = {lvl: ratio(k, n, confidence) for lvl, (k, n) in cells.items()}
-            g = novelty_gradient(
-                list(cells), [c[0] for c in cells.values()], [c[1] for c in cells.values()], confidence
-            )
-            out.append(
-                GradientRow(
-                    name,
-                    family,
-                    by_novelty,
-                    g.slope if g else None,
-                    g.lower if g else None,
-                    g.upper if g else None,
-                )
-            )
+def _summaries(
+    store: Store,
+    targets: Sequence[TargetConfig],
+    since: float,
+    until: float,
+    fresh: summaries.Counts,
+    totals: dict[str, TargetTotals],
+    abilities: dict[str, Ability],
+    confidence: float,
+) -> dict[str, TargetSummary]:
+    names = [t.name for t in targets]
+    latencies = queries.latencies(store, answered=True, since=since, until=until, targets=names)
+    errors: dict[str, dict[str, int]] = defaultdict(dict)
+    for e in queries.error_counts(store, since=since, until=until, targets=names):
+        errors[e.target][e.reason] = e.n
+    models = queries.response_models(store, since=since, until=until, targets=names)
+    scored: dict[str, tuple[int, int]] = {}
+    for (t, *_), (k, n) in fresh.items():
+        sk, sn = scored.get(t, (0, 0))
+        scored[t] = (sk + k, sn + n)
+    out = {}
+    for target in targets:
+        name = target.name
+        tot = totals.get(name)
+        answered = latencies.get(name, [])
+        p50, p95 = (float(np.percentile(answered, q)) for q in (50, 95)) if answered else (None, None)
+        price = target.price
+        cost = None
+        if tot is not None:
+            cost = tot.cost(*((price.input_per_mtok_usd, price.output_per_mtok_usd) if price else (None, None)))
+        # Every probe sent costs money (errors, canaries and static items too); only scored passes are "correct".
+        correct = tot.scored_passes if tot is not None else 0
+        ability = abilities.get(name)
+        k, n = scored.get(name, (0, 0))
+        out[name] = TargetSummary(
+            target=name,
+            provider=target.provider,
+            model=target.model,
+            group=target.group,
+            probes=tot.probes if tot is not None else 0,
+            errors=tot.errors if tot is not None else 0,
+            error_reasons=dict(sorted(errors.get(name, {}).items(), key=lambda kv: -kv[1])),
+            pass_ratio=ratio(k, n, confidence),
+            latency_p50_s=p50,
+            latency_p95_s=p95,
+            input_tokens=tot.input_tokens if tot is not None else 0,
+            output_tokens=tot.output_tokens if tot is not None else 0,
+            cost_usd=cost,
+            cost_per_correct_usd=(cost / correct) if cost is not None and correct else None,
+            response_models=models.get(name, []),
+            ability_logits=ability.logits if ability else None,
+            ability_lower=ability.lower if ability else None,
+            ability_upper=ability.upper if ability else None,
+        )
     return out
 
 
-def standardised_fresh(static: list[ProbeResult], fresh: list[ProbeResult]) -> tuple[list[ProbeResult], int, int]:
-    """Fresh pass counts reweighted to the static items' (difficulty, novelty) mix, as effective counts.
-
-    Static and fresh items are spread differently over difficulty and novelty; pooling them as they
-    come would compare different mixes (Simpson's paradox) and show a gap where there is none. Each
-    cell's fresh pass ratio is weighted by the static items in that cell; the effective sample size
-    (Kish) is the n a plain ratio with the same variance would have. Returns the static items in
-    cells that have fresh items, and the effective fresh (passes, total).
-    """
-    cells: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for r in fresh:
-        c = cells[(r.difficulty, r.novelty)]
-        c[0] += r.outcome == "pass"
-        c[1] += 1
-    matched = [r for r in static if (r.difficulty, r.novelty) in cells]
-    if not matched:
-        return [], 0, 0
-    weights = Counter((r.difficulty, r.novelty) for r in matched)
-    total = len(matched)
-    ratio_ = sum(w / total * cells[c][0] / cells[c][1] for c, w in weights.items())
-    # Shrunk off 0 and 1 so that a cell with 0/n or n/n still carries variance.
-    var = sum(
-        (w / total) ** 2
-        * ((cells[c][0] + 0.5) / (cells[c][1] + 1))
-        * (1 - (cells[c][0] + 0.5) / (cells[c][1] + 1))
-        / cells[c][1]
-        for c, w in weights.items()
-    )
-    shrunk = min(max(ratio_, 0.5 / total), 1 - 0.5 / total)
-    n_eff = max(1, round(shrunk * (1 - shrunk) / var)) if var > 0 else sum(cells[c][1] for c in weights)
-    return matched, round(ratio_ * n_eff), n_eff
-
-
-def _leakage(by_target: dict[str, list[ProbeResult]], names: list[str], confidence: float) -> list[LeakageRow]:
+def _gradients(fresh: summaries.Counts, confidence: float) -> list[GradientRow]:
     out = []
-    for name in names:
-        rows = by_target.get(name, [])
-        fresh_by_family = _by_family(_scored(rows))
-        for family, static in _by_family(_scored(rows, static=True)).items():
-            matched, fk, fn = standardised_fresh(static, fresh_by_family.get(family, []))
-            sk, sn = _count(matched)
-            gap = leakage_gap(sk, sn, fk, fn, confidence)
-            out.append(
-                LeakageRow(
-                    name,
-                    family,
-                    ratio(sk, sn, confidence),
-                    ratio(fk, fn, confidence),
-                    gap.diff if gap else None,
-                    gap.lower if gap else None,
-                    gap.upper if gap else None,
-                )
+    for (name, family), cells in sorted(_levels(fresh, lambda cell: cell[3]).items()):
+        levels = sorted(cells)
+        by_novelty = {lvl: ratio(*cells[lvl], confidence) for lvl in levels}
+        g = novelty_gradient(levels, [cells[x][0] for x in levels], [cells[x][1] for x in levels], confidence)
+        out.append(
+            GradientRow(
+                name,
+                family,
+                by_novelty,
+                g.slope if g else None,
+                g.lower if g else None,
+                g.upper if g else None,
             )
+        )
     return out
 
 
-def _consistency(by_target: dict[str, list[ProbeResult]], names: list[str]) -> list[ConsistencyRow]:
+def _leakage(static: summaries.Counts, fresh: summaries.Counts, confidence: float) -> list[LeakageRow]:
     out = []
-    for name in names:
-        for family, rows in _by_family(_scored(by_target.get(name, []))).items():
-            c = consistency((r.item_key, r.novelty, r.canonical) for r in rows)
-            if c is not None:
-                out.append(ConsistencyRow(name, family, c.items, c.ratio))
+    for (name, family), (sk, sn, fk, fn) in sorted(summaries.leakage_counts(static, fresh).items()):
+        if family == ALL:
+            continue
+        gap = leakage_gap(sk, sn, fk, fn, confidence)
+        out.append(
+            LeakageRow(
+                name,
+                family,
+                ratio(sk, sn, confidence),
+                ratio(fk, fn, confidence),
+                gap.diff if gap else None,
+                gap.lower if gap else None,
+                gap.upper if gap else None,
+            )
+        )
     return out
 
 
@@ -306,64 +245,42 @@ def bucket_width(span_s: float) -> int:
     return _BUCKET_WIDTHS[-1]
 
 
-def _drift(
-    by_target: dict[str, list[ProbeResult]], names: list[str], since: float, until: float, confidence: float
-) -> list[DriftBucket]:
+def _drift(store: Store, names: list[str], since: float, until: float, confidence: float) -> list[DriftBucket]:
     width = bucket_width(max(until - since, 1.0))
     start = math.floor(since / width) * width  # aligned buckets read naturally (on the hour, …)
-    out = []
-    for name in names:
-        counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        for r in _scored(by_target.get(name, [])):
-            c = counts[int((r.ts - start) // width)]
-            c[0] += r.outcome == "pass"
-            c[1] += 1
-        for i, (k, n) in sorted(counts.items()):
-            out.append(DriftBucket(name, start + i * width, start + (i + 1) * width, ratio(k, n, confidence)))
-    return out
-
-
-def _outcomes(rows: Iterable[ProbeResult]) -> dict[tuple[str, int], bool]:
-    """Fresh scored outcomes keyed by (item_key, novelty): the unit the group members all received."""
-    out: dict[tuple[str, int], bool] = {}
-    for r in _scored(rows):
-        out.setdefault((r.item_key, r.novelty), r.outcome == "pass")
-    return out
+    return [
+        DriftBucket(
+            b.target, start + b.index * width, start + (b.index + 1) * width, ratio(b.passes, b.total, confidence)
+        )
+        for b in queries.time_buckets(store, start=start, width=width, since=since, until=until, targets=names)
+    ]
 
 
 def paired_rows(
-    group: str,
-    target: str,
-    baseline: str,
-    mine: list[ProbeResult],
-    theirs: list[ProbeResult],
-    confidence: float,
+    group: str, target: str, baseline: str, outcomes: Sequence[PairedOutcome], confidence: float
 ) -> list[PairedRow]:
     """Paired differences (target minus baseline) per family and over all families, on shared items."""
     out = []
-    families = sorted({r.family for r in mine} | {r.family for r in theirs})
-    for family in ["all", *families]:
-        a = _outcomes(r for r in mine if family in ("all", r.family))
-        b = _outcomes(r for r in theirs if family in ("all", r.family))
-        keys = sorted(a.keys() & b.keys())
-        xa, xb = [a[k] for k in keys], [b[k] for k in keys]
+    by_family = {ALL: ([], []), **summaries.paired_by_family(outcomes)}  # an "all" row even without pairs
+    for family, (xa, xb) in sorted(by_family.items(), key=lambda kv: kv[0] != ALL):
         both = sum(x and y for x, y in zip(xa, xb, strict=True))
         only_a = sum(x and not y for x, y in zip(xa, xb, strict=True))
         only_b = sum(y and not x for x, y in zip(xa, xb, strict=True))
-        res = paired_difference(xa, xb, confidence) if keys else None
+        pairs = len(xa)
+        res = paired_difference(xa, xb, confidence) if pairs else None
         out.append(
             PairedRow(
                 group=group,
                 target=target,
                 baseline=baseline,
                 family=family,
-                pairs=len(keys),
-                target_ratio=(both + only_a) / len(keys) if keys else None,
-                baseline_ratio=(both + only_b) / len(keys) if keys else None,
+                pairs=pairs,
+                target_ratio=(both + only_a) / pairs if pairs else None,
+                baseline_ratio=(both + only_b) / pairs if pairs else None,
                 both_pass=both,
                 only_target=only_a,
                 only_baseline=only_b,
-                neither=len(keys) - both - only_a - only_b,
+                neither=pairs - both - only_a - only_b,
                 difference=res.diff if res else None,
                 lower=res.lower if res else None,
                 upper=res.upper if res else None,
@@ -374,16 +291,17 @@ def paired_rows(
 
 
 def _groups(
+    store: Store,
     targets: Sequence[TargetConfig],
-    by_target: dict[str, list[ProbeResult]],
-    summaries: list[TargetSummary],
+    summary: dict[str, TargetSummary],
+    since: float,
+    until: float,
     confidence: float,
 ) -> list[GroupScorecard]:
     members: dict[str, list[str]] = defaultdict(list)
     for t in targets:
         if t.group:
             members[t.group].append(t.name)
-    summary = {s.target: s for s in summaries}
     out = []
     for group, names in sorted(members.items()):
         if len(names) < 2:
@@ -391,9 +309,8 @@ def _groups(
         baseline = names[0]  # the first member listed in the config is the reference
         rows = []
         for name in names[1:]:
-            rows.extend(
-                paired_rows(group, name, baseline, by_target.get(name, []), by_target.get(baseline, []), confidence)
-            )
+            outcomes = queries.paired_outcomes(store, name, baseline, since=since, until=until)
+            rows.extend(paired_rows(group, name, baseline, outcomes, confidence))
         out.append(
             GroupScorecard(
                 group=group,

@@ -14,8 +14,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.results import ProbeResult, outcome_for
-from agent.store import Store
+from agent.ledger.results import ProbeResult, outcome_for
+from agent.ledger.store import Store
 from probes.base import Item, make_item, make_static_item
 from probes.registry import Registry
 

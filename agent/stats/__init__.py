@@ -1,1 +1,2 @@
-"""Statistics over the ledger: intervals, frontier, gradient, leakage, consistency, detectors, metrics."""
+"""Statistics over ledger aggregates: intervals, frontier, gradient, leakage, consistency, paired tests,
+detectors (their protocol, design and persistence) and the engine that feeds them."""

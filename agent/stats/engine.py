@@ -1,114 +1,47 @@
 """The statistics engine: feeds new ledger rows to the detectors and builds the snapshot the metrics read.
 
+Three parts, three modules: ``agent.stats.persistence`` keeps baselines, detector state and the last
+row fed in the ledger; ``agent.stats.design`` turns a baseline and the false-alarm budget into
+detectors (``agent.stats.detectors``); this module feeds results to them and builds the snapshot.
+
 ``update()`` is incremental: it reads results with an id above the last one it saw, so each probe is
-seen once. Per target it runs detectors for every family and pooled (family "all"): CUSUMs for drops
-of each configured size, one for a rise, and the unknown-shift grid GLR, plus the behaviour
-fingerprint on canary prompts. A scope's baseline is learned from its first ``warmup_probes``
-non-error fresh results unless pinned (``capmon baseline pin``). Baselines, detector state and the
-last id seen live in the store, so a restart resumes where it stopped.
+seen once. Per target it runs the detectors of ``detector_specs`` for every family and pooled
+(family "all"), plus the behaviour fingerprint on canary prompts. A scope's baseline is learned from
+its first ``warmup_probes`` scored fresh results unless pinned (``capmon baseline pin``). A restart
+resumes where it stopped.
 
 After an alarm the flag stays up (a latched 0/1 gauge). An unpinned scope then learns a new baseline
 from the next warm-up and clears the flag when it has; a pinned one stays latched until a person
-re-pins or resets. The CLI bumps a version in the store's meta table so a running engine reloads.
+re-pins or resets. The CLI bumps a version in the ledger's meta table so a running engine reloads.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
-from agent.config import Settings, TargetConfig
-from agent.stats import summaries
-from agent.stats.cusum import Cusum, CusumDesign, GridGlr, alternative, arl0_for_budget, design
-from agent.stats.fingerprint import FingerprintBaseline, FingerprintMonitor, agreement_design, learn_baseline
-from agent.stats.snapshot import ALL, DetectorView, FingerprintView, StatsSnapshot
-from agent.store import Store
+from agent.config import Settings
+from agent.ledger import queries
+from agent.ledger.store import Store
+from agent.stats import persistence, summaries
+from agent.stats.design import DetectorDesigner
+from agent.stats.detectors import FingerprintState, ScopeState, progress
+from agent.stats.fingerprint import learn_baseline
+from agent.stats.paired import paired_difference
+from agent.stats.persistence import FINGERPRINT, PASS_RATIO
+from agent.stats.snapshot import ALL, DetectorView, FingerprintView, PairedView, StatsSnapshot
 
 log = logging.getLogger(__name__)
 
-LAST_ID_KEY = "stats_last_id"
-VERSION_KEY = "stats_baseline_version"
-PASS_RATIO = "pass_ratio"
-FINGERPRINT = "fingerprint"
-STATE = "state"
-_SECONDS_PER_MONTH = 30 * 86400.0
 _BATCH = 5000
-#: (interval_s, probes_per_run, fingerprint_prompts) for results of a target no longer configured.
-_DEFAULT_RATE: tuple[float, int, int] = (
-    float(TargetConfig.model_fields["interval_s"].default),
-    int(TargetConfig.model_fields["probes_per_run"].default),
-    int(TargetConfig.model_fields["fingerprint_prompts"].default),
-)
-
-Detector = Cusum | GridGlr
 
 
-def detector_names(shifts: list[float]) -> list[str]:
-    """Names of the pass-ratio detectors for the configured shift sizes."""
-    names = [f"cusum_drop_{round(s * 100)}" for s in shifts]
-    return [*names, f"cusum_rise_{round(min(shifts) * 100)}", "glr_drop"]
-
-
-@dataclass
-class ScopeState:
-    """Baseline, warm-up counts, detectors and latched flags for one (target, family or "all")."""
-
-    p0: float | None = None
-    n0: int = 0
-    pinned: bool = False
-    warm_k: int = 0
-    warm_n: int = 0
-    detectors: dict[str, Detector] = field(default_factory=dict)
-    latched: dict[str, bool] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able state (detector designs included)."""
-        dets: dict[str, Any] = {}
-        for name, det in self.detectors.items():
-            if isinstance(det, GridGlr):
-                dets[name] = {"glr": det.to_dict()}
-            else:
-                dets[name] = {"design": det.design.to_dict(), **det.to_dict()}
-        return {"warm_k": self.warm_k, "warm_n": self.warm_n, "latched": self.latched, "detectors": dets}
-
-    def load(self, data: dict[str, Any]) -> None:
-        """Restore ``to_dict`` output."""
-        self.warm_k, self.warm_n = int(data.get("warm_k", 0)), int(data.get("warm_n", 0))
-        self.latched = {str(k): bool(v) for k, v in data.get("latched", {}).items()}
-        self.detectors = {}
-        for name, d in data.get("detectors", {}).items():
-            if "glr" in d:
-                self.detectors[name] = GridGlr.from_dict(d["glr"])
-            else:
-                c = Cusum(CusumDesign.from_dict(d["design"]))
-                c.load(d)
-                self.detectors[name] = c
-
-
-@dataclass
-class FingerprintState:
-    """Warm-up progress and the monitor of one target's canary answers."""
-
-    baseline: FingerprintBaseline | None = None
-    pinned: bool = False
-    warm_after_id: int = 0
-    warm_n: int = 0
-    monitor: FingerprintMonitor | None = None
-    latched: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able state."""
-        return {
-            "warm_after_id": self.warm_after_id,
-            "warm_n": self.warm_n,
-            "latched": self.latched,
-            "monitor": None if self.monitor is None else self.monitor.to_dict(),
-        }
+def baseline_ratio(passes: int, n: int) -> float:
+    """A baseline pass ratio from warm-up (or pinned) counts, kept off 0 and 1 so that every
+    detector has a defined likelihood ratio."""
+    return min(max(passes / n, 0.5 / n), 1 - 0.5 / n)
 
 
 class StatsEngine:
@@ -118,123 +51,34 @@ class StatsEngine:
         self.store = store
         self.settings = settings
         self._clock = clock
-        self._targets: dict[str, TargetConfig] = {t.name: t for t in settings.targets}
-        self._names = detector_names(settings.stats.shifts)
+        self.designer = DetectorDesigner(settings, lambda target: queries.fresh_family_count(store, target))
         self._scopes: dict[tuple[str, str], ScopeState] = {}
         self._fp: dict[str, FingerprintState] = {}
         self._last_id = 0
         self._version: str | None = None
         self._restore()
 
-    # -- persistence ------------------------------------------------------------------------------
-
     def _restore(self) -> None:
-        self._scopes.clear()
-        self._fp.clear()
-        self._last_id = int(self.store.get_meta(LAST_ID_KEY) or 0)
-        self._version = self.store.get_meta(VERSION_KEY)
-        for b in self.store.baselines():
-            target, scope, data = str(b["target"]), str(b["scope"]), b["data"]
-            if b["detector"] == PASS_RATIO:
-                st = self._scopes.setdefault((target, scope), ScopeState())
-                st.pinned = bool(b["pinned"])
-                if data.get("p0") is not None:  # None: re-learning after an alarm
-                    st.p0, st.n0 = float(data["p0"]), int(data["n"])
-            elif b["detector"] == FINGERPRINT and "answers" in data:
-                fp = self._fp.setdefault(target, FingerprintState())
-                fp.baseline, fp.pinned = FingerprintBaseline.from_dict(data), bool(b["pinned"])
-        for s in self.store.detector_states():
-            target, scope, data = str(s["target"]), str(s["scope"]), s["data"]
-            if s["detector"] == STATE:
-                self._scopes.setdefault((target, scope), ScopeState()).load(data)
-            elif s["detector"] == FINGERPRINT:
-                fp = self._fp.setdefault(target, FingerprintState())
-                fp.warm_after_id, fp.warm_n = int(data["warm_after_id"]), int(data["warm_n"])
-                fp.latched = bool(data["latched"])
-                if data.get("monitor") is not None and fp.baseline is not None:
-                    fp.monitor = FingerprintMonitor.restore(fp.baseline, data["monitor"])
+        loaded = persistence.load(self.store)
+        self._scopes, self._fp = loaded.scopes, loaded.fingerprints
+        self._last_id, self._version = loaded.last_id, loaded.version
         # A baseline without detectors (pinned from the CLI, or designed before a crash): design now.
         for (target, scope), st in self._scopes.items():
             if st.p0 is not None and not st.detectors:
-                st.detectors = self._design(target, st.p0, st.n0, st.pinned, scope)
-                self._save_scope(target, scope, st)
+                st.detectors = self.designer.scope_detectors(target, scope, st.p0, st.n0, st.pinned)
+                persistence.save_scope(self.store, target, scope, st)
         for target, fp in self._fp.items():
             if fp.baseline is not None and fp.monitor is None:
-                fp.monitor = self._fp_monitor(target, fp.baseline, fp.pinned)
-                self._save_fp(target, fp)
-
-    def _save_scope(self, target: str, scope: str, st: ScopeState) -> None:
-        self.store.put_detector_state(target, scope, STATE, st.to_dict())
-
-    def _save_fp(self, target: str, fp: FingerprintState) -> None:
-        self.store.put_detector_state(target, FINGERPRINT, FINGERPRINT, fp.to_dict())
-
-    # -- false-alarm budget -----------------------------------------------------------------------
-
-    def _family_count(self, target: str) -> int:
-        cfg = self._targets.get(target)
-        if cfg is not None and cfg.families:
-            return len(cfg.families)
-        rows = list(
-            self.store.iter_rows(
-                "SELECT COUNT(DISTINCT family) FROM results WHERE target = ? AND static = 0 AND canary = 0",
-                (target,),
-            )
-        )
-        return max(1, int(rows[0][0]) if rows else 1)
+                fp.monitor = self.designer.fingerprint_monitor(target, fp.baseline, fp.pinned)
+                persistence.save_fingerprint(self.store, target, fp)
 
     def arl0(self, target: str, scope: str) -> float:
         """In-control ARL (probes) for one detector of this scope under the target's monthly budget."""
-        cfg = self._targets.get(target)
-        interval, per_run, canaries = _DEFAULT_RATE
-        if cfg is not None:
-            interval, per_run, canaries = cfg.interval_s, cfg.probes_per_run, cfg.fingerprint_prompts
-        runs = _SECONDS_PER_MONTH / interval
-        families = self._family_count(target)
-        detectors = len(self._names) * (families + 1) + (1 if canaries else 0)
-        per_scope = per_run / (1 if scope == ALL else families)
-        rate = (canaries if scope == FINGERPRINT else per_scope) * runs
-        return arl0_for_budget(self.settings.stats.false_alarms_per_month, rate, detectors)
-
-    def _design(self, target: str, p0: float, n0: int, pinned: bool, scope: str) -> dict[str, Detector]:
-        arl0 = self.arl0(target, scope)
-        n = None if pinned else n0  # a pinned baseline is taken as known
-        shifts = self.settings.stats.shifts
-        dets: dict[str, Detector] = {}
-        plans: list[tuple[str, float, str]] = [(f"cusum_drop_{round(s * 100)}", s, "drop") for s in shifts]
-        plans.append((f"cusum_rise_{round(min(shifts) * 100)}", min(shifts), "rise"))
-        for name, shift, direction in plans:
-            p1 = alternative(p0, shift, "drop" if direction == "drop" else "rise")
-            if p1 is None:
-                continue  # no room for that shift at this baseline
-            try:
-                dets[name] = Cusum(design(p0, p1, arl0, baseline_n=n))
-            except ValueError as exc:
-                log.info("detector %s for %s/%s not designed: %s", name, target, scope, exc)
-        glr = GridGlr.build(p0, arl0, "drop", baseline_n=n)
-        if glr.arms:
-            dets["glr_drop"] = glr
-        return dets
-
-    def _fp_monitor(self, target: str, baseline: FingerprintBaseline, pinned: bool) -> FingerprintMonitor | None:
-        b = (
-            baseline
-            if not pinned
-            else FingerprintBaseline(
-                baseline.answers, baseline.agreement, 10**9, baseline.models, baseline.fingerprints
-            )
-        )
-        try:
-            return FingerprintMonitor(baseline, Cusum(agreement_design(b, self.arl0(target, FINGERPRINT))))
-        except ValueError as exc:
-            log.info("fingerprint detector for %s not designed: %s", target, exc)
-            return None
-
-    # -- update -----------------------------------------------------------------------------------
+        return self.designer.arl0(target, scope)
 
     def update(self) -> int:
         """Feed every result added since the last call; returns how many non-error results were fed."""
-        version = self.store.get_meta(VERSION_KEY)
+        version = self.store.get_meta(persistence.VERSION_KEY)
         if version != self._version:
             self._restore()
         fed = 0
@@ -262,10 +106,10 @@ class StatsEngine:
                     self._feed(r.target, scope, r.outcome == "pass", r.ts)
                     touched.add((r.target, scope))
         for target, scope in touched:
-            self._save_scope(target, scope, self._scopes[(target, scope)])
+            persistence.save_scope(self.store, target, scope, self._scopes[(target, scope)])
         for target in touched_fp:
-            self._save_fp(target, self._fp[target])
-        self.store.set_meta(LAST_ID_KEY, str(self._last_id))
+            persistence.save_fingerprint(self.store, target, self._fp[target])
+        persistence.save_last_id(self.store, self._last_id)
         return fed
 
     def _feed(self, target: str, scope: str, passed: bool, ts: float) -> None:
@@ -275,10 +119,9 @@ class StatsEngine:
             st.warm_n += 1
             if st.warm_n >= self.settings.stats.warmup_probes:
                 n = st.warm_n
-                # Kept off 0 and 1 so that every detector has a defined likelihood ratio.
-                st.p0 = min(max(st.warm_k / n, 0.5 / n), 1 - 0.5 / n)
+                st.p0 = baseline_ratio(st.warm_k, n)
                 st.n0, st.warm_k, st.warm_n = n, 0, 0
-                st.detectors = self._design(target, st.p0, n, False, scope)
+                st.detectors = self.designer.scope_detectors(target, scope, st.p0, n, False)
                 st.latched = {}
                 self.store.put_baseline(target, scope, PASS_RATIO, {"p0": st.p0, "n": n}, pinned=False)
             return
@@ -286,9 +129,9 @@ class StatsEngine:
         for name, det in st.detectors.items():
             if not det.update(passed):
                 continue
-            arm = det.leading() if isinstance(det, GridGlr) else det
+            arm = det.lead()
             probes, rate = arm.change_estimate() if arm is not None else (0, None)
-            direction = "rise" if "rise" in name else "drop"
+            direction = det.direction
             if not st.latched.get(name):
                 st.latched[name] = True
                 self.store.add_change_point(
@@ -324,17 +167,11 @@ class StatsEngine:
         if fp.baseline is None:
             fp.warm_n += 1
             if fp.warm_n >= self.settings.stats.warmup_probes:
-                rows = [
-                    (str(r[0]), r[1], r[2], r[3])
-                    for r in self.store.iter_rows(
-                        "SELECT item_key, response, response_model, system_fingerprint FROM results"
-                        " WHERE target = ? AND canary = 1 AND outcome != 'error' AND id > ? AND id <= ?"
-                        " ORDER BY id",
-                        (target, fp.warm_after_id, row_id),
-                    )
-                ]
-                fp.baseline = learn_baseline(rows)
-                fp.monitor = self._fp_monitor(target, fp.baseline, False)
+                answers = queries.canary_answers(self.store, target, fp.warm_after_id, row_id)
+                fp.baseline = learn_baseline(
+                    (a.item_key, a.response, a.response_model, a.system_fingerprint) for a in answers
+                )
+                fp.monitor = self.designer.fingerprint_monitor(target, fp.baseline, False)
                 fp.latched = False
                 self.store.put_baseline(target, FINGERPRINT, FINGERPRINT, fp.baseline.to_dict(), pinned=False)
             return
@@ -363,11 +200,7 @@ class StatsEngine:
                 self.store.put_baseline(target, FINGERPRINT, FINGERPRINT, {"relearning": True}, pinned=False)
                 fp.baseline, fp.warm_n, fp.warm_after_id = None, 0, row_id
 
-    # -- hooks for adaptive probing ----------------------------------------------------------------
-
-    def recent_history(self, target: str, limit: int = 200) -> dict[str, list[tuple[int, bool]]]:
-        """Per family, the last ``limit`` fresh non-error (difficulty, passed) outcomes, oldest first."""
-        return self.store.recent_outcomes(target, limit)
+    # -- detector urgency (adaptive probing) -------------------------------------------------------
 
     def urgency(self, target: str) -> float:
         """Largest statistic / threshold over the target's detectors (0 quiet .. 1 at alarm)."""
@@ -376,9 +209,7 @@ class StatsEngine:
             if t != target or st.p0 is None:
                 continue
             for det in st.detectors.values():
-                arm = det.leading() if isinstance(det, GridGlr) else det
-                if arm is not None:
-                    best = max(best, arm.state / arm.design.threshold)
+                best = max(best, progress(det))
         return min(best, 1.0)
 
     # -- snapshot ---------------------------------------------------------------------------------
@@ -391,11 +222,12 @@ class StatsEngine:
         ratios = []
         counts: summaries.Counts = {}
         for w in sorted(cfg.windows_s):
-            counts = summaries.fresh_counts(self.store, now - w)
+            counts = summaries.counts_of(queries.cell_counts(self.store, since=now - w))
             ratios.extend(summaries.ratio_cells(counts, summaries.window_label(w), alpha))
         since = now - max(cfg.windows_s)  # the longest window (counts holds it after the sorted loop)
+        static = summaries.counts_of(queries.cell_counts(self.store, static=True, since=since))
         fits, abilities = summaries.frontiers(counts, cfg.confidence)
-        refusal, length, cost = summaries.usage(self.store, since)
+        totals = queries.target_totals(self.store, since=since)
         groups: dict[str, list[str]] = {}
         for t in self.settings.targets:
             if t.group:
@@ -405,33 +237,45 @@ class StatsEngine:
             frontiers=fits,
             abilities=abilities,
             gradients=summaries.gradients(counts, cfg.confidence),
-            leakage=summaries.leakage(self.store, since, counts, cfg.confidence),
-            consistency=summaries.consistencies(self.store, since),
+            leakage=summaries.leakage(static, counts, cfg.confidence),
+            consistency={
+                k: c.ratio for k, c in summaries.consistencies(queries.fresh_answers(self.store, since=since)).items()
+            },
             detectors=tuple(self._detector_views()),
             change_points=self._change_point_counts(),
             fingerprints=self._fingerprint_views(),
-            refusal=refusal,
-            response_length=length,
+            refusal=summaries.refusal_ratios(queries.scored_responses(self.store, since=since)),
+            response_length=summaries.response_lengths(totals),
             baselines={k: st.p0 for k, st in self._scopes.items() if st.p0 is not None},
-            paired=tuple(summaries.paired(self.store, since, groups, cfg.confidence)),
-            cost_per_correct=cost,
+            paired=tuple(self._paired_views(groups, since)),
+            cost_per_correct=summaries.cost_per_correct(totals),
             computed_at=now,
         )
+
+    def _paired_views(self, groups: dict[str, list[str]], since: float) -> list[PairedView]:
+        """Each group member against the group's first target, on identical fresh items, per family and all."""
+        views: list[PairedView] = []
+        for group, members in sorted(groups.items()):
+            for other in members[1:]:
+                outcomes = queries.paired_outcomes(self.store, other, members[0], since=since)
+                for fam, (a, b) in summaries.paired_by_family(outcomes).items():
+                    result = paired_difference(a, b, self.settings.stats.confidence)
+                    views.append(PairedView(group, other, members[0], fam, result))
+        return views
 
     def _detector_views(self) -> list[DetectorView]:
         views = []
         for (target, scope), st in sorted(self._scopes.items()):
             for name, det in st.detectors.items():
-                arm = det.leading() if isinstance(det, GridGlr) else det
+                arm = det.lead()
                 if arm is None:
                     continue
-                direction = "rise" if "rise" in name else "drop"
                 views.append(
                     DetectorView(
                         target,
                         scope,
                         name,
-                        direction,
+                        det.direction,
                         arm.statistic,
                         arm.design.h_nats,
                         bool(st.latched.get(name)),
@@ -457,12 +301,3 @@ class StatsEngine:
             out[target] = FingerprintView(target, agreement, fp.latched, fp.baseline is None)
         return out
 
-
-def probes_per_month(target: TargetConfig) -> float:
-    """Fresh probes a target gets per month at its configured interval."""
-    return target.probes_per_run * _SECONDS_PER_MONTH / target.interval_s
-
-
-def finite_or_none(x: float | None) -> float | None:
-    """None for None/NaN, else x."""
-    return None if x is None or math.isnan(x) else x

@@ -2,6 +2,8 @@
 
 Static items are the same every run (and published); fresh ones are new from a private salt. A
 positive gap that grows over time means the static items, or logged probes, are being learned.
+The fresh side is standardised to the static items' mix of difficulty and novelty
+(``standardised_fresh``), so the gap is not an artefact of the two being spread differently.
 The interval is Newcombe's hybrid score interval for a difference of independent proportions
 (method 10 of Newcombe 1998), built from the two Wilson intervals: good coverage even near 0 and 1.
 """
@@ -9,9 +11,13 @@ The interval is Newcombe's hybrid score interval for a difference of independent
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from agent.stats.intervals import wilson
+
+Cell = TypeVar("Cell", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -45,3 +51,33 @@ def leakage_gap(
     if static_total <= 0 or fresh_total <= 0:
         return None
     return newcombe_difference(static_passes, static_total, fresh_passes, fresh_total, confidence)
+
+
+def standardised_fresh(
+    static: Mapping[Cell, tuple[int, int]], fresh: Mapping[Cell, tuple[int, int]]
+) -> tuple[int, int, int, int]:
+    """Static (passes, total) in the cells fresh items cover, and fresh (passes, total) reweighted to them.
+
+    Cells are (passes, total) per (difficulty, novelty) — or any finer key. Static and fresh items
+    are spread differently over the cells; pooling them as they come would compare different mixes
+    (Simpson's paradox) and show a gap where there is none. Each cell's fresh pass ratio is weighted
+    by the static items in that cell; the effective sample size (Kish) is the n a plain ratio with
+    the same variance would have. Returns (0, 0, 0, 0) when no static cell has fresh items.
+    """
+    weights = {c: sn for c, (_, sn) in static.items() if sn and fresh.get(c, (0, 0))[1]}
+    total = sum(weights.values())
+    if not total:
+        return 0, 0, 0, 0
+    static_passes = sum(static[c][0] for c in weights)
+    ratio = sum(w / total * fresh[c][0] / fresh[c][1] for c, w in weights.items())
+    # Shrunk off 0 and 1 so that a cell with 0/n or n/n still carries variance.
+    var = sum(
+        (w / total) ** 2
+        * ((fresh[c][0] + 0.5) / (fresh[c][1] + 1))
+        * (1 - (fresh[c][0] + 0.5) / (fresh[c][1] + 1))
+        / fresh[c][1]
+        for c, w in weights.items()
+    )
+    shrunk = min(max(ratio, 0.5 / total), 1 - 0.5 / total)
+    n_eff = max(1, round(shrunk * (1 - shrunk) / var)) if var > 0 else sum(fresh[c][1] for c in weights)
+    return static_passes, total, round(ratio * n_eff), n_eff

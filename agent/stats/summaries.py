@@ -1,28 +1,24 @@
-"""Windowed summaries read from the ledger: pass ratios, frontier, gradient, leakage, consistency, paired.
+"""Windowed summaries from ledger aggregates: pass ratios, frontier, gradient, leakage, consistency, pairs.
 
-Only non-error results count (an error is an availability failure, never a capability failure).
-Pass ratios, frontier, gradient and consistency use fresh items only; static canary items enter only
-the leakage gap, and temperature-0 fingerprint prompts only the fingerprint.
+Pure: every function takes the typed aggregates of ``agent.ledger.queries`` (which decide, once,
+which results are scored, fresh or static) and returns statistics. The engine's snapshot and the
+report both call them, so /metrics and the report compute each statistic the same way.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from itertools import product
 
-from agent.stats.consistency import consistency
+from agent.ledger.queries import Answer, CellCount, PairedOutcome, TargetTotals
+from agent.stats.consistency import Consistency, consistency
 from agent.stats.fingerprint import is_refusal
 from agent.stats.frontier import Ability, Frontier, ability_summary, fit_frontier
 from agent.stats.gradient import Gradient, novelty_gradient
 from agent.stats.intervals import confidence_sequence
-from agent.stats.leakage import Difference, leakage_gap
-from agent.stats.paired import paired_difference
-from agent.stats.snapshot import ALL, PairedView, RatioCell
-from agent.store import Store
-
-_FRESH = "outcome != 'error' AND static = 0 AND canary = 0"
+from agent.stats.leakage import Difference, leakage_gap, standardised_fresh
+from agent.stats.snapshot import ALL, RatioCell
 
 
 def window_label(seconds: float) -> str:
@@ -38,16 +34,9 @@ def window_label(seconds: float) -> str:
 Counts = dict[tuple[str, str, int, int], list[int]]
 
 
-def fresh_counts(store: Store, since: float) -> Counts:
-    """(target, family, difficulty, novelty) → [passes, total] for fresh non-error results since a time."""
-    out: Counts = {}
-    for r in store.iter_rows(
-        f"SELECT target, family, difficulty, novelty, SUM(outcome = 'pass'), COUNT(*) FROM results"
-        f" WHERE ts >= ? AND {_FRESH} GROUP BY target, family, difficulty, novelty",
-        (since,),
-    ):
-        out[(str(r[0]), str(r[1]), int(r[2]), int(r[3]))] = [int(r[4]), int(r[5])]
-    return out
+def counts_of(cells: Iterable[CellCount]) -> Counts:
+    """(target, family, difficulty, novelty) → [passes, total]."""
+    return {(c.target, c.family, c.difficulty, c.novelty): [c.passes, c.total] for c in cells}
 
 
 def ratio_cells(counts: Counts, window: str, alpha: float) -> list[RatioCell]:
@@ -103,108 +92,67 @@ def gradients(counts: Counts, confidence: float) -> dict[tuple[str, str], Gradie
     return out
 
 
-def leakage(store: Store, since: float, counts: Counts, confidence: float) -> dict[tuple[str, str], Difference]:
-    """Static minus fresh pass ratio per (target, family), fresh restricted to the cells static covers."""
-    static: dict[tuple[str, str, int, int], list[int]] = {}
-    for r in store.iter_rows(
-        "SELECT target, family, difficulty, novelty, SUM(outcome = 'pass'), COUNT(*) FROM results"
-        " WHERE ts >= ? AND outcome != 'error' AND static = 1 AND canary = 0"
-        " GROUP BY target, family, difficulty, novelty",
-        (since,),
-    ):
-        static[(str(r[0]), str(r[1]), int(r[2]), int(r[3]))] = [int(r[4]), int(r[5])]
-    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for cell, (sk, sn) in static.items():
-        fk, fn = counts.get(cell, (0, 0))
-        if fn == 0:
-            continue  # no fresh probes at that difficulty and novelty: nothing to compare with
-        for fam in (cell[1], ALL):
-            s = sums[(cell[0], fam)]
-            s[0] += sk
-            s[1] += sn
-            s[2] += fk
-            s[3] += fn
+def leakage_counts(static: Counts, fresh: Counts) -> dict[tuple[str, str], tuple[int, int, int, int]]:
+    """(static passes, static total, standardised fresh passes, fresh total) per (target, family) and "all"."""
+    cells: dict[tuple[str, str], tuple[dict[object, tuple[int, int]], dict[object, tuple[int, int]]]] = defaultdict(
+        lambda: ({}, {})
+    )
+    for side, counts in ((0, static), (1, fresh)):
+        for (target, family, diff, nov), (k, n) in counts.items():
+            cells[(target, family)][side][(diff, nov)] = (k, n)
+            cells[(target, ALL)][side][(family, diff, nov)] = (k, n)
+    return {key: standardised_fresh(s, f) for key, (s, f) in cells.items() if s}
+
+
+def leakage(static: Counts, fresh: Counts, confidence: float) -> dict[tuple[str, str], Difference]:
+    """Static minus standardised fresh pass ratio per (target, family) and pooled (family "all")."""
     out: dict[tuple[str, str], Difference] = {}
-    for key, (sk, sn, fk, fn) in sums.items():
+    for key, (sk, sn, fk, fn) in leakage_counts(static, fresh).items():
         gap = leakage_gap(sk, sn, fk, fn, confidence)
         if gap is not None:
             out[key] = gap
     return out
 
 
-def consistencies(store: Store, since: float) -> dict[tuple[str, str], float]:
-    """Agreement of canonical answers across novelty renderings per (target, family)."""
+def consistencies(answers: Iterable[Answer]) -> dict[tuple[str, str], Consistency]:
+    """Agreement of canonical answers across novelty renderings per (target, family) and "all"."""
     rows: dict[tuple[str, str], list[tuple[str, int, str | None]]] = defaultdict(list)
-    for r in store.iter_rows(
-        f"SELECT target, family, item_key, novelty, canonical FROM results WHERE ts >= ? AND {_FRESH}",
-        (since,),
-    ):
-        row = (str(r[2]), int(r[3]), None if r[4] is None else str(r[4]))
-        rows[(str(r[0]), str(r[1]))].append(row)
-        rows[(str(r[0]), ALL)].append(row)
-    out: dict[tuple[str, str], float] = {}
+    for a in answers:
+        row = (a.item_key, a.novelty, a.canonical)
+        rows[(a.target, a.family)].append(row)
+        rows[(a.target, ALL)].append(row)
+    out: dict[tuple[str, str], Consistency] = {}
     for key, items in rows.items():
         c = consistency(items)
         if c is not None:
-            out[key] = c.ratio
+            out[key] = c
     return out
 
 
-def usage(store: Store, since: float) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """Refusal ratio, mean response length (output tokens) and cost per correct answer per target."""
-    refusals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in store.iter_rows(
-        "SELECT target, response FROM results WHERE ts >= ? AND outcome != 'error' AND canary = 0", (since,)
-    ):
-        refusals[str(r[0])][0] += int(is_refusal(r[1]))
-        refusals[str(r[0])][1] += 1
-    length: dict[str, float] = {}
-    cost: dict[str, float] = {}
-    for r in store.iter_rows(
-        "SELECT target, AVG(output_tokens), SUM(cost_usd), SUM(outcome = 'pass') FROM results"
-        " WHERE ts >= ? AND outcome != 'error' GROUP BY target",
-        (since,),
-    ):
-        if r[1] is not None:
-            length[str(r[0])] = float(r[1])
-        if r[2] is not None and r[3]:
-            cost[str(r[0])] = float(r[2]) / int(r[3])
-    refusal = {t: k / n for t, (k, n) in refusals.items() if n}
-    return refusal, length, cost
+def refusal_ratios(responses: Mapping[str, list[str | None]]) -> dict[str, float]:
+    """Share of scored responses that decline to answer, per target."""
+    return {t: sum(is_refusal(r) for r in texts) / len(texts) for t, texts in responses.items() if texts}
 
 
-def paired(store: Store, since: float, groups: Mapping[str, Sequence[str]], confidence: float) -> list[PairedView]:
-    """Each group member against the group's first target, on identical fresh items, per family and all."""
-    views: list[PairedView] = []
-    for group, members in sorted(groups.items()):
-        if len(members) < 2:
-            continue
-        base = members[0]
-        for other in members[1:]:
-            pairs: dict[str, tuple[list[bool], list[bool]]] = defaultdict(lambda: ([], []))
-            for r in _joined(store, since, other, base):
-                for fam in (str(r[0]), ALL):
-                    pairs[fam][0].append(r[1] == "pass")
-                    pairs[fam][1].append(r[2] == "pass")
-            for fam, (a, b) in sorted(pairs.items()):
-                views.append(PairedView(group, other, base, fam, paired_difference(a, b, confidence)))
-    return views
+def response_lengths(totals: Mapping[str, TargetTotals]) -> dict[str, float]:
+    """Mean output tokens per answered probe, per target."""
+    return {t: v.answered_output_tokens_mean for t, v in totals.items() if v.answered_output_tokens_mean is not None}
 
 
-def _joined(store: Store, since: float, target: str, base: str) -> Iterable[tuple[object, ...]]:
-    return (
-        tuple(r)
-        for r in store.iter_rows(
-            "SELECT a.family, a.outcome, b.outcome FROM results a JOIN results b"
-            " ON a.item_key = b.item_key AND a.novelty = b.novelty"
-            " WHERE a.target = ? AND b.target = ? AND a.ts >= ? AND b.ts >= ?"
-            " AND a.outcome != 'error' AND b.outcome != 'error'"
-            " AND a.static = 0 AND a.canary = 0 AND b.static = 0 AND b.canary = 0",
-            (target, base, since, since),
-        )
-    )
+def cost_per_correct(totals: Mapping[str, TargetTotals]) -> dict[str, float]:
+    """Recorded spend on every probe sent divided by passed scored probes, per target."""
+    return {
+        t: v.recorded_cost_usd / v.scored_passes
+        for t, v in totals.items()
+        if v.recorded_cost_usd is not None and v.scored_passes
+    }
 
 
-def finite(x: float) -> bool:
-    """Not NaN (infinite bounds are exported as +Inf/-Inf, NaN is not exported)."""
-    return not math.isnan(x)
+def paired_by_family(outcomes: Iterable[PairedOutcome]) -> dict[str, tuple[list[bool], list[bool]]]:
+    """(target passed, baseline passed) lists per family and over all families (``ALL``), by family name."""
+    pairs: dict[str, tuple[list[bool], list[bool]]] = defaultdict(lambda: ([], []))
+    for o in outcomes:
+        for fam in (o.family, ALL):
+            pairs[fam][0].append(o.passed)
+            pairs[fam][1].append(o.baseline_passed)
+    return dict(sorted(pairs.items()))

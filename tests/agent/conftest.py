@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from agent.config import Settings, TargetConfig
+
+if TYPE_CHECKING:
+    from tests.agent.report.report_fixtures import SimLedger
 
 
 def openai_body(content: str, *, model: str = "fake-model", fingerprint: str | None = "fp_1") -> dict[str, object]:
@@ -62,3 +66,16 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return Settings(targets=[TargetConfig(**fields)], store=tmp_path / "capmon.db")  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimLedger]:
+    """A simulated ledger with two grouped targets, built once per module (rendering charts takes seconds).
+
+    Shared by the report tests and the ``capmon report`` command's tests.
+    """
+    from tests.agent.report.report_fixtures import fill_ledger
+
+    led = fill_ledger(tmp_path_factory.mktemp("ledger") / "capmon.db")
+    yield led
+    led.store.close()

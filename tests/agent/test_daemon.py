@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from agent.config import Settings
 from agent.daemon import Agent
-from agent.web import build_app
+from agent.serve.web import build_app
 from tests.agent.conftest import echo_answer_handler
 
 
@@ -20,7 +20,7 @@ async def test_round_then_metrics_status_page_and_debug_view(make_settings: Call
     try:
         summaries = await agent.run_round()
         assert [s.status for s in summaries] == ["completed"]
-        app = build_app(settings, agent.metrics, agent.state, agent.store, agent.redact)
+        app = build_app(settings, agent.metrics_registry, agent.counters, agent.store, agent.redact)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://capmon") as web:
             metrics = (await web.get("/metrics")).text
             index = await web.get("/")
@@ -65,7 +65,7 @@ async def test_shard_selects_a_subset_of_targets(make_settings: Callable[..., Se
 
 
 async def test_reload_applies_a_valid_config_and_keeps_running_on_a_broken_one(tmp_path: Path) -> None:
-    from agent.cli import load
+    from agent.cli.common import load
 
     store = tmp_path / "r.db"
     cfg = tmp_path / "c.yaml"
@@ -76,12 +76,12 @@ async def test_reload_applies_a_valid_config_and_keeps_running_on_a_broken_one(t
     try:
         cfg.write_text(f"store: {store}\ntargets:\n  - {target % 'a'}\n  - {target % 'b'}\n")
         assert await agent.reload()
-        assert [t.name for t in agent.targets] == ["a", "b"] and agent.state.config_reload_ok
+        assert [t.name for t in agent.targets] == ["a", "b"] and agent.counters.config_reload_ok
         cfg.write_text(f"store: {store}\ntargets:\n  - {{name: a, interval_s: -1}}\n")
         assert not await agent.reload()
-        assert agent.state.config_reload_ok is False
+        assert agent.counters.config_reload_ok is False
         assert [t.name for t in agent.targets] == ["a", "b"]  # the running config stays
-        values = {s.name: s.value for f in agent.metrics.collect() for s in f.samples}
+        values = {s.name: s.value for f in agent.metrics_registry.collect() for s in f.samples}
         assert values["capmon_config_last_reload_successful"] == 0
         summaries = await agent.run_round()
         assert {s.target for s in summaries} == {"a", "b"}
@@ -92,7 +92,7 @@ async def test_reload_applies_a_valid_config_and_keeps_running_on_a_broken_one(t
 async def test_adaptive_target_probes_faster_while_a_detector_climbs(make_settings: Callable[..., Settings]) -> None:
     from datetime import timedelta
 
-    from agent.scheduler import build_scheduler, job_id
+    from agent.run.scheduler import build_scheduler, job_id
 
     settings = make_settings(adaptive=True, interval_s=400)
     agent = Agent(settings, transport=httpx.MockTransport(echo_answer_handler()))

@@ -24,8 +24,8 @@ from agent.redact import RedactingFilter
 from agent.report.build import build_report
 from agent.report.html import render_html
 from agent.report.markdown import render_markdown
+from agent.serve.web import build_app
 from agent.tracing import setup_tracing
-from agent.web import build_app
 
 # No recognisable key shape: only capmon's knowledge of its own secrets can hide these.
 CANARY = "cnry" + secrets.token_hex(12)
@@ -166,9 +166,9 @@ async def test_canary_key_never_leaks(
         for exc in errors:
             _assert_clean(f"exception {type(exc).__name__}", "".join(traceback.format_exception(exc)))
             _assert_clean("exception args", repr(exc.args))
-        _assert_clean("/metrics (registry)", generate_latest(agent.metrics))
+        _assert_clean("/metrics (registry)", generate_latest(agent.metrics_registry))
 
-        app = build_app(settings, agent.metrics, agent.state, agent.store, agent.redact)
+        app = build_app(settings, agent.metrics_registry, agent.counters, agent.store, agent.redact)
         client = TestClient(app)
         for path in ["/", "/metrics", "/healthz", "/readyz"]:
             _assert_clean(path, client.get(path).content)

@@ -16,8 +16,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from agent.config import Settings, TargetConfig
 from agent.errors import EndpointHTTPError, EndpointTimeout
+from agent.ledger.results import ProbeResult
 from agent.providers.base import ChatResponse
-from agent.results import ProbeResult
 from agent.tracing import ProbeTracer, probe_span, record_response, setup_tracing, tracing_enabled
 from probes.base import Item, Problem, Verdict
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli_dashboards import register
+from agent.cli.dashboards import register
 from dashboards.render import DASHBOARDS, render_all
 
 

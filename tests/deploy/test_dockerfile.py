@@ -212,7 +212,7 @@ def test_builder_step_builds_a_wheel_from_only_the_copied_files(stages: list[Sta
         for p in (ROOT / pkg).rglob("*")
         if p.is_file() and p.suffix in (".py", ".yaml", ".json", ".html") and "__pycache__" not in p.parts
     }
-    assert "agent/cli.py" in wanted and "agent/sharding.py" in wanted
+    assert "agent/cli/__init__.py" in wanted and "agent/sharding.py" in wanted
     assert sorted(wanted - set(names)) == []
 
 

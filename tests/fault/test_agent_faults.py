@@ -40,7 +40,7 @@ def make_agent(tmp_path: Path, base_url: str, **overrides: Any) -> Agent:
 
 
 def metric(agent: Agent, name: str, **labels: str) -> float:
-    value = agent.metrics.get_sample_value(name, labels)
+    value = agent.metrics_registry.get_sample_value(name, labels)
     return 0.0 if value is None else value
 
 

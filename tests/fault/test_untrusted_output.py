@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.runner import MAX_RESPONSE_CHARS
+from agent.run.runner import MAX_RESPONSE_CHARS
 from probes.base import make_item
 from probes.registry import builtin_registry
 
@@ -73,7 +73,7 @@ def test_nothing_a_model_says_is_executed_or_evaluated() -> None:
     """No eval/exec/compile, pickle or shell in the code that handles responses."""
     banned = {"eval", "exec", "compile", "__import__", "loads_pickle", "system", "popen"}
     sources = sorted((ROOT / "probes").rglob("*.py")) + sorted((ROOT / "agent" / "providers").rglob("*.py"))
-    sources += [ROOT / "agent" / "runner.py"]
+    sources += [ROOT / "agent" / "run" / "runner.py"]
     assert len(sources) > 5
     hits = [h for p in sources for h in _calls(p, banned)]
     # re.compile builds a regex, not code.

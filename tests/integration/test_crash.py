@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from agent.stats.engine import LAST_ID_KEY, PASS_RATIO, STATE
-from agent.store import Store
+from agent.ledger.store import Store
+from agent.stats.persistence import LAST_ID_KEY, PASS_RATIO
+from agent.stats.persistence import PASS_RATIO as STATE  # detector state is keyed "pass_ratio" since schema 2
 from tests.fault.server import FaultServer
 from tests.integration.conftest import start_agent, wait_for
 

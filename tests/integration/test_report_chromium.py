@@ -17,11 +17,11 @@ import yaml
 from PIL import Image
 
 from agent.config import PriceConfig, TargetConfig
+from agent.ledger.store import Store
 from agent.llama import LlamaServer
 from agent.report import Report, build_report, render_html
 from agent.report.simulate import SimProfile, simulate
 from agent.report.text import SECTIONS
-from agent.store import Store
 from probes.registry import builtin_registry
 from tests.integration.conftest import smollm2_target
 

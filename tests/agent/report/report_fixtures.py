@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config import PriceConfig, TargetConfig
+from agent.ledger.store import Store
 from agent.report.simulate import SimProfile, simulate
-from agent.store import Store
 from probes.registry import builtin_registry
 
 PROFILES = (

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from agent.config import TargetConfig
+from agent.ledger import queries
+from agent.ledger.results import ProbeResult
+from agent.ledger.store import Store
 from agent.report import Report, build_report
-from agent.report.build import bucket_width, paired_rows, standardised_fresh
-from agent.results import ProbeResult
-from agent.store import Store
+from agent.report.build import bucket_width, paired_rows
+from agent.stats.leakage import standardised_fresh
 from tests.agent.report.report_fixtures import PRICE, PROFILES, SimLedger
 
 
@@ -151,7 +153,7 @@ def _result(target: str, key: str, novelty: int, outcome: str, *, family: str = 
     )
 
 
-def test_mcnemar_on_hand_built_pairs() -> None:
+def test_mcnemar_on_hand_built_pairs(tmp_path: Path) -> None:
     # 10 shared items: both pass 4, only A 4, only B 0, neither 2 → exact two-sided p = 2 * 0.5**4.
     outcomes = [("pass", "pass")] * 4 + [("pass", "fail")] * 4 + [("fail", "fail")] * 2
     mine = [_result("a", f"k{i}", 0, x) for i, (x, _) in enumerate(outcomes)]
@@ -161,7 +163,11 @@ def test_mcnemar_on_hand_built_pairs() -> None:
     theirs += [_result("b", "k50", 0, "pass")]
     mine += [_result("a", "k77", 0, "pass")]
     theirs += [_result("b", "k77", 0, "error")]
-    (row,) = [r for r in paired_rows("g", "a", "b", mine, theirs, 0.95) if r.family == "all"]
+    store = Store(tmp_path / "pairs.db")
+    store.add_results(mine + theirs)
+    outcomes = queries.paired_outcomes(store, "a", "b")
+    store.close()
+    (row,) = [r for r in paired_rows("g", "a", "b", outcomes, 0.95) if r.family == "all"]
     assert (row.pairs, row.both_pass, row.only_target, row.only_baseline, row.neither) == (10, 4, 4, 0, 2)
     assert row.difference == pytest.approx(0.4)
     assert row.p_value == pytest.approx(0.125)
@@ -193,10 +199,17 @@ def test_leakage_compares_like_with_like() -> None:
             for i in range(total)
         ]
 
-    static = rows(True, 1, 36, 40)
-    fresh = rows(False, 1, 45, 50) + rows(False, 9, 5, 50)
-    matched, fk, fn = standardised_fresh(static, fresh)
-    assert len(matched) == 40
+    def cells(results: list[ProbeResult]) -> dict[tuple[int, int], tuple[int, int]]:
+        out: dict[tuple[int, int], tuple[int, int]] = {}
+        for r in results:
+            k, n = out.get((r.difficulty, r.novelty), (0, 0))
+            out[(r.difficulty, r.novelty)] = (k + (r.outcome == "pass"), n + 1)
+        return out
+
+    static = cells(rows(True, 1, 36, 40))
+    fresh = cells(rows(False, 1, 45, 50) + rows(False, 9, 5, 50))
+    _, matched, fk, fn = standardised_fresh(static, fresh)
+    assert matched == 40
     assert fk / fn == pytest.approx(0.9, abs=0.01)  # the fresh ratio at level 1 only
     assert 40 <= fn <= 60  # about the 50 level-1 fresh items, not all 100
-    assert standardised_fresh(rows(True, 5, 1, 2), fresh) == ([], 0, 0)  # no fresh item at level 5
+    assert standardised_fresh(cells(rows(True, 5, 1, 2)), fresh) == (0, 0, 0, 0)  # no fresh item at level 5

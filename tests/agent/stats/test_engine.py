@@ -12,12 +12,13 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from agent.config import Settings, StatsConfig, TargetConfig
-from agent.results import ProbeResult
+from agent.ledger import queries
+from agent.ledger.results import ProbeResult
+from agent.ledger.store import Store
+from agent.serve.stats_metrics import stats_metric_families
 from agent.stats.engine import StatsEngine
 from agent.stats.fingerprint import learn_baseline
-from agent.stats.metrics import stats_metric_families
 from agent.stats.snapshot import StatsSnapshot
-from agent.store import Store
 
 _counter = itertools.count()
 
@@ -98,10 +99,10 @@ class _Fixed(Collector):
         return list(stats_metric_families(self.snap))
 
 
-def _registry(snap: StatsSnapshot) -> CollectorRegistry:
-    reg = CollectorRegistry()
-    reg.register(_Fixed(snap))
-    return reg
+def _metrics(snap: StatsSnapshot) -> CollectorRegistry:
+    metrics = CollectorRegistry()
+    metrics.register(_Fixed(snap))
+    return metrics
 
 
 def test_warmup_then_drop_detected_and_errors_ignored(tmp_path: Path) -> None:
@@ -129,12 +130,13 @@ def test_warmup_then_drop_detected_and_errors_ignored(tmp_path: Path) -> None:
     assert cps and all(cp["direction"] == "drop" for cp in cps)
     assert any(cp["size"] is not None and cp["size"] < -0.5 for cp in cps)
     snap = eng.snapshot()
-    reg = _registry(snap)
+    metrics = _metrics(snap)
     fired = {d.detector for d in snap.detectors if d.detected}
     assert fired
     det = sorted(fired)[0]
     fam = next(d.family for d in snap.detectors if d.detected and d.detector == det)
-    assert reg.get_sample_value("capmon_regression_detected", {"target": "t1", "family": fam, "detector": det}) == 1.0
+    labels = {"target": "t1", "family": fam, "detector": det}
+    assert metrics.get_sample_value("capmon_regression_detected", labels) == 1.0
     total = sum(snap.change_points.values())
     assert total == len(cps)
 
@@ -152,7 +154,7 @@ def test_state_survives_reopen(tmp_path: Path) -> None:
     before = {(d.family, d.detector): d.statistic for d in eng.snapshot().detectors}
     assert any(v > 0 for v in before.values())
     assert 0 < eng.urgency("t1") < 1 and eng.urgency("other") == 0
-    history = eng.recent_history("t1", limit=10)["arithmetic"]
+    history = queries.recent_outcomes(store, "t1", limit=10)["arithmetic"]
     assert history == [(1, True)] * 3 + [(1, False)] * 7
     store.close()
     store2 = Store(tmp_path / "s.db")
@@ -192,8 +194,8 @@ def test_fingerprint_tolerates_nondeterminism_and_fires_on_model_change(tmp_path
     assert i < 60
     cp = store.change_points()[-1]
     assert cp["detector"] == "fingerprint" and cp["size"] < -0.4 and 0 < cp["probes"] <= i + 1
-    reg = _registry(eng.snapshot())
-    assert reg.get_sample_value("capmon_fingerprint_changed", {"target": "t1"}) == 1.0
+    metrics = _metrics(eng.snapshot())
+    assert metrics.get_sample_value("capmon_fingerprint_changed", {"target": "t1"}) == 1.0
 
 
 def test_learn_baseline_modal_answers() -> None:
@@ -236,25 +238,25 @@ def test_snapshot_metrics_ratios_frontier_leakage_paired(tmp_path: Path) -> None
     store.add_result(_result("a", passed=True, ts=now - 7200))  # outside the 1h window, inside 24h
     eng = StatsEngine(store, settings, clock=lambda: now)
     eng.update()
-    reg = _registry(eng.snapshot())
+    metrics = _metrics(eng.snapshot())
     lab = {"target": "a", "family": "all", "difficulty": "all", "novelty": "all"}
-    assert reg.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "1h"}) == 600
-    assert reg.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "24h"}) == 601
-    r = reg.get_sample_value("capmon_pass_ratio", {**lab, "window": "1h"})
-    lo = reg.get_sample_value("capmon_pass_ratio_lower", {**lab, "window": "1h"})
-    hi = reg.get_sample_value("capmon_pass_ratio_upper", {**lab, "window": "1h"})
+    assert metrics.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "1h"}) == 600
+    assert metrics.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "24h"}) == 601
+    r = metrics.get_sample_value("capmon_pass_ratio", {**lab, "window": "1h"})
+    lo = metrics.get_sample_value("capmon_pass_ratio_lower", {**lab, "window": "1h"})
+    hi = metrics.get_sample_value("capmon_pass_ratio_upper", {**lab, "window": "1h"})
     assert r is not None and lo is not None and hi is not None and lo < r < hi
-    d50 = reg.get_sample_value("capmon_frontier_level", {"target": "a", "family": "arithmetic"})
+    d50 = metrics.get_sample_value("capmon_frontier_level", {"target": "a", "family": "arithmetic"})
     assert d50 is not None and 4 < d50 < 6
-    gap = reg.get_sample_value("capmon_leakage_gap_ratio", {"target": "a", "family": "arithmetic"})
+    gap = metrics.get_sample_value("capmon_leakage_gap_ratio", {"target": "a", "family": "arithmetic"})
     assert gap is not None and gap > 0.2
-    assert reg.get_sample_value("capmon_consistency_ratio", {"target": "a", "family": "arithmetic"}) is not None
-    diff = reg.get_sample_value(
+    assert metrics.get_sample_value("capmon_consistency_ratio", {"target": "a", "family": "arithmetic"}) is not None
+    diff = metrics.get_sample_value(
         "capmon_paired_difference_ratio",
         {"group": "g", "target": "b", "baseline_target": "a", "family": "all"},
     )
     assert diff is not None and diff > 0.05
-    assert reg.get_sample_value("capmon_ability_logits", {"target": "b"}) is not None
-    assert reg.get_sample_value("capmon_response_length_tokens_mean", {"target": "a"}) == 5.0
+    assert metrics.get_sample_value("capmon_ability_logits", {"target": "b"}) is not None
+    assert metrics.get_sample_value("capmon_response_length_tokens_mean", {"target": "a"}) == 5.0
     help_texts = [m.documentation for m in stats_metric_families(eng.snapshot())]
     assert all("not per scrape" in h for h in help_texts)

@@ -1,0 +1,46 @@
+"""The ``capmon`` command line. Exit status: 0 ok, 1 nothing reachable / failure, 2 bad config or usage.
+
+One module per command, each with ``register(subparsers)``; the helpers they share are in
+``agent.cli.common``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from agent import __version__
+from agent.cli import baseline, check_config, dashboards, demo, probe, probes, report, run
+from agent.cli.common import ArgumentParser
+from agent.errors import CapmonError, ConfigError
+
+#: Every command module, in the order ``capmon --help`` lists them.
+COMMANDS = (run, probe, check_config, demo, probes, baseline, report, dashboards)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = ArgumentParser(prog="capmon", description="Continuous AI-capability monitor.")
+    parser.add_argument("--version", action="version", version=f"capmon {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"capmon: {exc}", file=sys.stderr)
+        return 2
+    except CapmonError as exc:
+        print(f"capmon: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code

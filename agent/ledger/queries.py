@@ -1,0 +1,395 @@
+"""Typed aggregate reads of the ledger: with ``Store``, the only module that writes SQL.
+
+The counters' seeds (``agent.serve.counters``), the statistics (``agent.stats``), the report and the
+CLI read the ledger through these functions, so each number is counted one way wherever it is
+shown. Every function returns frozen dataclasses (or plain numbers), never database rows.
+
+Which results count where is decided here, once (``_scored``):
+
+- **scored**: the endpoint answered (``outcome != 'error'``) and the item is not a fingerprint
+  canary. Errors are availability failures, never capability failures.
+- **fresh** scored results feed pass ratios, frontiers, gradients, consistency, detectors, pairs;
+  **static** scored results (the published canary items) feed only the leakage gap.
+- fingerprint canaries (``canary = 1``) feed only the behaviour fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agent.ledger.store import Store
+
+#: The scored-probe filter, for reference in docs and tests; ``_scored`` writes it into statements.
+SCORED = "outcome != 'error' AND canary = 0"
+
+
+def _scored(*, static: bool | None = False, alias: str = "") -> str:
+    """The scored-probe filter; ``static`` None keeps both fresh and static items."""
+    p = f"{alias}." if alias else ""
+    where = f"{p}outcome != 'error' AND {p}canary = 0"
+    return where if static is None else f"{where} AND {p}static = {int(static)}"
+
+
+def _window(
+    since: float | None = None,
+    until: float | None = None,
+    targets: Sequence[str] | None = None,
+    alias: str = "",
+) -> tuple[str, list[object]]:
+    """`` AND ts >= ? AND ts < ? AND target IN (...)`` for the bounds given, with their arguments."""
+    p = f"{alias}." if alias else ""
+    where: list[str] = []
+    args: list[object] = []
+    if since is not None:
+        where.append(f"{p}ts >= ?")
+        args.append(since)
+    if until is not None:
+        where.append(f"{p}ts < ?")
+        args.append(until)
+    if targets is not None:
+        where.append(f"{p}target IN ({', '.join('?' for _ in targets) or 'NULL'})")
+        args.extend(targets)
+    return "".join(f" AND {w}" for w in where), args
+
+
+# -- capability: scored results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellCount:
+    """Scored results of one (target, family, difficulty, novelty) cell: ``passes`` of ``total``."""
+
+    target: str
+    family: str
+    difficulty: int
+    novelty: int
+    passes: int
+    total: int
+
+
+def cell_counts(
+    store: Store,
+    *,
+    static: bool = False,
+    since: float | None = None,
+    until: float | None = None,
+    targets: Sequence[str] | None = None,
+) -> list[CellCount]:
+    """Scored fresh (with ``static``: static canary) results per cell in [since, until)."""
+    where, args = _window(since, until, targets)
+    rows = store._read(
+        "SELECT target, family, difficulty, novelty, SUM(outcome = 'pass'), COUNT(*) FROM results"
+        f" WHERE {_scored(static=static)}{where} GROUP BY target, family, difficulty, novelty"
+        " ORDER BY target, family, difficulty, novelty",
+        args,
+    )
+    return [CellCount(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The canonical answer a target gave to one rendering (novelty level) of one fresh item."""
+
+    target: str
+    family: str
+    item_key: str
+    novelty: int
+    canonical: str | None
+
+
+def fresh_answers(
+    store: Store, *, since: float | None = None, until: float | None = None, targets: Sequence[str] | None = None
+) -> list[Answer]:
+    """Canonical answers of scored fresh results, oldest first (consistency across renderings)."""
+    where, args = _window(since, until, targets)
+    rows = store._read(
+        f"SELECT target, family, item_key, novelty, canonical FROM results WHERE {_scored()}{where} ORDER BY id",
+        args,
+    )
+    return [Answer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), None if r[4] is None else str(r[4])) for r in rows]
+
+
+@dataclass(frozen=True)
+class PairedOutcome:
+    """One fresh item rendering both targets of a pair were scored on, and whether each passed."""
+
+    family: str
+    item_key: str
+    novelty: int
+    passed: bool
+    baseline_passed: bool
+
+
+def paired_outcomes(
+    store: Store, target: str, baseline: str, *, since: float | None = None, until: float | None = None
+) -> list[PairedOutcome]:
+    """Scored fresh (item_key, novelty) renderings both targets answered; each target's first answer counts.
+
+    A comparison group's members are sent identical items, so a pair differs only by the model.
+    """
+    where, args = _window(since, until)
+
+    def first() -> str:
+        return (
+            f"SELECT family, item_key, novelty, outcome FROM results WHERE id IN (SELECT MIN(id) FROM results"
+            f" WHERE target = ? AND {_scored()}{where} GROUP BY item_key, novelty)"
+        )
+
+    rows = store._read(
+        f"SELECT a.family, a.item_key, a.novelty, a.outcome, b.outcome FROM ({first()}) a"
+        f" JOIN ({first()}) b ON a.item_key = b.item_key AND a.novelty = b.novelty"
+        " ORDER BY a.item_key, a.novelty",
+        [target, *args, baseline, *args],
+    )
+    return [PairedOutcome(str(r[0]), str(r[1]), int(r[2]), r[3] == "pass", r[4] == "pass") for r in rows]
+
+
+@dataclass(frozen=True)
+class BucketCount:
+    """Scored fresh results of one target in the time bucket ``[start + index * width, ... + width)``."""
+
+    target: str
+    index: int
+    passes: int
+    total: int
+
+
+def time_buckets(
+    store: Store, *, start: float, width: float, since: float, until: float, targets: Sequence[str]
+) -> list[BucketCount]:
+    """Scored fresh results per target and time bucket of ``width`` seconds from ``start`` (<= since)."""
+    where, args = _window(since, until, targets)
+    rows = store._read(
+        "SELECT target, CAST((ts - ?) / ? AS INTEGER) AS bucket, SUM(outcome = 'pass'), COUNT(*) FROM results"
+        f" WHERE {_scored()}{where} GROUP BY target, bucket ORDER BY target, bucket",
+        [start, width, *args],
+    )
+    return [BucketCount(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+
+def recent_outcomes(store: Store, target: str, limit: int = 200) -> dict[str, list[tuple[int, bool]]]:
+    """Per family, the last ``limit`` scored fresh (difficulty, passed) outcomes, oldest first."""
+    rows = store._read(
+        f"SELECT family, difficulty, outcome FROM results WHERE target = ? AND {_scored()} ORDER BY id DESC LIMIT ?",
+        (target, int(limit)),
+    )
+    out: dict[str, list[tuple[int, bool]]] = {}
+    for r in rows:
+        out.setdefault(str(r[0]), []).append((int(r[1]), r[2] == "pass"))
+    return {f: h[::-1] for f, h in out.items()}
+
+
+def families(
+    store: Store, *, since: float | None = None, until: float | None = None, targets: Sequence[str] | None = None
+) -> list[str]:
+    """Families probed (fresh or static, answered or not; fingerprint canaries aside), sorted."""
+    where, args = _window(since, until, targets)
+    rows = store._read(f"SELECT DISTINCT family FROM results WHERE canary = 0{where} ORDER BY 1", args)
+    return [str(r[0]) for r in rows]
+
+
+def fresh_family_count(store: Store, target: str) -> int:
+    """How many families a target has fresh results in (errors included: they were planned)."""
+    rows = store._read(
+        "SELECT COUNT(DISTINCT family) FROM results WHERE target = ? AND static = 0 AND canary = 0", (target,)
+    )
+    return int(rows[0][0]) if rows else 0
+
+
+# -- behaviour fingerprint --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CanaryAnswer:
+    """One answered fingerprint canary: the prompt's key, the answer and what the endpoint reported."""
+
+    item_key: str
+    response: str | None
+    response_model: str | None
+    system_fingerprint: str | None
+
+
+def canary_answers(store: Store, target: str, after_id: int, upto_id: int) -> list[CanaryAnswer]:
+    """Answered fingerprint canaries of a target with row ids in (after_id, upto_id], oldest first."""
+    rows = store._read(
+        "SELECT item_key, response, response_model, system_fingerprint FROM results"
+        " WHERE target = ? AND canary = 1 AND outcome != 'error' AND id > ? AND id <= ? ORDER BY id",
+        (target, after_id, upto_id),
+    )
+    return [CanaryAnswer(str(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+# -- usage and spend --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetTotals:
+    """What one target sent, what came back and what it cost, in a period.
+
+    ``probes`` counts every result (errors, canaries and static items cost money too); ``scored``
+    and ``scored_passes`` follow the scored-probe filter over fresh and static items together.
+    Cost: ``recorded_cost_usd`` sums what the agent recorded; ``tokened_*`` sum the token counts of
+    results that report any, and ``untokened_cost_usd`` the recorded cost of those that report none,
+    so a report can price tokens with today's price table (``TargetTotals.cost``).
+    """
+
+    target: str
+    probes: int
+    errors: int
+    scored: int
+    scored_passes: int
+    input_tokens: int
+    output_tokens: int
+    answered_output_tokens_mean: float | None
+    recorded_cost_usd: float | None
+    tokened_input_tokens: int
+    tokened_output_tokens: int
+    tokened_probes: int
+    untokened_cost_usd: float | None
+
+    def cost(self, input_per_mtok_usd: float | None = None, output_per_mtok_usd: float | None = None) -> float | None:
+        """Spend in USD: tokens priced per million where a price is given, else the recorded cost."""
+        if input_per_mtok_usd is None or output_per_mtok_usd is None:
+            return self.recorded_cost_usd
+        if not self.tokened_probes and self.untokened_cost_usd is None:
+            return None
+        tokens_usd = self.tokened_input_tokens * input_per_mtok_usd + self.tokened_output_tokens * output_per_mtok_usd
+        priced = tokens_usd / 1e6
+        return priced + (self.untokened_cost_usd or 0.0)
+
+
+def target_totals(
+    store: Store, *, since: float | None = None, until: float | None = None, targets: Sequence[str] | None = None
+) -> dict[str, TargetTotals]:
+    """Per target: probes, errors, scored passes, tokens and cost in [since, until)."""
+    where, args = _window(since, until, targets)
+    tokened = "(input_tokens IS NOT NULL OR output_tokens IS NOT NULL)"
+    rows = store._read(
+        "SELECT target, COUNT(*), SUM(outcome = 'error'),"
+        f" SUM({_scored(static=None)}), SUM(outcome = 'pass' AND {_scored(static=None)}),"
+        " COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),"
+        " AVG(CASE WHEN outcome != 'error' THEN output_tokens END), SUM(cost_usd),"
+        f" COALESCE(SUM(CASE WHEN {tokened} THEN COALESCE(input_tokens, 0) END), 0),"
+        f" COALESCE(SUM(CASE WHEN {tokened} THEN COALESCE(output_tokens, 0) END), 0),"
+        f" SUM({tokened}), SUM(CASE WHEN NOT {tokened} THEN cost_usd END)"
+        f" FROM results WHERE 1 = 1{where} GROUP BY target ORDER BY target",
+        args,
+    )
+    return {
+        str(r[0]): TargetTotals(
+            target=str(r[0]),
+            probes=int(r[1]),
+            errors=int(r[2]),
+            scored=int(r[3]),
+            scored_passes=int(r[4]),
+            input_tokens=int(r[5]),
+            output_tokens=int(r[6]),
+            answered_output_tokens_mean=None if r[7] is None else float(r[7]),
+            recorded_cost_usd=None if r[8] is None else float(r[8]),
+            tokened_input_tokens=int(r[9]),
+            tokened_output_tokens=int(r[10]),
+            tokened_probes=int(r[11]),
+            untokened_cost_usd=None if r[12] is None else float(r[12]),
+        )
+        for r in rows
+    }
+
+
+def scored_responses(store: Store, *, since: float | None = None) -> dict[str, list[str | None]]:
+    """Per target, the response texts of scored results (fresh and static): what refusals are counted in."""
+    where, args = _window(since)
+    out: dict[str, list[str | None]] = {}
+    for r in store._read(f"SELECT target, response FROM results WHERE {_scored(static=None)}{where}", args):
+        out.setdefault(str(r[0]), []).append(r[1])
+    return out
+
+
+def latencies(
+    store: Store,
+    *,
+    answered: bool = False,
+    since: float | None = None,
+    until: float | None = None,
+    targets: Sequence[str] | None = None,
+) -> dict[str, list[float]]:
+    """Per target, every result's latency in seconds (only answered ones with ``answered``), oldest first."""
+    where, args = _window(since, until, targets)
+    cond = "outcome != 'error'" if answered else "1 = 1"
+    out: dict[str, list[float]] = {}
+    for r in store._read(f"SELECT target, latency_s FROM results WHERE {cond}{where} ORDER BY id", args):
+        out.setdefault(str(r[0]), []).append(float(r[1]))
+    return out
+
+
+def response_models(
+    store: Store, *, since: float | None = None, until: float | None = None, targets: Sequence[str] | None = None
+) -> dict[str, list[str]]:
+    """Per target, the distinct model names the endpoint reported, sorted."""
+    where, args = _window(since, until, targets)
+    out: dict[str, list[str]] = {}
+    for r in store._read(
+        f"SELECT DISTINCT target, response_model FROM results WHERE response_model IS NOT NULL"
+        f" AND response_model != ''{where} ORDER BY target, response_model",
+        args,
+    ):
+        out.setdefault(str(r[0]), []).append(str(r[1]))
+    return out
+
+
+# -- counters ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    """Results of one (target, family, outcome)."""
+
+    target: str
+    family: str
+    outcome: str
+    n: int
+
+
+def outcome_counts(store: Store) -> list[OutcomeCount]:
+    """Every result counted by target, family and outcome (the seed of ``capmon_probes_total``)."""
+    rows = store._read("SELECT target, family, outcome, COUNT(*) FROM results GROUP BY target, family, outcome")
+    return [OutcomeCount(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+
+@dataclass(frozen=True)
+class ErrorCount:
+    """Endpoint failures of one target for one reason."""
+
+    target: str
+    reason: str
+    n: int
+
+
+def error_counts(
+    store: Store, *, since: float | None = None, until: float | None = None, targets: Sequence[str] | None = None
+) -> list[ErrorCount]:
+    """Endpoint failures by target and reason (``unknown`` when none was recorded), most frequent first."""
+    where, args = _window(since, until, targets)
+    rows = store._read(
+        "SELECT target, COALESCE(NULLIF(error_reason, ''), 'unknown') AS reason, COUNT(*) AS n FROM results"
+        f" WHERE outcome = 'error'{where} GROUP BY target, reason ORDER BY target, n DESC, reason",
+        args,
+    )
+    return [ErrorCount(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+@dataclass(frozen=True)
+class RunCount:
+    """Finished runs of one target that ended with one status."""
+
+    target: str
+    status: str
+    n: int
+
+
+def run_counts(store: Store) -> list[RunCount]:
+    """Finished runs by target and status (the seed of ``capmon_runs_total``)."""
+    rows = store._read(
+        "SELECT target, status, COUNT(*) FROM runs WHERE finished IS NOT NULL GROUP BY target, status"
+    )
+    return [RunCount(str(r[0]), str(r[1]), int(r[2])) for r in rows]

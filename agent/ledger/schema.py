@@ -1,0 +1,158 @@
+"""The ledger's schema and its migrations: ``PRAGMA user_version`` says which steps have run.
+
+Each entry of ``MIGRATIONS`` takes the schema from version ``i`` to ``i + 1`` and runs once, in
+order, inside one transaction with the version bump; a ledger opened by a newer capmon is refused
+rather than written with an older layout. Version 1 is the layout every ledger written before
+migrations existed already has (its statements are ``IF NOT EXISTS``), so an old ledger opens
+unchanged and is stamped 1.
+
+To change the schema, append a step; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent.errors import StoreError
+
+_V1 = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    run_id TEXT NOT NULL,
+    target TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    family TEXT NOT NULL,
+    difficulty INTEGER NOT NULL,
+    novelty INTEGER NOT NULL,
+    item_index INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    item_key TEXT NOT NULL,
+    static INTEGER NOT NULL,
+    canary INTEGER NOT NULL,
+    generator_version TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    response TEXT,
+    extracted TEXT,
+    canonical TEXT,
+    reference TEXT NOT NULL,
+    score REAL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'error')),
+    error_reason TEXT,
+    http_status INTEGER,
+    latency_s REAL NOT NULL,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    response_model TEXT,
+    system_fingerprint TEXT,
+    request_id TEXT,
+    "group" TEXT,
+    cost_usd REAL,
+    temperature REAL
+);
+CREATE INDEX IF NOT EXISTS results_target_ts ON results (target, ts);
+CREATE INDEX IF NOT EXISTS results_target_family ON results (target, family, difficulty, novelty);
+CREATE INDEX IF NOT EXISTS results_item_key ON results (item_key, target);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    target TEXT NOT NULL,
+    started REAL NOT NULL,
+    finished REAL,
+    status TEXT NOT NULL,
+    planned INTEGER NOT NULL,
+    completed INTEGER NOT NULL DEFAULT 0,
+    abandoned INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS baselines (
+    target TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    detector TEXT NOT NULL,
+    pinned INTEGER NOT NULL,
+    created REAL NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (target, scope, detector)
+);
+CREATE TABLE IF NOT EXISTS detector_state (
+    target TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    detector TEXT NOT NULL,
+    updated REAL NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (target, scope, detector)
+);
+CREATE TABLE IF NOT EXISTS change_points (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    target TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    detector TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    size REAL,
+    statistic REAL,
+    threshold REAL,
+    probes INTEGER
+);
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: what it does, and the statements that do it."""
+
+    summary: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def run(conn: sqlite3.Connection) -> None:
+        for statement in sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+    return run
+
+
+#: Step ``i`` takes a ledger from ``user_version`` i to i + 1.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("results, runs, baselines, detector state, change points, meta", _script(_V1)),
+    Migration(
+        "pass-ratio detector state keyed 'pass_ratio' like its baseline (was 'state')",
+        _script("UPDATE detector_state SET detector = 'pass_ratio' WHERE detector = 'state'"),
+    ),
+)
+#: The version this capmon writes.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The ledger's ``PRAGMA user_version``: how many migrations it has had."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, path: object) -> int:
+    """Run the migrations a ledger has not had yet; returns the version it had before.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``): each step and its version bump
+    commit together, so a crash leaves the ledger at a step boundary.
+    """
+    before = schema_version(conn)
+    if before > SCHEMA_VERSION:
+        raise StoreError(
+            f"store {path} has schema version {before}; this capmon knows up to {SCHEMA_VERSION} (upgrade capmon)"
+        )
+    for version in range(before, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process (the CLI beside a running agent) may have run this step meanwhile.
+            if schema_version(conn) == version:
+                MIGRATIONS[version].apply(conn)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return before

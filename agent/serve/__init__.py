@@ -1,0 +1,3 @@
+"""What the agent shows: the counters (``counters``), the Prometheus collectors (``exporter``,
+``stats_metrics``) and the HTTP surface (``web``, ``status_page``, ``webauth``).
+"""

@@ -1,0 +1,190 @@
+"""In-memory view of what the agent has done, for /metrics and the status page.
+
+Counters are seeded from the ledger at start, so ``capmon_probes_total`` equals the ledger's count
+even across restarts. Everything is updated under one lock and read as a copied snapshot.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from agent.ledger import queries
+from agent.ledger.results import ProbeResult
+from agent.ledger.store import Store, StoredResult
+
+LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+RECENT_FAILURES = 50
+
+
+@dataclass
+class TargetInfo:
+    """Static and last-seen facts about a target."""
+
+    provider: str
+    model: str
+    response_model: str = ""
+    system_fingerprint: str = ""
+    last_run_ts: float | None = None
+    last_success_ts: float | None = None
+    up: bool | None = None
+    circuit_open: bool = False
+    budget_exhausted: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Cumulative-ready bucket counts, sum and count."""
+
+    buckets: tuple[int, ...]
+    total: float
+    count: int
+
+
+@dataclass(frozen=True)
+class CountersSnapshot:
+    """A consistent copy of the state at one moment."""
+
+    probes: dict[tuple[str, str, str], int]
+    errors: dict[tuple[str, str], int]
+    tokens: dict[tuple[str, str], int]
+    cost: dict[str, float]
+    runs: dict[tuple[str, str], int]
+    latency: dict[str, Histogram]
+    targets: dict[str, TargetInfo]
+    recent_failures: tuple[tuple[int, ProbeResult], ...]
+    config_reload_ok: bool
+
+
+class Counters:
+    """Thread-safe counters and last-seen facts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._probes: Counter[tuple[str, str, str]] = Counter()
+        self._errors: Counter[tuple[str, str]] = Counter()
+        self._tokens: Counter[tuple[str, str]] = Counter()
+        self._cost: dict[str, float] = {}
+        self._runs: Counter[tuple[str, str]] = Counter()
+        self._lat_buckets: dict[str, list[int]] = {}
+        self._lat_sum: dict[str, float] = {}
+        self._lat_count: Counter[str] = Counter()
+        self._targets: dict[str, TargetInfo] = {}
+        self._recent_failures: deque[tuple[int, ProbeResult]] = deque(maxlen=RECENT_FAILURES)
+        self.config_reload_ok = True
+        self.ready = False
+
+    def add_target(self, name: str, provider: str, model: str) -> None:
+        """Declare a target so it is exported before its first run."""
+        with self._lock:
+            self._targets.setdefault(name, TargetInfo(provider=provider, model=model))
+            self._lat_buckets.setdefault(name, [0] * len(LATENCY_BUCKETS))
+
+    def seed_from_store(self, store: Store) -> None:
+        """Start counters at the ledger's totals."""
+        outcomes = queries.outcome_counts(store)
+        errors = queries.error_counts(store)
+        totals = queries.target_totals(store)
+        runs = queries.run_counts(store)
+        with self._lock:
+            for o in outcomes:
+                self._probes[(o.target, o.family, o.outcome)] = o.n
+            for e in errors:
+                self._errors[(e.target, e.reason)] = e.n
+            for t in totals.values():
+                self._tokens[(t.target, "input")] = t.input_tokens
+                self._tokens[(t.target, "output")] = t.output_tokens
+                if t.recorded_cost_usd:  # like live counting: no cost series for targets without a price table
+                    self._cost[t.target] = t.recorded_cost_usd
+            for r in runs:
+                self._runs[(r.target, r.status)] = r.n
+        for target, seconds in queries.latencies(store).items():
+            for s in seconds:
+                self._observe_latency(target, s)
+
+    def _observe_latency(self, target: str, seconds: float) -> None:
+        with self._lock:
+            buckets = self._lat_buckets.setdefault(target, [0] * len(LATENCY_BUCKETS))
+            i = bisect.bisect_left(LATENCY_BUCKETS, seconds)
+            if i < len(buckets):
+                buckets[i] += 1
+            self._lat_sum[target] = self._lat_sum.get(target, 0.0) + seconds
+            self._lat_count[target] += 1
+
+    def record(self, result_id: int, result: ProbeResult) -> None:
+        """Count one committed result."""
+        self._observe_latency(result.target, result.latency_s)
+        with self._lock:
+            self._probes[(result.target, result.family, result.outcome)] += 1
+            if result.outcome == "error":
+                self._errors[(result.target, result.error_reason or "unknown")] += 1
+            if result.outcome != "pass":
+                self._recent_failures.append((result_id, result))
+            if result.input_tokens:
+                self._tokens[(result.target, "input")] += result.input_tokens
+            if result.output_tokens:
+                self._tokens[(result.target, "output")] += result.output_tokens
+            if result.cost_usd:
+                self._cost[result.target] = self._cost.get(result.target, 0.0) + result.cost_usd
+            info = self._targets.get(result.target)
+            if info is not None and result.outcome != "error":
+                info.last_success_ts = result.ts
+                if result.response_model and not result.canary:
+                    info.response_model = result.response_model
+                if result.system_fingerprint:
+                    info.system_fingerprint = result.system_fingerprint
+
+    def record_run(self, target: str, status: str, ts: float, reached: bool | None) -> None:
+        """Count a finished run; ``reached`` None means the run sent nothing (skipped)."""
+        with self._lock:
+            self._runs[(target, status)] += 1
+            info = self._targets.get(target)
+            if info is not None:
+                info.last_run_ts = ts
+                if reached is not None:
+                    info.up = reached
+
+    def set_flags(
+        self, target: str, *, circuit_open: bool | None = None, budget: dict[str, bool] | None = None
+    ) -> None:
+        """Update a target's circuit and budget flags."""
+        with self._lock:
+            info = self._targets.get(target)
+            if info is None:
+                return
+            if circuit_open is not None:
+                info.circuit_open = circuit_open
+            if budget is not None:
+                info.budget_exhausted = dict(budget)
+
+    def snapshot(self) -> CountersSnapshot:
+        """A consistent copy."""
+        with self._lock:
+            latency = {
+                t: Histogram(tuple(b), self._lat_sum.get(t, 0.0), self._lat_count[t])
+                for t, b in self._lat_buckets.items()
+            }
+            targets = {
+                k: TargetInfo(**{**v.__dict__, "budget_exhausted": dict(v.budget_exhausted)})
+                for k, v in self._targets.items()
+            }
+            return CountersSnapshot(
+                probes=dict(self._probes),
+                errors=dict(self._errors),
+                tokens=dict(self._tokens),
+                cost=dict(self._cost),
+                runs=dict(self._runs),
+                latency=latency,
+                targets=targets,
+                recent_failures=tuple(self._recent_failures),
+                config_reload_ok=self.config_reload_ok,
+            )
+
+    def recent_failures(self) -> list[StoredResult]:
+        """Recent non-passing results, newest first."""
+        with self._lock:
+            items: Iterable[tuple[int, ProbeResult]] = list(self._recent_failures)
+        return [StoredResult(id=i, result=r) for i, r in reversed(list(items))]

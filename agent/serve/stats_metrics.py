@@ -1,0 +1,146 @@
+"""Prometheus metric families for the statistics, built from a ``StatsSnapshot`` (no global registry).
+
+The values come from the last ``StatsSnapshot``, which the agent refreshes from its own task when new
+results have arrived, at most once per ``stats.refresh_interval_s``; a scrape never recomputes them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from agent.stats.snapshot import StatsSnapshot
+
+_CACHED = " Computed from the ledger on capmon's own schedule (at most every stats.refresh_interval_s), not per scrape."
+
+
+def _gauge(name: str, doc: str, labels: Sequence[str]) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc + _CACHED, labels=list(labels))
+
+
+def _triple(
+    base: str, doc: str, labels: Sequence[str], rows: Iterable[tuple[Sequence[str], float, float, float]]
+) -> list[GaugeMetricFamily]:
+    """A value gauge and its _lower/_upper bound gauges."""
+    value = _gauge(base, doc, labels)
+    lower = _gauge(base + "_lower", f"Lower bound of {base}.", labels)
+    upper = _gauge(base + "_upper", f"Upper bound of {base}.", labels)
+    for lv, v, lo, hi in rows:
+        for fam, x in ((value, v), (lower, lo), (upper, hi)):
+            if not math.isnan(x):
+                fam.add_metric(list(lv), x)
+    return [value, lower, upper]
+
+
+def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
+    """Every statistics metric named in the brief, from one snapshot."""
+    s = snapshot
+    cell = ("target", "family", "difficulty", "novelty", "window")
+    yield from _triple(
+        "capmon_pass_ratio",
+        "Share of non-error fresh probes passed; bounds are an anytime-valid confidence sequence.",
+        cell,
+        (((c.target, c.family, c.difficulty, c.novelty, c.window), c.ratio, c.lower, c.upper) for c in s.ratios),
+    )
+    samples = _gauge("capmon_pass_ratio_samples", "Non-error fresh probes behind capmon_pass_ratio.", cell)
+    for c in s.ratios:
+        samples.add_metric([c.target, c.family, c.difficulty, c.novelty, c.window], c.total)
+    yield samples
+    tf = ("target", "family")
+    yield from _triple(
+        "capmon_frontier_level",
+        "Difficulty level passed half the time (logistic fit; profile-likelihood bounds; +-Inf: censored).",
+        tf,
+        (((t, f), fr.d50, fr.lower, fr.upper) for (t, f), fr in sorted(s.frontiers.items())),
+    )
+    yield from _triple(
+        "capmon_ability_logits",
+        "Mean logit over families of passing a mid-scale (level 5.5) item.",
+        ("target",),
+        (((t,), a.logits, a.lower, a.upper) for t, a in sorted(s.abilities.items())),
+    )
+    yield from _triple(
+        "capmon_novelty_gradient_slope",
+        "Pass-ratio change per novelty level (weighted least squares).",
+        tf,
+        (((t, f), g.slope, g.lower, g.upper) for (t, f), g in sorted(s.gradients.items())),
+    )
+    yield from _triple(
+        "capmon_leakage_gap_ratio",
+        "Static canary pass ratio minus fresh pass ratio standardised to the static mix (Newcombe interval).",
+        tf,
+        (((t, f), d.diff, d.lower, d.upper) for (t, f), d in sorted(s.leakage.items())),
+    )
+    cons = _gauge(
+        "capmon_consistency_ratio",
+        "Share of pairs of novelty renderings of one item given the same answer.",
+        tf,
+    )
+    for (t, f), v in sorted(s.consistency.items()):
+        cons.add_metric([t, f], v)
+    yield cons
+    tfd = ("target", "family", "detector")
+    stat = _gauge("capmon_detector_statistic", "Sequential detector statistic in nats (alarm at threshold).", tfd)
+    thr = _gauge("capmon_detector_threshold", "Detector threshold in nats, set from the false-alarm budget.", tfd)
+    reg = _gauge("capmon_regression_detected", "1 while a drop detector's alarm is latched.", tfd)
+    imp = _gauge("capmon_improvement_detected", "1 while a rise detector's alarm is latched.", tfd)
+    for d in s.detectors:
+        lv = [d.target, d.family, d.detector]
+        stat.add_metric(lv, d.statistic)
+        thr.add_metric(lv, d.threshold)
+        if d.direction == "rise":
+            imp.add_metric(lv, float(d.detected))
+        else:
+            reg.add_metric(lv, float(d.detected))
+    yield from (stat, thr, reg, imp)
+    cps = CounterMetricFamily(
+        "capmon_change_points",
+        "Change points detected and stored." + _CACHED,
+        labels=["target", "family", "detector", "direction"],
+    )
+    for (t, f, det, direction), n in sorted(s.change_points.items()):
+        cps.add_metric([t, f, det, direction], n)
+    yield cps
+    agree = _gauge(
+        "capmon_fingerprint_agreement_ratio",
+        "Share of recent temperature-0 canary answers equal to the baseline answers.",
+        ("target",),
+    )
+    changed = _gauge("capmon_fingerprint_changed", "1 when the model behind the endpoint looks changed.", ("target",))
+    for t, fp in sorted(s.fingerprints.items()):
+        if fp.agreement is not None:
+            agree.add_metric([t], fp.agreement)
+        changed.add_metric([t], float(fp.changed))
+    yield from (agree, changed)
+    for name, doc, data in (
+        ("capmon_refusal_ratio", "Share of non-error responses that decline to answer.", s.refusal),
+        (
+            "capmon_response_length_tokens_mean",
+            "Mean output tokens per non-error response.",
+            s.response_length,
+        ),
+        (
+            "capmon_cost_per_correct_usd",
+            "Recorded spend on every probe sent divided by passed scored probes.",
+            s.cost_per_correct,
+        ),
+    ):
+        g = _gauge(name, doc, ("target",))
+        for t, v in sorted(data.items()):
+            g.add_metric([t], v)
+        yield g
+    base = _gauge("capmon_baseline_pass_ratio", "Baseline pass ratio the detectors test against.", tf)
+    for (t, f), v in sorted(s.baselines.items()):
+        base.add_metric([t, f], v)
+    yield base
+    yield from _triple(
+        "capmon_paired_difference_ratio",
+        "Pass ratio of target minus baseline_target on identical items (Newcombe paired interval).",
+        ("group", "target", "baseline_target", "family"),
+        (
+            ((p.group, p.target, p.baseline_target, p.family), p.result.diff, p.result.lower, p.result.upper)
+            for p in s.paired
+        ),
+    )

@@ -1,0 +1,197 @@
+"""The status page at ``/`` and the debug view of one probe at ``/probe/{id}``, as pure HTML renderers.
+
+What blackbox_exporter's landing page is to it: the targets with their last run and counts, the
+recent failures (a bounded history, so failures stay visible after successes roll in) and, per
+probe, everything needed to see why it failed. Every piece of text is redacted first (when a redact
+function is given) and HTML-escaped second, so neither a secret nor markup from a model response
+or a target name reaches the page.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from agent.ledger.store import StoredResult
+
+Redact = Callable[[str], str]
+#: Failures listed on the index page at most (the agent's history may keep more).
+DEFAULT_FAILURE_LIMIT = 50
+#: Characters of a response shown in the failures table before it is cut.
+SNIPPET_CHARS = 80
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin-bottom:1.5em}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}
+pre{background:#f7f7f7;border:1px solid #ddd;padding:.5em;white-space:pre-wrap;max-width:100em}
+.pass{color:#176f2c}.fail{color:#a15c00}.error{color:#b00020}
+.muted{color:#777}
+"""
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """One target's line on the status page."""
+
+    name: str
+    provider: str
+    model: str
+    last_run_ts: float | None
+    passed: int
+    failed: int
+    errors: int
+    up: bool | None = None
+    circuit_open: bool = False
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _text(value: object, redact: Redact) -> str:
+    """Redact, then escape: escaping first could hide a secret from the redactor (``&`` in a key)."""
+    if value is None:
+        return '<span class="muted">—</span>'
+    return html.escape(redact(str(value)), quote=True)
+
+
+def format_ts(ts: float | None, now: float | None = None) -> str:
+    """A Unix time as UTC ``YYYY-MM-DD HH:MM:SSZ``, with ``(Ns ago)`` when ``now`` is given."""
+    if ts is None:
+        return "never"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(ts))
+    if now is None:
+        return stamp
+    return f"{stamp} ({max(0.0, now - ts):.0f}s ago)"
+
+
+def _page(title: str, body: str, redact: Redact) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_text(title, redact)}</title><style>{_STYLE}</style></head>\n"
+        f"<body>\n{body}\n</body></html>\n"
+    )
+
+
+def _ratio(passed: int, failed: int) -> str:
+    scored = passed + failed
+    return f"{passed / scored:.1%}" if scored else "—"
+
+
+def render_index(
+    targets: Sequence[TargetStatus],
+    recent_failures: Sequence[StoredResult],
+    version: str,
+    *,
+    now: float | None = None,
+    redact: Redact | None = None,
+    limit: int = DEFAULT_FAILURE_LIMIT,
+) -> str:
+    """The status page: targets, then the most recent failures (newest first, at most ``limit``)."""
+    r = redact or _identity
+    rows = []
+    for t in targets:
+        state = "unknown" if t.up is None else ("up" if t.up else "down")
+        if t.circuit_open:
+            state += ", circuit open"
+        rows.append(
+            "<tr>"
+            f"<td>{_text(t.name, r)}</td><td>{_text(t.provider, r)}</td><td>{_text(t.model, r)}</td>"
+            f"<td>{_text(state, r)}</td><td>{_text(format_ts(t.last_run_ts, now), r)}</td>"
+            f'<td class="pass">{t.passed}</td><td class="fail">{t.failed}</td>'
+            f'<td class="error">{t.errors}</td><td>{_ratio(t.passed, t.failed)}</td>'
+            "</tr>"
+        )
+    target_table = (
+        "<table><tr><th>Target</th><th>Provider</th><th>Model</th><th>State</th><th>Last run</th>"
+        "<th>Pass</th><th>Fail</th><th>Error</th><th>Pass ratio (scored)</th></tr>\n"
+        + "\n".join(rows)
+        + "</table>"
+        if rows
+        else "<p>No targets configured.</p>"
+    )
+    failure_rows = []
+    for stored in list(recent_failures)[: max(0, limit)]:
+        res = stored.result
+        detail = res.error_reason if res.outcome == "error" else res.extracted
+        # Cut after redacting: a secret cut in half would no longer match the redactor.
+        snippet = html.escape(r(res.response or "")[:SNIPPET_CHARS], quote=True)
+        failure_rows.append(
+            "<tr>"
+            f'<td><a href="/probe/{int(stored.id)}">{int(stored.id)}</a></td>'
+            f"<td>{_text(format_ts(res.ts), r)}</td><td>{_text(res.target, r)}</td>"
+            f"<td>{_text(res.family, r)}</td><td>{res.difficulty}</td><td>{res.novelty}</td>"
+            f'<td class="{_text(res.outcome, r)}">{_text(res.outcome, r)}</td>'
+            f"<td>{_text(detail, r)}</td><td>{_text(res.reference, r)}</td><td>{snippet}</td>"
+            "</tr>"
+        )
+    failures = (
+        "<table><tr><th>Probe</th><th>Time</th><th>Target</th><th>Family</th><th>Difficulty</th>"
+        "<th>Novelty</th><th>Outcome</th><th>Extracted / reason</th><th>Reference</th>"
+        "<th>Response</th></tr>\n"
+        + "\n".join(failure_rows)
+        + "</table>"
+        if failure_rows
+        else "<p>No recent failures.</p>"
+    )
+    body = (
+        f'<h1>capmon</h1><p class="muted">version {_text(version, r)} · '
+        '<a href="/metrics">metrics</a> · <a href="/healthz">healthz</a> · <a href="/readyz">readyz</a></p>\n'
+        "<p>Probes run on capmon's own schedule; these are the latest results, "
+        "not probes made for this page.</p>\n"
+        f"<h2>Targets</h2>\n{target_table}\n"
+        f'<h2>Recent failures</h2>\n<p class="muted">Failed and errored probes, newest first '
+        f"(at most {int(limit)}).</p>\n{failures}"
+    )
+    return _page("capmon", body, r)
+
+
+def render_probe(stored: StoredResult, *, redact: Redact | None = None) -> str:
+    """The debug view of one probe: prompt, response, extracted answer, reference, score, timings."""
+    r = redact or _identity
+    res = stored.result
+    tokens = (
+        "—"
+        if res.input_tokens is None and res.output_tokens is None
+        else f"{res.input_tokens if res.input_tokens is not None else '?'} in / "
+        f"{res.output_tokens if res.output_tokens is not None else '?'} out"
+    )
+    facts: list[tuple[str, object]] = [
+        ("Target", res.target),
+        ("Provider", res.provider),
+        ("Model (configured)", res.model),
+        ("Model (reported)", res.response_model),
+        ("System fingerprint", res.system_fingerprint),
+        ("Time", format_ts(res.ts)),
+        ("Run", res.run_id),
+        ("Family", res.family),
+        ("Difficulty", res.difficulty),
+        ("Novelty", res.novelty),
+        ("Kind", "static canary" if res.static else ("fingerprint canary" if res.canary else "fresh")),
+        ("Generator version", res.generator_version),
+        ("Item", f"index {res.item_index}, seed {res.seed}"),
+        ("Outcome", res.outcome),
+        ("Score", None if res.score is None else f"{res.score:g}"),
+        ("Extracted answer", res.extracted),
+        ("Canonical answer", res.canonical),
+        ("Reference answer", res.reference),
+        ("Error reason", res.error_reason),
+        ("HTTP status", res.http_status),
+        ("Latency", f"{res.latency_s:.3f} s"),
+        ("Tokens", tokens),
+        ("Temperature", res.temperature),
+        ("Cost", None if res.cost_usd is None else f"${res.cost_usd:.6f}"),
+        ("Request id", res.request_id),
+    ]
+    table = "\n".join(f"<tr><th>{_text(k, r)}</th><td>{_text(v, r)}</td></tr>" for k, v in facts)
+    body = (
+        f'<p><a href="/">&larr; status</a></p><h1>Probe {int(stored.id)}</h1>\n'
+        f"<table>\n{table}\n</table>\n"
+        f"<h2>Prompt</h2>\n<pre>{_text(res.prompt, r)}</pre>\n"
+        f"<h2>Response</h2>\n<pre>{_text(res.response, r)}</pre>"
+    )
+    return _page(f"capmon probe {int(stored.id)}", body, r)

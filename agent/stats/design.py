@@ -1,0 +1,92 @@
+"""Detector design: the false-alarm budget split into in-control ARLs, and the detectors built from it.
+
+A target's monthly false-alarm budget (``stats.false_alarms_per_month``) is shared by all its
+detectors (union bound): every pass-ratio detector of every family scope and of the pooled "all"
+scope, plus the fingerprint detector. Each detector's in-control ARL (in probes) follows from how
+many probes its scope sees a month at the target's interval.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from agent.config import Settings, TargetConfig
+from agent.stats.cusum import Cusum, arl0_for_budget
+from agent.stats.detectors import Detector, detector_specs
+from agent.stats.fingerprint import FingerprintBaseline, FingerprintMonitor, agreement_design
+from agent.stats.snapshot import ALL
+
+log = logging.getLogger(__name__)
+
+#: The scope (and detector name) of the behaviour fingerprint.
+FINGERPRINT = "fingerprint"
+SECONDS_PER_MONTH = 30 * 86400.0
+#: (interval_s, probes_per_run, fingerprint_prompts) for results of a target no longer configured.
+_DEFAULT_RATE: tuple[float, int, int] = (
+    float(TargetConfig.model_fields["interval_s"].default),
+    int(TargetConfig.model_fields["probes_per_run"].default),
+    int(TargetConfig.model_fields["fingerprint_prompts"].default),
+)
+
+
+class DetectorDesigner:
+    """Designs a scope's detectors and a target's fingerprint monitor under the false-alarm budget.
+
+    ``ledger_families(target)`` counts the families a target has results in; it is asked only for
+    targets whose configuration names no families.
+    """
+
+    def __init__(self, settings: Settings, ledger_families: Callable[[str], int]) -> None:
+        self.settings = settings
+        self._targets: dict[str, TargetConfig] = {t.name: t for t in settings.targets}
+        self._specs = detector_specs(settings.stats.shifts)
+        self._ledger_families = ledger_families
+
+    def _family_count(self, target: str) -> int:
+        cfg = self._targets.get(target)
+        if cfg is not None and cfg.families:
+            return len(cfg.families)
+        return max(1, self._ledger_families(target))
+
+    def arl0(self, target: str, scope: str) -> float:
+        """In-control ARL (probes) for one detector of this scope under the target's monthly budget."""
+        cfg = self._targets.get(target)
+        interval, per_run, canaries = _DEFAULT_RATE
+        if cfg is not None:
+            interval, per_run, canaries = cfg.interval_s, cfg.probes_per_run, cfg.fingerprint_prompts
+        runs = SECONDS_PER_MONTH / interval
+        families = self._family_count(target)
+        detectors = len(self._specs) * (families + 1) + (1 if canaries else 0)
+        per_scope = per_run / (1 if scope == ALL else families)
+        rate = (canaries if scope == FINGERPRINT else per_scope) * runs
+        return arl0_for_budget(self.settings.stats.false_alarms_per_month, rate, detectors)
+
+    def scope_detectors(self, target: str, scope: str, p0: float, n0: int, pinned: bool) -> dict[str, Detector]:
+        """Every detector of ``detector_specs`` that can be designed at baseline ``p0``."""
+        arl0 = self.arl0(target, scope)
+        n = None if pinned else n0  # a pinned baseline is taken as known
+        dets: dict[str, Detector] = {}
+        for spec in self._specs:
+            det = spec.design(p0, arl0, n)
+            if det is not None:
+                dets[spec.name] = det
+        return dets
+
+    def fingerprint_monitor(
+        self, target: str, baseline: FingerprintBaseline, pinned: bool
+    ) -> FingerprintMonitor | None:
+        """The CUSUM on canary agreement; a pinned baseline is taken as known (no estimation guard)."""
+        b = (
+            baseline
+            if not pinned
+            else FingerprintBaseline(
+                baseline.answers, baseline.agreement, 10**9, baseline.models, baseline.fingerprints
+            )
+        )
+        try:
+            return FingerprintMonitor(baseline, Cusum(agreement_design(b, self.arl0(target, FINGERPRINT))))
+        except ValueError as exc:
+            log.info("fingerprint detector for %s not designed: %s", target, exc)
+            return None
+

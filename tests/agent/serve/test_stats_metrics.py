@@ -1,0 +1,111 @@
+"""Every statistics metric named in the brief comes out of one snapshot, with the agreed labels."""
+
+from __future__ import annotations
+
+import math
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
+
+from agent.serve.stats_metrics import stats_metric_families
+from agent.stats.frontier import Ability, fit_frontier
+from agent.stats.gradient import novelty_gradient
+from agent.stats.leakage import newcombe_difference
+from agent.stats.paired import paired_difference
+from agent.stats.snapshot import DetectorView, FingerprintView, PairedView, RatioCell, StatsSnapshot
+
+BRIEF_NAMES = {
+    "capmon_pass_ratio",
+    "capmon_pass_ratio_lower",
+    "capmon_pass_ratio_upper",
+    "capmon_pass_ratio_samples",
+    "capmon_frontier_level",
+    "capmon_frontier_level_lower",
+    "capmon_frontier_level_upper",
+    "capmon_ability_logits",
+    "capmon_ability_logits_lower",
+    "capmon_ability_logits_upper",
+    "capmon_novelty_gradient_slope",
+    "capmon_novelty_gradient_slope_lower",
+    "capmon_novelty_gradient_slope_upper",
+    "capmon_leakage_gap_ratio",
+    "capmon_leakage_gap_ratio_lower",
+    "capmon_leakage_gap_ratio_upper",
+    "capmon_consistency_ratio",
+    "capmon_detector_statistic",
+    "capmon_detector_threshold",
+    "capmon_regression_detected",
+    "capmon_improvement_detected",
+    "capmon_change_points",
+    "capmon_fingerprint_agreement_ratio",
+    "capmon_fingerprint_changed",
+    "capmon_refusal_ratio",
+    "capmon_response_length_tokens_mean",
+    "capmon_baseline_pass_ratio",
+    "capmon_paired_difference_ratio",
+    "capmon_paired_difference_ratio_lower",
+    "capmon_paired_difference_ratio_upper",
+    "capmon_cost_per_correct_usd",
+}
+
+
+def _snapshot() -> StatsSnapshot:
+    grad = novelty_gradient([0, 1], [8, 6], [10, 10])
+    assert grad is not None
+    return StatsSnapshot(
+        ratios=(RatioCell("t", "all", "all", "all", "1h", 8, 10, 0.8, 0.5, 0.95),),
+        frontiers={("t", "f"): fit_frontier([1, 2, 3], [10, 10, 10], [10, 10, 10])},
+        abilities={"t": Ability(0.5, 0.1, 0.9, 2)},
+        gradients={("t", "f"): grad},
+        leakage={("t", "f"): newcombe_difference(9, 10, 5, 10)},
+        consistency={("t", "f"): 0.75},
+        detectors=(
+            DetectorView("t", "all", "cusum_drop_10", "drop", 1.5, 5.3, True),
+            DetectorView("t", "all", "cusum_rise_10", "rise", 0.0, 5.8, False),
+        ),
+        change_points={("t", "all", "cusum_drop_10", "drop"): 2},
+        fingerprints={"t": FingerprintView("t", 0.7, False, False)},
+        refusal={"t": 0.01},
+        response_length={"t": 12.0},
+        baselines={("t", "all"): 0.8},
+        paired=(PairedView("g", "t", "u", "all", paired_difference([True, False], [False, False])),),
+        cost_per_correct={"t": 0.002},
+    )
+
+
+class _Fixed(Collector):
+    def collect(self) -> list[Metric]:
+        return list(stats_metric_families(_snapshot()))
+
+
+def test_all_brief_names_and_values() -> None:
+    names = {m.name for m in stats_metric_families(_snapshot())}
+    assert names == BRIEF_NAMES
+    metrics = CollectorRegistry()
+    metrics.register(_Fixed())
+    lab = {"target": "t", "family": "all", "detector": "cusum_drop_10"}
+    assert metrics.get_sample_value("capmon_regression_detected", lab) == 1.0
+    assert metrics.get_sample_value("capmon_improvement_detected", {**lab, "detector": "cusum_rise_10"}) == 0.0
+    assert metrics.get_sample_value("capmon_change_points_total", {**lab, "direction": "drop"}) == 2.0
+    assert metrics.get_sample_value("capmon_frontier_level_upper", {"target": "t", "family": "f"}) == math.inf
+    assert metrics.get_sample_value("capmon_frontier_level", {"target": "t", "family": "f"}) == 3.0
+    assert (
+        metrics.get_sample_value(
+            "capmon_paired_difference_ratio", {"group": "g", "target": "t", "baseline_target": "u", "family": "all"}
+        )
+        == 0.5
+    )
+    assert (
+        metrics.get_sample_value(
+            "capmon_pass_ratio_samples",
+            {"target": "t", "family": "all", "difficulty": "all", "novelty": "all", "window": "1h"},
+        )
+        == 10
+    )
+
+
+def test_empty_snapshot_yields_families_without_samples() -> None:
+    metrics = list(stats_metric_families(StatsSnapshot()))
+    assert {m.name for m in metrics} == BRIEF_NAMES
+    assert all(not m.samples for m in metrics)
