@@ -124,6 +124,14 @@ class ProbeFamily(ABC):
         """
         return {"level": difficulty}
 
+    def chance(self, difficulty: int) -> float:
+        """The pass ratio of a blind guess over the answer space at a level (0 for open answers).
+
+        Calibration reports a model as capable at a level only above this rate (yes/no questions
+        sit at 0.5, a one-digit answer near 0.1).
+        """
+        return 0.0
+
     def describe(self, difficulty: int) -> str:
         """One line saying what a level asks for, from its plan."""
         return ", ".join(f"{k} {v}" for k, v in self.plan(difficulty).items())
