@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from probes.families.arithmetic import Arithmetic
 from probes.base import ProbeFamily
+from probes.families.arithmetic import Arithmetic
 from probes.families.composition import Composition
 from probes.families.comprehension import ReadingComprehension
 from probes.families.dates import DateArithmetic

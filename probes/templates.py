@@ -41,7 +41,6 @@ from typing import Any
 import yaml
 
 from probes.base import (
-    DIFFICULTY_LEVELS,
     NOVELTY_LEVELS,
     Item,
     ProbeFamily,
@@ -62,6 +61,8 @@ _VERIFIERS = ("exact", "numeric", "regex", "json_fields", "choice")
 _FAMILY_KEYS = {"name", "skill", "version", "variables", "answer", "verifier", "levels", "renderings",
                 "description"}
 #: Sample items drawn per level when a file loads, to prove the reference answers score 1.0.
+# Template families still declare ten levels as a table (until they take level formulas).
+DIFFICULTY_LEVELS = range(1, 11)
 LOAD_CHECKS_PER_LEVEL = 3
 
 
@@ -116,7 +117,7 @@ class TemplateFamily(ProbeFamily):
     name: str
     skill: str
     version: str
-    levels: tuple[str, ...]
+    notes: tuple[str, ...]
     variables: tuple[tuple[str, VarSpec], ...]
     level_overrides: tuple[Mapping[str, VarSpec], ...]
     answer_expr: Expression | None
@@ -124,6 +125,9 @@ class TemplateFamily(ProbeFamily):
     renderings: tuple[tuple[str, str], ...]  # (template, answer format kind) per novelty
     fields: tuple[tuple[str, Expression], ...] = ()
     source: str = field(default="", compare=False)
+
+    def describe(self, difficulty: int) -> str:
+        return self.notes[difficulty - 1]
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         overrides = self.level_overrides[difficulty - 1]
@@ -358,7 +362,7 @@ def _family(file: str, key: str, spec: Any) -> TemplateFamily:
         renderings.append((template, kind))
 
     family = TemplateFamily(
-        name=name, skill=skill, version=version, levels=tuple(descriptions), variables=variables,
+        name=name, skill=skill, version=version, notes=tuple(descriptions), variables=variables,
         level_overrides=tuple(overrides), answer_expr=answer_expr, verifier=dict(verifier),
         renderings=tuple(renderings), fields=fields, source=file,
     )

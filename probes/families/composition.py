@@ -12,9 +12,9 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from probes.families.arithmetic import Arithmetic
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, score_choice, wrap_answer
+from probes.families.arithmetic import Arithmetic
 from probes.families.dates import WEEKDAYS, long_date, random_date, score_date
 
 # (arithmetic level, question: "date" or "weekday") per level.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 
 import pytest
@@ -171,7 +172,7 @@ def test_plan_is_an_open_formula(family: ProbeFamily) -> None:
     """Sizes never shrink with the level; built-ins reach far past level 10 and grow geometrically there."""
     plans = [family.plan(d) for d in family.levels]
     assert all(set(p) == set(plans[0]) for p in plans)
-    for lower, higher in zip(plans, plans[1:], strict=False):
+    for lower, higher in itertools.pairwise(plans):
         assert all(higher[k] >= lower[k] for k in lower), (lower, higher)
     if not _builtin(family):
         return

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from probes.families.arithmetic import Arithmetic
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.catalog import builtin_families
 from probes.errors import RegistryError
+from probes.families.arithmetic import Arithmetic
 from probes.registry import Registry, builtin_registry, load_entry_point_families
 
 
