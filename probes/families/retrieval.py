@@ -32,8 +32,12 @@ MAX_DECOY_SHARE = 0.6
 
 
 def _filler(rng: random.Random) -> str:
-    return (f"The {pick(rng, _COLOURS)} {pick(rng, _OBJECTS)} in the {pick(rng, _ROOMS)} "
-            f"weighs {rng.randint(2, 999)} grams.")
+    # One draw split into colour, object, room and weight: contexts run to ~900 lines.
+    r = rng.randrange(len(_COLOURS) * len(_OBJECTS) * len(_ROOMS) * 998)
+    r, grams = divmod(r, 998)
+    r, room = divmod(r, len(_ROOMS))
+    colour, obj = divmod(r, len(_OBJECTS))
+    return f"The {_COLOURS[colour]} {_OBJECTS[obj]} in the {_ROOMS[room]} weighs {grams + 2} grams."
 
 
 def start_line(vault: str, box: int) -> str:
