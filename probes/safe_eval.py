@@ -155,21 +155,22 @@ def _size(v: Any) -> int:
 
 def _checked(v: object) -> Value:
     """A value that may enter or leave an operation: a bounded scalar."""
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str):
-        if len(v) > MAX_STRING:
-            raise ExpressionError(f"string longer than {MAX_STRING} characters")
-        return v
-    if isinstance(v, int):
-        if v.bit_length() > MAX_INT_BITS:
+    t = type(v)
+    if t is int:  # the common case first: this runs on every node
+        if v.bit_length() > MAX_INT_BITS:  # type: ignore[attr-defined]
             raise ExpressionError(f"integer longer than {MAX_INT_DIGITS} digits")
-        return v
-    if isinstance(v, float):
-        if not math.isfinite(v):
+        return v  # type: ignore[return-value]
+    if t is str:
+        if len(v) > MAX_STRING:  # type: ignore[arg-type]
+            raise ExpressionError(f"string longer than {MAX_STRING} characters")
+        return v  # type: ignore[return-value]
+    if t is float:
+        if not math.isfinite(v):  # type: ignore[arg-type]
             raise ExpressionError(f"{v} is not a finite number")
-        return v
-    raise ExpressionError(f"gave a {type(v).__name__}, not a number or string")
+        return v  # type: ignore[return-value]
+    if t is bool:
+        return v  # type: ignore[return-value]
+    raise ExpressionError(f"gave a {t.__name__}, not a number or string")
 
 
 def _format_cost(fmt: str, arg: Any) -> int:
@@ -207,17 +208,22 @@ class _Run:
             raise ExpressionError(f"evaluation budget of {self.budget} work units exceeded")
 
     def eval(self, node: ast.expr) -> Any:
-        self.charge(1)
-        if isinstance(node, ast.Constant):
-            return _checked(node.value)
+        self.left -= 1
+        if isinstance(node, ast.BinOp):
+            a, b = self.eval(node.left), self.eval(node.right)
+            bop = node.op
+            if type(a) is int and type(b) is int and a.bit_length() < 60 and b.bit_length() < 60 \
+                    and not isinstance(bop, ast.Pow):
+                self.left -= 2  # machine-sized integers: the result is small whatever the operator
+                return _BINOPS[type(bop)](a, b)
+            self.charge(self.binop_cost(bop, a, b))
+            return _checked(_BINOPS[type(bop)](a, b))
         if isinstance(node, ast.Name):
             if node.id not in self.env:
                 raise ExpressionError(f"unknown variable {node.id!r}")
             return _checked(self.env[node.id])
-        if isinstance(node, ast.BinOp):
-            a, b = self.eval(node.left), self.eval(node.right)
-            self.charge(self.binop_cost(node.op, a, b))
-            return _checked(_BINOPS[type(node.op)](a, b))
+        if isinstance(node, ast.Constant):
+            return _checked(node.value)
         if isinstance(node, ast.UnaryOp):
             v = self.eval(node.operand)
             if isinstance(node.op, ast.Not):
