@@ -47,6 +47,7 @@ at load by ``MAX_PROMPT`` characters.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import random
@@ -101,8 +102,9 @@ MAX_VALUES = 1000
 MAX_TEMPLATE = 20_000
 #: Longest prompt a rendering may produce (its template with every placeholder at its widest).
 MAX_PROMPT = 200_000
-#: Longest final answer the regex verifier matches, and most backtracking paths its pattern may have.
-MAX_REGEX_SUBJECT = 1000
+#: Longest final answer the regex verifier matches, and most backtracking paths its pattern may have
+#: on an answer that long (checked at load: a pattern like '(a+)+b' is refused).
+MAX_REGEX_SUBJECT = 400
 MAX_REGEX_PATHS = 10**6
 _OLD_FORM = ("the ten-row 'levels' list is gone: declare 'top', 'grows' and 'plan' (size parameters "
              "as expressions in d) and write variable min/max as expressions over the plan "
@@ -504,7 +506,60 @@ def _verifier(file: str, key: str, spec: Mapping[str, Any], names: list[str]) ->
         for m in _PLACEHOLDER.finditer(pattern):
             if m.group(1) and m.group(1) not in [*names, "answer"]:
                 raise TemplateError(file, f"{vkey}.pattern", f"unknown placeholder {m.group(1)!r}")
+        _check_regex(file, f"{vkey}.pattern", pattern, bool(verifier.get("case_sensitive", False)))
     return dict(verifier), answer_expr, fields
+
+
+_SRE_PARSER: Any = importlib.import_module("re._parser")  # the stdlib's regex parser (no public API)
+_FIXED = {"LITERAL", "NOT_LITERAL", "ANY", "IN", "AT", "CATEGORY", "RANGE", "NEGATE", "CHARSET"}
+
+
+def _regex_paths(items: Any, in_repeat: bool = False) -> int:
+    """How many ways the pattern can split a ``MAX_REGEX_SUBJECT``-character answer, bounded above
+    (backtracking tries at most about that many); ValueError for what backtracks exponentially."""
+    total = 1
+    for op, av in items:
+        kind = str(op)
+        if kind in _FIXED:
+            continue
+        if kind in ("SUBPATTERN", "ATOMIC_GROUP"):
+            inner = _regex_paths(av[-1], in_repeat)
+        elif kind in ("ASSERT", "ASSERT_NOT"):
+            inner = _regex_paths(av[1], in_repeat)
+        elif kind == "BRANCH":
+            if in_repeat:
+                raise ValueError("an alternation inside a repeat can backtrack exponentially")
+            inner = sum(_regex_paths(alt) for alt in av[1])
+        elif kind in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, sub = av
+            if lo == hi:
+                inner = min(_regex_paths(sub, in_repeat), MAX_REGEX_PATHS + 1) ** min(lo, 64)
+            elif hi <= 1:  # optional: taken once or not at all
+                inner = _regex_paths(sub, in_repeat) + 1
+            else:
+                if in_repeat:
+                    raise ValueError("a repeat inside a repeat can backtrack exponentially")
+                _regex_paths(sub, in_repeat=True)
+                inner = min(hi, MAX_REGEX_SUBJECT) - lo + 1
+        else:  # back-references and conditionals make matching cost unbounded
+            raise ValueError(f"{kind.lower()} is not allowed")
+        total = min(total * max(inner, 1), MAX_REGEX_PATHS + 1)
+    return total
+
+
+def _check_regex(file: str, key: str, pattern: str, case_sensitive: bool) -> None:
+    """The pattern compiles for any values, and its backtracking is bounded on any answer."""
+    probe = _PLACEHOLDER.sub(lambda m: "x" if m.group(1) else m.group(0)[0], pattern)
+    try:
+        re.compile(probe, 0 if case_sensitive else re.IGNORECASE)
+        paths = _regex_paths(_SRE_PARSER.parse(probe))
+    except re.error as exc:
+        raise TemplateError(file, key, f"not a valid regular expression: {exc}") from None
+    except ValueError as exc:
+        raise TemplateError(file, key, str(exc)) from None
+    if paths > MAX_REGEX_PATHS:
+        raise TemplateError(file, key, f"can backtrack more than {MAX_REGEX_PATHS} ways on a "
+                            f"{MAX_REGEX_SUBJECT}-character answer (use fewer unbounded repeats)")
 
 
 def _renderings(

@@ -14,6 +14,7 @@ from probes.errors import ExpressionError, ProbeError, TemplateError
 from probes.templates import TemplateFamily, load_template_families, substitute
 from tests.probes.conftest import EXAMPLE_YAML
 
+SAFETY_NET_S = 1.0  # a backstop for runaway matching, not what the tests assert
 LINE = "Give the final answer on the last line as 'Answer: <x>'."
 
 
@@ -250,3 +251,30 @@ def test_prompt_size_is_bounded_at_load(tmp_path: Path) -> None:
     path = write(tmp_path, family_spec(variables=long_values, answer="b", renderings=[template] * 4))
     with pytest.raises(TemplateError, match=r"could render \d+ characters"):
         load_template_families([path])
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("(a+)+{answer}", "repeat inside a repeat"),
+        ("(x|xy)*{answer}", "alternation inside a repeat"),
+        ("(code)\\1{answer}", "groupref is not allowed"),
+        (".*.*.*{answer}", "can backtrack more than"),
+        ("(unclosed{answer}", "not a valid regular expression"),
+    ],
+)
+def test_regex_patterns_that_backtrack_without_bound_are_refused(tmp_path: Path, pattern: str, problem: str) -> None:
+    path = write(tmp_path, family_spec(verifier={"kind": "regex", "pattern": pattern}))
+    with pytest.raises(TemplateError) as err:
+        load_template_families([path])
+    assert err.value.key == "families[0].verifier.pattern" and problem in err.value.problem
+
+
+def test_regex_verifier_cost_is_bounded_on_hostile_answers(tmp_path: Path) -> None:
+    fam = load_one(tmp_path, answer="a * b", verifier={"kind": "regex", "pattern": "(?:a|aa|aaa)?a*a*{answer}"})
+    item = make_item(fam, b"s", 0, 1, 0)
+    for hostile in ("a" * 399 + "!", "a" * 100_000):
+        start = time.perf_counter()
+        assert fam.score(item, f"Answer: {hostile}").score == 0.0
+        assert time.perf_counter() - start < SAFETY_NET_S
+    assert fam.score(item, f"Answer: aa{item.problem.answer}").score == 1.0
