@@ -98,7 +98,7 @@ def _record(d: Draw, item: Item, family: ProbeFamily, reply: str | None, error: 
         return rec
     verdict = family.score(item, reply)
     rec.update(outcome="pass" if verdict.score >= 1.0 else "fail", score=verdict.score,
-               extracted=(verdict.extracted or "")[:200], reference=item.answer[:200])
+               extracted=(verdict.extracted or "")[:200], reference=item.answer[:200], reply=reply[:400])
     return rec
 
 
