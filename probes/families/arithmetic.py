@@ -11,7 +11,9 @@ What grows with the level ``d`` (see ``Arithmetic.plan``):
 
 Level 1 is a one-digit sum ("What is 9 + 6?"). Scoring: exact integer match on the extracted
 final number, compared digit for digit (the shared float-based extraction cannot tell two
-30-digit numbers apart); no partial credit.
+30-digit numbers apart); from 10**15 on, an answer in exponent notation is a float's
+approximation and scores 0; no partial credit. ``score_integer`` serves the other integer
+families too.
 """
 
 from __future__ import annotations
@@ -49,38 +51,56 @@ def exact_number(token: str) -> str | None:
     return format(value.normalize(), "f")
 
 
-def _number_in(fragment: str, *, last: bool) -> str | None:
+def _token_in(fragment: str, *, last: bool) -> str | None:
     if "=" in fragment:  # in an equation line the result is after the last '='
         fragment = fragment.rsplit("=", 1)[1]
-    matches = _NUMBER.findall(fragment)
+    matches: list[str] = [m for m in _NUMBER.findall(fragment) if exact_number(m) is not None]
     if not matches:
         return None
-    return exact_number(matches[-1] if last else matches[0])
+    return matches[-1] if last else matches[0]
 
 
-def extract_exact_number(text: str) -> str | None:
-    """The final number of a response, exactly (the rules of ``probes.extract.extract_number``)."""
+def extract_number_token(text: str) -> str | None:
+    """The final number of a response as written (the rules of ``probes.extract.extract_number``)."""
     final = extract_final(text)
     if final is not None:
         lines = [clean(line) for line in tail(text).splitlines() if clean(line)]
         # After an explicit marker the first number is the answer; on a bare last line, the last.
         marked = not lines or final != lines[-1]
-        found = _number_in(final, last=not marked)
+        found = _token_in(final, last=not marked)
         if found is not None:
             return found
     for line in reversed(tail(text).splitlines()):
-        found = _number_in(line, last=True)
+        found = _token_in(line, last=True)
         if found is not None:
             return found
     return None
 
 
+def extract_exact_number(text: str) -> str | None:
+    """The final number of a response, exactly (no float rounding: every digit is kept)."""
+    token = extract_number_token(text)
+    return None if token is None else exact_number(token)
+
+
+#: From this size on a number in exponent notation ('1.2119571355791131e+17') is a float's
+#: approximation, not an exact answer (the shared extraction's exact-integer range too).
+_FLOAT_EXACT = 10**15
+
+
 def score_integer(response: str, expected: str) -> Verdict:
-    """1.0 when the response's final number is exactly the integer ``expected`` (any length)."""
-    found = extract_exact_number(response)
-    if found is None:
+    """1.0 when the response's final number is exactly the integer ``expected`` (any length).
+
+    A long integer written in exponent notation scores 0: it is how a float prints, and an
+    exact task asks for every digit.
+    """
+    token = extract_number_token(response)
+    found = None if token is None else exact_number(token)
+    if token is None or found is None:
         return Verdict(0.0, None, None)
-    return Verdict(1.0 if found == str(int(expected)) else 0.0, found, found)
+    target = str(int(expected))
+    approximate = "e" in token.lower() and abs(int(target)) >= _FLOAT_EXACT
+    return Verdict(1.0 if found == target and not approximate else 0.0, found, found)
 
 
 def iround(x: float) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
-from probes.base import Item, ProbeFamily, make_item
+from probes.base import Item, ProbeFamily, Problem, make_item
 from probes.families.arithmetic import Arithmetic, count_operands, evaluate, extract_exact_number, show
 from probes.registry import builtin_registry
 from probes.safe_eval import Expression
@@ -83,3 +84,13 @@ def test_exact_extraction_follows_the_shared_rules() -> None:
     assert extract_exact_number("<answer>-1,234</answer>") == "-1234"
     assert extract_exact_number("Answer: 2.50") == "2.5"
     assert extract_exact_number("no digits here") is None
+
+
+def test_long_integers_in_exponent_notation_are_not_exact() -> None:
+    fam = Arithmetic()
+    exact = "121195713557911310"  # 17 significant digits: its float repr is exact
+    it = dataclasses.replace(item(fam, 18), problem=Problem(facts={}, answer=exact))
+    assert fam.score(it, f"Answer: {exact}").score == 1.0
+    assert fam.score(it, "Answer: 1.2119571355791131e+17").score == 0.0  # a float's repr, same value
+    small = item(fam, 5)
+    assert fam.score(small, f"Answer: {int(small.problem.answer):.6e}").score == 1.0
