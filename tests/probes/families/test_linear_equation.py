@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import re
 from fractions import Fraction
 
+import pytest
+
 from probes.base import Item, ProbeFamily, make_item
+from probes.families.linear_equation import LinearEquation, nonsingular
 from probes.registry import builtin_registry
 
 SALT = b"family-tests"
@@ -27,26 +32,54 @@ def _solve(rows: list[list[Fraction]]) -> list[Fraction]:
     return [rows[i][n] / rows[i][i] for i in range(n)]
 
 
-def test_linear_equation_answer_solves_the_system() -> None:
+@pytest.mark.parametrize(
+    ("d", "unknowns", "coef"),
+    [(1, 1, 1), (5, 1, 3), (6, 2, 4), (10, 2, 6), (15, 3, 8), (16, 4, 9), (26, 8, 12), (36, 16, 12)],
+)
+def test_linear_equation_plan(d: int, unknowns: int, coef: int) -> None:
+    p = LinearEquation().plan(d)
+    assert (p["unknowns"], p["coef"], p["solution"]) == (unknowns, coef, 5 + 2 * d)
+    assert p["negative"] == (d >= 5) and p["both_sides"] == (d >= 4)
+
+
+@pytest.mark.parametrize("d", [1, 2, 4, 5, 6, 10, 16, 26, 36])
+def test_linear_equation_answer_solves_the_system(d: int) -> None:
     fam = builtin_registry().get("linear_equation")
-    for difficulty in (1, 2, 3, 4, 5, 7, 8, 9, 10):
-        it = item(fam, difficulty)
+    p = fam.plan(d)
+    for index in range(5):
+        it = item(fam, d, index=index)
         eqs, n = it.problem.facts["eqs"], it.problem.facts["n"]
+        assert n == len(eqs) == p["unknowns"]
         rows = []
         for lc, lk, rc, rk in eqs:
+            assert all(abs(c) <= p["coef"] for c in [*lc, *rc])
             coefs = [Fraction(lc[k] if k < len(lc) else 0) - Fraction(rc[k] if k < len(rc) else 0)
                      for k in range(n)]
             rows.append([*coefs, Fraction(rk - lk)])
         sol = _solve(rows)
-        expected = sol[0] + sol[1] if it.problem.facts["ask"] == "x + y" else sol[0]
-        assert expected == Fraction(int(it.problem.answer)), difficulty
+        assert sol[0] == Fraction(int(it.problem.answer)), d
+        assert all(s.denominator == 1 and abs(s) <= p["solution"] for s in sol)
+        # One equation line per unknown, each naming only the declared unknowns.
+        lines = [ln for ln in it.prompt.splitlines() if " = " in ln]
+        assert len(lines) == n
 
 
-def test_linear_equation_brackets() -> None:
-    fam = builtin_registry().get("linear_equation")
-    it = item(fam, 6)
-    a, b, c, d = it.problem.facts["bracket"]
-    x = int(it.problem.answer)
-    assert a * (x + b) == c * x + d
+def test_linear_equation_level_one_is_x_plus_a() -> None:
+    for index in range(10):
+        it = item(LinearEquation(), 1, index=index)
+        (line,) = [ln for ln in it.prompt.splitlines() if " = " in ln]
+        m = re.fullmatch(r"x \+ (\d+) = (\d+)", line)
+        assert m and int(m.group(2)) - int(m.group(1)) == int(it.problem.answer) > 0
 
 
+def test_nonsingular() -> None:
+    assert nonsingular([[1, 2], [3, 4]]) and not nonsingular([[1, 2], [2, 4]])
+    assert not nonsingular([[0, 1, 2], [0, 3, 4], [0, 5, 6]])
+    assert nonsingular([[0, 1, 0], [1, 0, 0], [0, 0, 1]])
+
+
+def test_linear_equation_top_is_a_dense_system() -> None:
+    fam = LinearEquation()
+    it = item(fam, fam.top)
+    assert it.problem.facts["n"] == math.floor(2 ** ((fam.top + 4) / 10)) == 16
+    assert "x16" in it.prompt
