@@ -2,6 +2,10 @@
 
 A family is two pure steps and a verifier:
 
+* ``plan(difficulty) -> dict[str, int]``: the size parameters at a level, computed by a formula in
+  the level (never a table), so the scale is open: levels run from 1 (trivial) to the family's
+  declared ``top``, and past level 10 the main size parameter (``grows``) rises at least
+  geometrically. The plan is the solver-free measure of difficulty shown beside pass ratios.
 * ``build(rng, difficulty) -> Problem``: the underlying task (facts and the true answer), drawn
   only from ``rng``. The same (salt, family, index, difficulty) always gives the same problem.
 * ``render(problem, novelty, rng) -> Rendering``: the prompt the model sees at a novelty level
@@ -27,8 +31,10 @@ from typing import Any
 
 from probes.errors import ProbeError
 
-DIFFICULTY_LEVELS = range(1, 11)
 NOVELTY_LEVELS = range(0, 4)
+#: The highest top any family may declare: keeps a typo in a config or template from asking for
+#: an item the size of a book.
+MAX_TOP = 100
 
 #: Published salt for the static canary set: reused every run, so a vendor that trains on logged
 #: probes improves on these and not on fresh ones (the leakage gap).
@@ -96,8 +102,12 @@ class ProbeFamily(ABC):
     skill: str = ""
     #: Bump when generation changes, so stored results say which generator made them.
     version: str = "1"
-    #: One line per difficulty level 1..10 saying what grows.
-    levels: tuple[str, ...] = ()
+    #: The highest difficulty level; levels run 1..top.
+    top: int = 10
+    #: The plan's main size parameter, the one that grows at least geometrically past level 10.
+    grows: str = ""
+    #: What grows with the level, as formulas over ``d`` (shown by ``capmon probes list``).
+    formula: str = ""
     #: One line per novelty level 0..3 saying how the rendering changes.
     novelty_notes: tuple[str, ...] = (
         "plain, benchmark-like phrasing",
@@ -105,6 +115,31 @@ class ProbeFamily(ABC):
         "surface perturbation (renamed entities, reordered facts, distractors)",
         "unfamiliar framing (story, table or different answer format)",
     )
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        """The size parameters at a level (a formula in the level; non-decreasing in it).
+
+        Every built-in family overrides this (the contract test checks); the default serves
+        plug-in families written before the open scale, whose only measure is the level itself.
+        """
+        return {"level": difficulty}
+
+    def chance(self, difficulty: int) -> float:
+        """The pass ratio of a blind guess over the answer space at a level (0 for open answers).
+
+        Calibration reports a model as capable at a level only above this rate (yes/no questions
+        sit at 0.5, a one-digit answer near 0.1).
+        """
+        return 0.0
+
+    def describe(self, difficulty: int) -> str:
+        """One line saying what a level asks for, from its plan."""
+        return ", ".join(f"{k} {v}" for k, v in self.plan(difficulty).items())
+
+    @property
+    def levels(self) -> range:
+        """Every difficulty level this family has."""
+        return range(1, self.top + 1)
 
     @abstractmethod
     def build(self, rng: random.Random, difficulty: int) -> Problem:
@@ -155,8 +190,8 @@ def make_items(
     Each result equals ``make_item`` at that novelty (the rendering's random stream depends only
     on the salt, the item's seed and the novelty), so planning a run this way changes no prompt.
     """
-    if difficulty not in DIFFICULTY_LEVELS:
-        raise ProbeError(f"difficulty {difficulty} is outside 1..10")
+    if not 1 <= difficulty <= family.top:
+        raise ProbeError(f"difficulty {difficulty} is outside {family.name}'s levels 1..{family.top}")
     seed = derive_seed(salt, family.name, index, difficulty)
     problem = family.build(random.Random(seed), difficulty)
     items = []

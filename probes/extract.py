@@ -24,7 +24,7 @@ _JSON_ANSWER = re.compile(
     r"\"answer\"[ \t]{0,8}:[ \t]{0,8}(\"[^\"\n]{0,400}\"|[^,}\n]{1,400})", re.IGNORECASE
 )
 _MARKER = re.compile(
-    r"(?:final[ \t]+answer|answer)[*_ \t]{0,6}(?:is)?[*_ \t]{0,6}[:=][ \t]{0,8}([^\n]{0,400})", re.IGNORECASE
+    r"(?:final[ \t]+answer|answer|final[ \t]+result)[*_ \t]{0,6}(?:is)?[*_ \t]{0,6}[:=][ \t]{0,8}([^\n]{0,400})", re.IGNORECASE
 )
 _ANSWER_IS = re.compile(
     r"(?:the[ \t]+)?(?:final[ \t]+)?answer[ \t]+is[ \t:]{0,8}([^\n]{0,400})", re.IGNORECASE
@@ -77,7 +77,7 @@ def _final(text: str) -> tuple[str | None, bool]:
             # "between <answer> and </answer>" is the model echoing our instruction, not an answer.
             if hit is not None and clean(hit) and clean(hit).lower() != "and":
                 return clean(hit), True
-    if "answer" in low:
+    if "answer" in low or "final result" in low:
         if '"answer"' in t:
             # A JSON reply: decode it properly so quotes and commas inside the value survive.
             obj = extract_json(t)

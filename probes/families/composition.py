@@ -1,9 +1,18 @@
-"""Composition: the output of one family is the input of the next (arithmetic, then calendar).
+"""Composition: arithmetic results become calendar moves (the arithmetic family feeds the dates one).
 
-The model must evaluate an arithmetic expression (built by the arithmetic family) and use the
-result as a day offset in a calendar question (as in the date family), so neither skill alone
-suffices. Scoring: exact date (ISO, '5 March 2031' or 'March 5, 2031') or weekday; no partial
-credit.
+The model evaluates arithmetic expressions (built by the arithmetic family's generator) and moves
+a date forward or back by each result, in order, so neither skill alone suffices. What grows with
+the level ``d`` (see ``Composition.plan``):
+
+* ``stages = round(1.1**d)``: how many expressions feed moves, the main size (1 up to level 4,
+  3 at 10, 7 at 20, 17 at 30, 28 at the top level 35); it more than doubles every ten levels.
+* Each expression has ``operands = 2 + d // 10`` numbers of ``digits = 1 + d // 8`` digits with
+  ``products = min(operands - 1, (d + 5) // 10)`` multiplications; from level 8 (``modulus = 1000``)
+  a move is the expression's remainder modulo 1000, which keeps dates in range while the
+  expressions grow. Expressions use only + and *, so every value is a non-negative day count.
+
+Level 1 is "Let N = 2 + 3. What date is N days after 2031-03-05?". Scoring: exact date (ISO,
+'5 March 2031' or 'March 5, 2031'); no partial credit.
 """
 
 from __future__ import annotations
@@ -11,76 +20,94 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
-from probes.common import answer_instruction, format_for, score_choice, wrap_answer
-from probes.families.arithmetic import Arithmetic
-from probes.families.dates import WEEKDAYS, long_date, random_date, score_date
+from probes.common import answer_instruction, format_for, wrap_answer
+from probes.families.arithmetic import evaluate, expression, iround, show
+from probes.families.dates import long_date, random_date, score_date
 
-# (arithmetic level, question: "date" or "weekday") per level.
-_PLAN = {1: (1, "date"), 2: (2, "date"), 3: (3, "date"), 4: (4, "date"), 5: (5, "date"),
-         6: (2, "weekday"), 7: (4, "weekday"), 8: (6, "date"), 9: (7, "date"), 10: (7, "weekday")}
-#: Offsets beyond this would leave the calendar's range; such expressions are redrawn.
-MAX_OFFSET = 20000
+#: Moves that would leave these years go the other way instead.
+_YEARS = (1700, 2400)
 
 
 @dataclass(frozen=True)
 class Composition(ProbeFamily):
-    """Evaluate an expression, then use its value as a calendar offset."""
+    """Evaluate expressions, then use their values as calendar moves."""
 
     name = "composition"
     skill = "composition"
-    version = "1"
-    levels = tuple(
-        f"arithmetic level {a} result as a day offset, answer the {q}" for a, q in _PLAN.values()
+    version = "2"
+    top = 35
+    grows = "stages"
+    formula = (
+        "stages = round(1.1**d); operands = 2 + d//10; digits = 1 + d//8; "
+        "products = min(operands-1, (d+5)//10); modulus = 1000 from d=8"
     )
 
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        operands = 2 + d // 10
+        return {
+            "stages": iround(1.1**d),
+            "operands": operands,
+            "digits": 1 + d // 8,
+            "products": min(operands - 1, (d + 5) // 10),
+            "modulus": 1000 * min(1, d // 8),
+        }
+
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        level, question = _PLAN[difficulty]
-        arithmetic = Arithmetic()
-        expr = arithmetic.build(rng, level)
-        for _ in range(50):
-            if expr.answer != "0" and abs(int(expr.answer)) <= MAX_OFFSET:
-                break
-            expr = arithmetic.build(rng, level)
-        else:
-            expr = arithmetic.build(rng, 1)
-        offset = int(expr.answer)
+        p = self.plan(difficulty)
         start = random_date(rng)
-        end = start + dt.timedelta(days=offset)
-        answer = end.isoformat() if question == "date" else WEEKDAYS[end.weekday()]
-        return Problem(facts={"expr": expr.facts["expr"], "offset": offset, "start": start,
-                              "question": question}, answer=answer)
+        date = start
+        exprs: list[str] = []
+        moves: list[int] = []  # signed day counts
+        for _ in range(p["stages"]):
+            tree = expression(rng, p["operands"], p["digits"], p["products"], minus=False, brackets=True)
+            value = evaluate(tree)
+            days = value % p["modulus"] if p["modulus"] else value
+            sign = 1 if p["stages"] == 1 or rng.random() < 0.5 else -1
+            if not _YEARS[0] <= (date + dt.timedelta(days=sign * days)).year <= _YEARS[1]:
+                sign = -sign
+            date += dt.timedelta(days=sign * days)
+            exprs.append(show(tree))
+            moves.append(sign * days)
+        facts: dict[str, Any] = {"start": start, "exprs": exprs, "moves": moves, "modulus": p["modulus"]}
+        return Problem(facts=facts, answer=date.isoformat())
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
         start: dt.date = f["start"]
+        exprs: list[str] = f["exprs"]
+        moves: list[int] = f["moves"]
+        modulus: int = f["modulus"]
         shown = start.isoformat() if novelty < 2 else long_date(start)
         kind = format_for(novelty, rng)
-        weekday = f["question"] == "weekday"
-        fmt = answer_instruction(kind, "weekday name" if weekday else "date as YYYY-MM-DD")
+        fmt = answer_instruction(kind, "date as YYYY-MM-DD")
         answer = problem.answer
-        if novelty == 3 and not weekday:
+        if novelty == 3:
             fmt = answer_instruction(kind, "date written like 5 March 2031")
             answer = long_date(dt.date.fromisoformat(problem.answer))
-        known = f" ({shown} is a {WEEKDAYS[start.weekday()]})" if weekday else ""
-        target = "weekday" if weekday else "date"
-        if novelty == 0:
-            prompt = (f"Let N = {f['expr']}. What {target} is N days after {shown}{known}? "
-                      f"(If N is negative, go back.) {fmt}")
-        elif novelty == 1:
-            prompt = (f"First compute N = {f['expr']}. Then count N days on from {shown}{known} "
-                      f"(backwards if N is negative). Which {target} do you land on? {fmt}")
-        elif novelty == 2:
-            prompt = (f"Step one: N is the value of {f['expr']}. Step two: starting on {shown}{known}, "
-                      f"move N days (a negative N means earlier). Report the {target}. {fmt}")
+        names = ["N"] if len(exprs) == 1 else [f"N{i}" for i in range(1, len(exprs) + 1)]
+        if modulus:
+            defs = [f"{n} = the remainder of {e} divided by {modulus}" for n, e in zip(names, exprs, strict=True)]
         else:
-            prompt = (f"A ship's cook counts the voyage in days: the number of days equals {f['expr']} "
-                      f"(a negative number means the log runs backwards). The ship left port on "
-                      f"{shown}{known}. On which {target} does the log end? {fmt}")
+            defs = [f"{n} = {e}" for n, e in zip(names, exprs, strict=True)]
+        if len(exprs) == 1 and moves[0] >= 0:
+            moves_text = f"What date is {names[0]} days after {shown}?"
+        else:
+            steps = [f"{'forward' if m >= 0 else 'back'} {n} days" for n, m in zip(names, moves, strict=True)]
+            moves_text = f"Start at {shown} and go " + ", then ".join(steps) + ". Which date do you reach?"
+        listing = "; ".join(defs)
+        if novelty == 0:
+            prompt = f"Let {listing}. {moves_text} {fmt}"
+        elif novelty == 1:
+            prompt = f"First compute {listing}. Then answer: {moves_text} {fmt}"
+        elif novelty == 2:
+            prompt = f"Step one: work out {listing}. Step two: {moves_text} {fmt}"
+        else:
+            prompt = f"A ship's cook counts the voyage in days, where {listing}. {moves_text} {fmt}"
         return Rendering(prompt=prompt, answer=wrap_answer(kind, answer))
 
     def score(self, item: Item, response: str) -> Verdict:
-        if item.problem.facts["question"] == "weekday":
-            return score_choice(response, item.problem.answer, WEEKDAYS)
         return score_date(response, dt.date.fromisoformat(item.problem.answer))

@@ -1,29 +1,55 @@
 """Reading comprehension over an invented world: creatures, their towns, food and heights.
 
-Everything is fictional, so only the passage can answer. Levels move from a direct lookup to
-multi-hop questions, counting, superlatives and filtered sums. Answers are a name or a number.
-Scoring: exact match (names case-insensitive, numbers exact); no partial credit.
+What grows (``plan``): the number of creatures described (``creatures = floor(2 * 2**((d-1)/4))``,
+the main size: 2 at level 1, 9 at level 10, about 300 at the top level 30, ~26k characters),
+the attributes given per creature (``attributes = min(3, d)``: town, then food, then height) and
+the reasoning steps the question needs (``steps = min(4, 1 + d//3)``): a direct lookup (1), a
+two-hop lookup, count or superlative (2), a filtered sum, count or superlative (3), and two
+filters or a rank combined with a difference or a second hop (4). At the top the question
+aggregates over dozens of creatures scattered among three hundred near-identical names.
+Everything is fictional, so only the passage can answer. Answers are a name or a number.
+Scoring: numbers exact; a name answer passes when the final answer names the right one and
+no other of its kind (so "The glimmerfox lives in Tarnwick." answers "where?"); no partial credit.
 """
 
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
-from probes.common import answer_instruction, format_for, pick, score_exact, score_number, wrap_answer
-from probes.extract import normalise
+from probes.common import answer_instruction, format_for, pick, score_number, wrap_answer
+from probes.extract import extract_final, normalise
 
-_CREATURES = ("glimmerfox", "bramblewick", "thornhopper", "mossgrub", "skyreel", "duskmoth", "emberling",
-              "frostnewt", "quillback", "rustbeak", "tidecrawler", "velvetoad", "windmaw", "zephyrkin")
-_TOWNS = ("Tarnwick", "Ossel", "Brimholt", "Quenth", "Lurrow", "Vesk")
-_FOODS = ("brindleberries", "salt moss", "copper beetles", "cloudroot", "ash plums", "reed honey",
-          "glass snails", "sunbark")
-# (creatures, question type) per level.
-_PLAN = {1: (3, "home"), 2: (5, "food"), 3: (5, "home_of_eater"), 4: (6, "height_of_eater"),
-         5: (6, "count_in_town"), 6: (8, "tallest"), 7: (8, "sum_in_town"), 8: (10, "shortest_in_town"),
-         9: (10, "count_eaters_taller"), 10: (12, "food_of_tallest_in_town")}
+_HEADS = ("glimmer", "bramble", "thorn", "moss", "sky", "dusk", "ember", "frost", "quill", "rust", "tide",
+          "velvet", "wind", "zephyr", "ash", "brine", "cinder", "dew", "fern", "gloam", "hollow", "ivy",
+          "marsh", "pebble")
+_TAILS = ("fox", "wick", "hopper", "grub", "reel", "moth", "ling", "newt", "back", "beak", "crawler", "toad",
+          "maw", "kin", "wing", "snout", "tail", "horn", "fin", "paw")
+#: Every creature name: a head and a tail, so many differ in one part only.
+CREATURES = tuple(h + t for h in _HEADS for t in _TAILS)
+TOWNS = ("Tarnwick", "Ossel", "Brimholt", "Quenth", "Lurrow", "Vesk")
+FOODS = ("brindleberries", "salt moss", "copper beetles", "cloudroot", "ash plums", "reed honey",
+         "glass snails", "sunbark", "fog lichen")
+#: Foods the world draws from; the last one is kept back for a creature that must be the only eater.
+_SHARED_FOODS = len(FOODS) - 1
+#: Question types by the number of reasoning steps they need, and the attributes they read.
+QUESTIONS: dict[int, tuple[tuple[str, int], ...]] = {
+    1: (("home", 1), ("food", 2), ("height", 3)),
+    2: (("home_of_eater", 2), ("height_of_eater", 3), ("count_in_town", 1), ("tallest", 3)),
+    3: (("sum_in_town", 3), ("shortest_in_town", 3), ("count_eaters_taller", 3), ("food_of_tallest_in_town", 3)),
+    4: (("sum_in_town_eating", 3), ("count_in_town_taller_than", 3), ("range_in_town", 3),
+        ("home_of_second_tallest_eater", 3)),
+}
+NUMERIC = {"height", "height_of_eater", "count_in_town", "sum_in_town", "count_eaters_taller",
+           "sum_in_town_eating", "count_in_town_taller_than", "range_in_town"}
+#: What kind of name a name question answers with.
+ANSWER_KIND = {"home": "town", "food": "food", "home_of_eater": "town", "tallest": "creature",
+               "shortest_in_town": "creature", "food_of_tallest_in_town": "food",
+               "home_of_second_tallest_eater": "town"}
 
 
 class Creature(NamedTuple):
@@ -35,112 +61,193 @@ class Creature(NamedTuple):
     height: int
 
 
+def plan_at(d: int) -> dict[str, int]:
+    """The size parameters at level ``d`` (see the module docstring)."""
+    return {"creatures": int(2 * 2 ** ((d - 1) / 4)), "attributes": min(3, d), "steps": min(4, 1 + d // 3)}
+
+
+def _counts(n: int) -> tuple[int, int]:
+    """How many towns and shared foods a world of ``n`` creatures uses."""
+    return min(len(TOWNS), 2 + n // 3), min(_SHARED_FOODS, 2 + n // 3)
+
+
+def _question(qtype: str, world: list[Creature], rng: random.Random) -> tuple[dict[str, object], str] | None:
+    """The question's parameters and answer, or None when this world cannot pose it."""
+    subject = pick(rng, world)
+    town, food = subject.town, subject.food
+    in_town = [c for c in world if c.town == town]
+    eaters = [c for c in world if c.food == food]
+    if qtype == "home":
+        return {"subject": subject.name}, subject.town
+    if qtype == "food":
+        return {"subject": subject.name}, subject.food
+    if qtype == "height":
+        return {"subject": subject.name}, str(subject.height)
+    if qtype in ("home_of_eater", "height_of_eater"):
+        if len(eaters) != 1:
+            return None
+        return {"food": food}, subject.town if qtype == "home_of_eater" else str(subject.height)
+    if qtype == "count_in_town":
+        return {"town": town}, str(len(in_town))
+    if qtype == "tallest":
+        return {}, max(world, key=lambda c: c.height).name
+    if qtype == "sum_in_town":
+        return {"town": town}, str(sum(c.height for c in in_town))
+    if qtype == "shortest_in_town":
+        return {"town": town}, min(in_town, key=lambda c: c.height).name
+    if qtype == "count_eaters_taller":
+        limit = rng.randint(20, 280)
+        return {"food": food, "limit": limit}, str(sum(c.height > limit for c in eaters))
+    if qtype == "food_of_tallest_in_town":
+        return {"town": town}, max(in_town, key=lambda c: c.height).food
+    if qtype == "sum_in_town_eating":
+        return {"town": town, "food": food}, str(sum(c.height for c in in_town if c.food == food))
+    if qtype == "count_in_town_taller_than":
+        other = pick(rng, world)
+        return {"town": town, "subject": other.name}, str(sum(c.height > other.height for c in in_town))
+    if qtype == "range_in_town":
+        if len(in_town) < 2:
+            return None
+        heights = [c.height for c in in_town]
+        return {"town": town}, str(max(heights) - min(heights))
+    if len(eaters) < 2:  # home_of_second_tallest_eater
+        return None
+    return {"food": food}, sorted(eaters, key=lambda c: -c.height)[1].town
+
+
+_ASK: dict[str, Callable[[dict[str, object]], str]] = {
+    "home": lambda f: f"Where does the {f['subject']} live?",
+    "food": lambda f: f"What does the {f['subject']} eat?",
+    "height": lambda f: f"How tall, in cm, is the {f['subject']}?",
+    "home_of_eater": lambda f: f"Where does the creature that eats {f['food']} live?",
+    "height_of_eater": lambda f: f"How tall, in cm, is the creature that eats {f['food']}?",
+    "count_in_town": lambda f: f"How many of these creatures live in {f['town']}?",
+    "tallest": lambda f: "Which creature is the tallest?",
+    "sum_in_town": lambda f: f"What is the total height, in cm, of all the creatures living in {f['town']}?",
+    "shortest_in_town": lambda f: f"Which creature living in {f['town']} is the shortest?",
+    "count_eaters_taller": lambda f: f"How many creatures that eat {f['food']} are taller than {f['limit']} cm?",
+    "food_of_tallest_in_town": lambda f: f"What does the tallest creature living in {f['town']} eat?",
+    "sum_in_town_eating": lambda f: (f"What is the total height, in cm, of all the creatures that live in "
+                                     f"{f['town']} and eat {f['food']}?"),
+    "count_in_town_taller_than": lambda f: (f"How many creatures living in {f['town']} are taller than the "
+                                            f"{f['subject']}?"),
+    "range_in_town": lambda f: (f"By how many cm is the tallest creature living in {f['town']} taller than the "
+                                f"shortest creature living in {f['town']}?"),
+    "home_of_second_tallest_eater": lambda f: (f"Where does the second-tallest of the creatures that eat "
+                                               f"{f['food']} live?"),
+}
+
+
+def _describe(c: Creature, attributes: int, novelty: int) -> str:
+    a = c.name
+    if novelty == 1:
+        parts = [f"In {c.town} you will find the {a}"]
+        if attributes >= 3:
+            parts.append(f", a creature {c.height} cm tall")
+        if attributes >= 2:
+            parts.append(f"{' and' if attributes >= 3 else ','} feeding on {c.food}")
+        return "".join(parts) + "."
+    text = f"The {a} lives in {c.town}."
+    if attributes >= 2:
+        text += f" The {a} eats {c.food}."
+    if attributes >= 3:
+        text += f" The {a} is {c.height} cm tall."
+    return text
+
+
 @dataclass(frozen=True)
 class ReadingComprehension(ProbeFamily):
     """Answer questions about a passage describing an invented world."""
 
     name = "reading_comprehension"
     skill = "comprehension"
-    version = "1"
-    levels = (
-        "3 creatures, where does X live",
-        "5 creatures, what does X eat",
-        "5 creatures, where does the creature that eats F live (2 hops)",
-        "6 creatures, how tall is the creature that eats F",
-        "6 creatures, how many live in town T",
-        "8 creatures, which is the tallest",
-        "8 creatures, total height of those living in T",
-        "10 creatures, which living in T is the shortest",
-        "10 creatures, how many eating F are taller than H",
-        "12 creatures, what does the tallest living in T eat (3 steps)",
-    )
+    version = "2"
+    top = 30
+    grows = "creatures"
+    formula = "creatures = floor(2 * 2**((d-1)/4)); attributes = min(3, d); steps = min(4, 1 + d//3)"
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        return plan_at(difficulty)
+
+    def _types(self, difficulty: int) -> list[str]:
+        p = self.plan(difficulty)
+        return [q for q, needs in QUESTIONS[p["steps"]] if needs <= p["attributes"]]
+
+    def chance(self, difficulty: int) -> float:
+        """A blind guess of a name among those of its kind in the passage; numbers count as open."""
+        n = self.plan(difficulty)["creatures"]
+        towns, foods = _counts(n)
+        size = {"town": towns, "food": foods, "creature": n}
+        types = self._types(difficulty)
+        return sum(1 / size[ANSWER_KIND[q]] for q in types if q not in NUMERIC) / len(types)
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        n, qtype = _PLAN[difficulty]
-        names = rng.sample(_CREATURES, n)
-        towns = [pick(rng, _TOWNS[: 2 + n // 3]) for _ in names]
-        # Distinct foods where a food must identify one creature; shared foods for counting.
-        foods = (rng.sample(_FOODS, n) if n <= len(_FOODS) and qtype != "count_eaters_taller"
-                 else [pick(rng, _FOODS[:4]) for _ in names])
-        heights = rng.sample(range(5, 300), n)
-        world = [Creature(*row) for row in zip(names, towns, foods, heights, strict=True)]
-        subject = pick(rng, world)
-        town = subject.town
-        in_town = [c for c in world if c.town == town]
-        facts: dict[str, object] = {"world": world, "qtype": qtype, "subject": subject.name, "town": town}
-        kind = "name"
-        if qtype == "home":
-            answer = subject.town
-        elif qtype == "food":
-            answer = subject.food
-        elif qtype == "home_of_eater":
-            answer, facts["food"] = subject.town, subject.food
-        elif qtype == "height_of_eater":
-            answer, facts["food"], kind = str(subject.height), subject.food, "number"
-        elif qtype == "count_in_town":
-            answer, kind = str(len(in_town)), "number"
-        elif qtype == "tallest":
-            answer = max(world, key=lambda c: c.height).name
-        elif qtype == "sum_in_town":
-            answer, kind = str(sum(c.height for c in in_town)), "number"
-        elif qtype == "shortest_in_town":
-            answer = min(in_town, key=lambda c: c.height).name
-        elif qtype == "count_eaters_taller":
-            limit = rng.randint(50, 250)
-            facts["food"], facts["limit"] = subject.food, limit
-            eaters = [c for c in world if c.food == subject.food and c.height > limit]
-            answer, kind = str(len(eaters)), "number"
-        else:
-            answer = max(in_town, key=lambda c: c.height).food
-        facts["kind"] = kind
-        return Problem(facts=facts, answer=str(answer))
+        p = self.plan(difficulty)
+        n = p["creatures"]
+        n_towns, n_foods = _counts(n)
+        names = rng.sample(CREATURES, n)
+        heights = rng.sample(range(5, 5 + max(300, 3 * n)), n)
+        # Small worlds give every creature its own town, so a lookup is never answered by luck.
+        towns = rng.sample(TOWNS[:n_towns], n) if n <= n_towns else [pick(rng, TOWNS[:n_towns]) for _ in names]
+        world = [Creature(name, town, pick(rng, FOODS[:n_foods]), h)
+                 for name, town, h in zip(names, towns, heights, strict=True)]
+        types = self._types(difficulty)
+        qtype = pick(rng, types)
+        if qtype in ("home_of_eater", "height_of_eater"):
+            # The food named in the question must identify one creature: give one the kept-back food.
+            i = rng.randrange(n)
+            world[i] = world[i]._replace(food=FOODS[-1])
+            rng.shuffle(world)
+        asked = None
+        for _ in range(20):
+            asked = _question(qtype, world, rng)
+            if asked is not None:
+                break
+            qtype = pick(rng, [q for q in types if q not in ("home_of_eater", "height_of_eater")])
+        if asked is None:  # unreachable: counts, sums and superlatives exist in every world
+            raise ValueError(f"no {qtype} question in this world")
+        params, answer = asked
+        kind = "number" if qtype in NUMERIC else ANSWER_KIND[qtype]
+        facts: dict[str, object] = {"world": world, "qtype": qtype, "kind": kind,
+                                    "attributes": p["attributes"], **params}
+        return Problem(facts=facts, answer=answer)
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
         world: list[Creature] = list(f["world"])
+        attributes = int(f["attributes"])
         if novelty >= 2:
             rng.shuffle(world)
-        sentences = []
-        for c in world:
-            a = c.name
-            if novelty == 1:
-                sentences.append(f"In {c.town} you will find the {a}, a creature {c.height} cm tall "
-                                 f"that feeds on {c.food}.")
-            else:
-                sentences.append(f"The {a} lives in {c.town}. The {a} eats {c.food}. "
-                                 f"The {a} is {c.height} cm tall.")
+        sentences = [_describe(c, attributes, novelty) for c in world]
         if novelty == 2:
             sentences.insert(rng.randint(0, len(sentences)),
-                             f"Travellers say the roads to {f['town']} are muddy in spring.")
-        q = {
-            "home": f"Where does the {f['subject']} live?",
-            "food": f"What does the {f['subject']} eat?",
-            "home_of_eater": f"Where does the creature that eats {f.get('food')} live?",
-            "height_of_eater": f"How tall, in cm, is the creature that eats {f.get('food')}?",
-            "count_in_town": f"How many of these creatures live in {f['town']}?",
-            "tallest": "Which creature is the tallest?",
-            "sum_in_town": f"What is the total height, in cm, of all the creatures living in {f['town']}?",
-            "shortest_in_town": f"Which creature living in {f['town']} is the shortest?",
-            "count_eaters_taller": f"How many creatures that eat {f.get('food')} are taller than "
-                                   f"{f.get('limit')} cm?",
-            "food_of_tallest_in_town": f"What does the tallest creature living in {f['town']} eat?",
-        }[str(f["qtype"])]
+                             f"Travellers say the roads to {pick(rng, TOWNS)} are muddy in spring.")
+        q = _ASK[str(f["qtype"])](dict(f))
         kind = format_for(novelty, rng)
         fmt = answer_instruction(kind, "number" if f["kind"] == "number" else "name")
         if novelty == 3:
-            rows = "\n".join(f"| {c.name} | {c.town} | {c.food} | {c.height} |" for c in world)
-            prompt = (f"From a naturalist's field notebook on the islands of Merrow:\n"
-                      f"| creature | town | food | height (cm) |\n|---|---|---|---|\n{rows}\n{q} {fmt}")
+            columns = ("creature", "town", "food", "height (cm)")[: attributes + 1]
+            cells = [(c.name, c.town, c.food, str(c.height))[: attributes + 1] for c in world]
+            rows = "\n".join("| " + " | ".join(row) + " |" for row in cells)
+            head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
+            prompt = f"From a naturalist's field notebook on the islands of Merrow:\n{head}\n{rows}\n{q} {fmt}"
         else:
             prompt = " ".join(sentences) + f"\n\n{q} {fmt}"
         return Rendering(prompt=prompt, answer=wrap_answer(kind, problem.answer))
 
     def score(self, item: Item, response: str) -> Verdict:
-        if item.problem.facts["kind"] == "number":
+        f = item.problem.facts
+        if f["kind"] == "number":
             return score_number(response, item.problem.answer)
-        verdict = score_exact(response, item.problem.answer, fold_case=True)
-        if verdict.canonical is not None and verdict.canonical.startswith("the "):
-            # "The glimmerfox" names the glimmerfox.
-            canon = verdict.canonical[4:]
-            return Verdict(1.0 if canon == normalise(item.problem.answer) else 0.0, verdict.extracted, canon)
-        return verdict
+        final = extract_final(response)
+        if final is None:
+            return Verdict(0.0, None, None)
+        world: list[Creature] = list(f["world"])
+        kind = str(f["kind"])
+        names = {c.town if kind == "town" else c.food if kind == "food" else c.name for c in world}
+        said = normalise(final)
+        named = [x for x in names if re.search(rf"\b{re.escape(x.casefold())}\b", said)]
+        if len(named) != 1:  # none, or several of the kind ("the glimmerfox and the mossgrub")
+            return Verdict(0.0, final, said)
+        canon = named[0].casefold()
+        return Verdict(1.0 if canon == item.problem.answer.casefold() else 0.0, final, canon)

@@ -1,8 +1,19 @@
-"""Date and calendar arithmetic: adding days, weekdays, days between dates, across leap years.
+"""Date and calendar arithmetic on an open scale: an ever longer chain of calendar moves.
 
-Answers are ISO dates, weekday names or day counts. A date answer is accepted in ISO form
-(2031-03-05), as '5 March 2031' or as 'March 5, 2031'; ``Verdict.canonical`` is always ISO.
-Scoring: exact match; no partial credit.
+From a start date the model follows a chain of steps and names the date it reaches. What grows
+with the level ``d`` (see ``DateArithmetic.plan``):
+
+* ``steps = round(1.1**d)``: the chain's length, the main size (1 up to level 4, 3 at 10, 7 at
+  20, 17 at 30, 45 at the top level 40); it more than doubles every ten levels.
+* ``span = round(5 * 1.2**(d-1))``: the largest move in days (5 at level 1, 26 at 10, 160 at 20,
+  about 6000 at 40), so moves cross months, years and leap days; ``kinds = min(5, 1 + d // 3)``
+  step kinds (forward days; back days; weeks; to a month's last day or the next month's first;
+  to the next given weekday, with the start's weekday stated); ``cross`` (from level 2) lets a
+  move leave the start's month.
+
+Level 1 is one short move inside a month ("What date is 3 days after 2031-03-05?"). Answers are
+ISO dates; a date is accepted in ISO form (2031-03-05), as '5 March 2031' or as 'March 5, 2031';
+``Verdict.canonical`` is always ISO. Scoring: exact match; no partial credit.
 """
 
 from __future__ import annotations
@@ -11,9 +22,10 @@ import datetime as dt
 import random
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
-from probes.common import answer_instruction, format_for, score_choice, score_number, wrap_answer
+from probes.common import answer_instruction, format_for, pick, wrap_answer
 from probes.extract import extract_final, tail
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -80,92 +92,137 @@ def _random_date(rng: random.Random, lo: int = 1990, hi: int = 2090) -> dt.date:
     return dt.date(rng.randint(lo, hi), 1, 1) + dt.timedelta(days=rng.randrange(365))
 
 
-# (task, low delta, high delta) per level.
-_PLAN = {
-    1: ("add", 1, 9), 2: ("add", 10, 40), 3: ("sub", 10, 60), 4: ("add", 50, 200),
-    5: ("weekday", 2, 30), 6: ("between", 20, 300), 7: ("add", 200, 900), 8: ("weekday", 100, 1000),
-    9: ("between", 300, 1500), 10: ("mixed", 100, 2000),
-}
+#: Step kinds in the order the levels add them ("fwd"/"back" days, "wfwd"/"wback" weeks).
+_KIND_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("fwd",), ("back",), ("wfwd", "wback"), ("month_end", "month_next"), ("next_weekday",),
+)
+#: Moves that would leave these years are turned round, so dates stay ordinary.
+_YEARS = (1700, 2400)
+
+#: A step: (kind, amount); the amount is days, weeks or a weekday index.
+Step = tuple[str, int]
+
+
+def apply_step(date: dt.date, step: Step) -> dt.date:
+    """The date one step moves to."""
+    kind, n = step
+    if kind == "fwd":
+        return date + dt.timedelta(days=n)
+    if kind == "back":
+        return date - dt.timedelta(days=n)
+    if kind == "wfwd":
+        return date + dt.timedelta(weeks=n)
+    if kind == "wback":
+        return date - dt.timedelta(weeks=n)
+    if kind == "month_next":
+        return dt.date(date.year + date.month // 12, date.month % 12 + 1, 1)
+    if kind == "month_end":
+        return dt.date(date.year + date.month // 12, date.month % 12 + 1, 1) - dt.timedelta(days=1)
+    return date + dt.timedelta(days=(n - date.weekday() - 1) % 7 + 1)  # next weekday n, strictly later
+
+
+_FLIP = {"fwd": "back", "back": "fwd", "wfwd": "wback", "wback": "wfwd"}
+
+
+def step_text(step: Step, novelty: int) -> str:
+    """One step as an instruction."""
+    kind, n = step
+    later, earlier = ("forward", "back") if novelty != 1 else ("later by", "earlier by")
+    unit = "day" if kind in ("fwd", "back") else "week"
+    plural = "" if n == 1 else "s"
+    if kind in ("fwd", "wfwd"):
+        return f"go {later} {n} {unit}{plural}"
+    if kind in ("back", "wback"):
+        return f"go {earlier} {n} {unit}{plural}"
+    if kind == "month_end":
+        return "go to the last day of that month"
+    if kind == "month_next":
+        return "go to the first day of the following month"
+    return f"go to the next {WEEKDAYS[n]} (strictly after the current date)"
 
 
 @dataclass(frozen=True)
 class DateArithmetic(ProbeFamily):
-    """Calendar arithmetic over random dates."""
+    """Follow a chain of calendar moves from a start date."""
 
     name = "date_arithmetic"
     skill = "calendar"
-    version = "1"
-    levels = (
-        "add 1-9 days within a month",
-        "add 10-40 days (crosses a month)",
-        "subtract 10-60 days",
-        "add 50-200 days (may cross a year)",
-        "weekday 2-30 days after a known weekday",
-        "days between two dates, 20-300 apart",
-        "add 200-900 days (leap years)",
-        "weekday 100-1000 days after a known weekday",
-        "days between two dates, 300-1500 apart",
-        "add weeks and days, then subtract days, across leap years",
-    )
+    version = "2"
+    top = 40
+    grows = "steps"
+    formula = "steps = round(1.1**d); span = round(5 * 1.2**(d-1)) days; kinds = min(5, 1 + d//3); cross from d=2"
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        return {
+            "steps": int(1.1**d + 0.5),
+            "span": int(5 * 1.2 ** (d - 1) + 0.5),
+            "kinds": min(5, 1 + d // 3),
+            "cross": min(1, d - 1),
+        }
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        task, lo, hi = _PLAN[difficulty]
+        p = self.plan(difficulty)
+        span = p["span"]
         start = _random_date(rng)
-        if difficulty == 1:
-            start = start.replace(day=rng.randint(1, 18))
-        n = rng.randint(lo, hi)
-        facts: dict[str, object] = {"task": task, "start": start, "n": n}
-        if task == "add":
-            return Problem(facts=facts, answer=(start + dt.timedelta(days=n)).isoformat())
-        if task == "sub":
-            return Problem(facts=facts, answer=(start - dt.timedelta(days=n)).isoformat())
-        if task == "weekday":
-            return Problem(facts=facts, answer=WEEKDAYS[(start + dt.timedelta(days=n)).weekday()])
-        if task == "between":
-            return Problem(facts=facts, answer=str(n))
-        weeks, back = rng.randint(2, 150), rng.randint(1, 60)
-        facts.update(weeks=weeks, back=back)
-        end = start + dt.timedelta(days=7 * weeks + n - back)
-        return Problem(facts=facts, answer=end.isoformat())
+        if not p["cross"]:
+            start = start.replace(day=rng.randint(1, 28 - span))
+        kinds = [k for group in _KIND_GROUPS[: p["kinds"]] for k in group]
+        steps: list[Step] = []
+        date = start
+        for _ in range(p["steps"]):
+            kind = pick(rng, kinds)
+            if kind in ("fwd", "back"):
+                n = rng.randint(1, span)
+            elif kind in ("wfwd", "wback"):
+                n = rng.randint(1, max(1, span // 7))
+            elif kind == "next_weekday":
+                n = rng.randrange(7)
+            else:
+                n = 0
+            step: Step = (kind, n)
+            if kind in _FLIP and not _YEARS[0] <= apply_step(date, step).year <= _YEARS[1]:
+                step = (_FLIP[kind], n)
+            date = apply_step(date, step)
+            steps.append(step)
+        facts: dict[str, Any] = {"start": start, "steps": steps, "weekday": p["kinds"] >= 5}
+        return Problem(facts=facts, answer=date.isoformat())
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
-        task, start, n = f["task"], f["start"], f["n"]
-        show = (lambda d: d.isoformat()) if novelty < 2 else long_date
+        start: dt.date = f["start"]
+        steps: list[Step] = f["steps"]
+        shown = start.isoformat() if novelty < 2 else long_date(start)
+        if f["weekday"]:
+            shown += f" (a {WEEKDAYS[start.weekday()]})"
         kind = format_for(novelty, rng)
-        what = {"weekday": "weekday name", "between": "number of days"}.get(task, "date as YYYY-MM-DD")
-        fmt = answer_instruction(kind, what)
+        fmt = answer_instruction(kind, "date as YYYY-MM-DD")
         answer = problem.answer
-        if novelty == 3 and task in ("add", "sub", "mixed"):
+        if novelty == 3:
             fmt = answer_instruction(kind, "date written like 5 March 2031")
             answer = long_date(dt.date.fromisoformat(problem.answer))
-        if task in ("add", "sub"):
-            verb = "after" if task == "add" else "before"
-            way = "forward" if task == "add" else "back"
-            q = [f"What date is {n} days {verb} {show(start)}?",
-                 f"Count {n} days {way} from {show(start)}. Which date is it?",
-                 f"A parcel's date stamp reads {show(start)}; the record is {n} days {verb} that. "
-                 f"Its date?"][min(novelty, 2)]
-        elif task == "weekday":
-            q = f"{show(start)} is a {WEEKDAYS[start.weekday()]}. Which weekday is {n} days later?"
-        elif task == "between":
-            end = start + dt.timedelta(days=n)
-            q = f"How many days are there from {show(start)} to {show(end)}?"
+        if len(steps) == 1 and steps[0][0] in ("fwd", "back"):
+            k, n = steps[0]
+            verb = "after" if k == "fwd" else "before"
+            q = [f"What date is {n} days {verb} {shown}?",
+                 f"Count {n} days {'forward' if k == 'fwd' else 'back'} from {shown}. Which date is it?",
+                 f"A parcel's date stamp reads {shown}; the record is {n} days {verb} that. Its date?",
+                 f"What date is {n} days {verb} {shown}?"][novelty]
         else:
-            q = (f"Start at {show(start)}, go forward {f['weeks']} weeks and {n} days, then back "
-                 f"{f['back']} days. Which date do you reach?")
+            moves = [step_text(s, novelty) for s in steps]
+            if novelty == 0:
+                q = f"Start at {shown}. Then " + "; then ".join(moves) + ". Which date do you reach?"
+            elif novelty == 1:
+                listed = "\n".join(f"{i}. {m[0].upper()}{m[1:]}." for i, m in enumerate(moves, 1))
+                q = f"Begin on {shown} and carry out these moves in order:\n{listed}\nOn which date do you end?"
+            else:
+                q = (f"A parcel's date stamp reads {shown}. Its route record says, in order: "
+                     + "; ".join(moves) + ". What date does the record end on?")
         if novelty == 3:
             q = f"In the archive of an old observatory, a note says: '{q}' The keeper needs the answer."
-        elif novelty == 1 and task not in ("add", "sub"):
-            q = "Calendar question: " + q
         return Rendering(prompt=f"{q} {fmt}", answer=wrap_answer(kind, answer))
 
     def score(self, item: Item, response: str) -> Verdict:
-        task = item.problem.facts["task"]
-        if task == "weekday":
-            return score_choice(response, item.problem.answer, WEEKDAYS)
-        if task == "between":
-            return score_number(response, item.problem.answer)
         return score_date(response, dt.date.fromisoformat(item.problem.answer))
 
 

@@ -1,16 +1,27 @@
 """Graph reasoning: shortest path cost in a weighted undirected graph given as an edge list.
 
+What grows: ``nodes`` (2 at level 1, a single edge, so the answer is stated; 20 at level 10;
+then doubling every ten levels: 160 at the top, 40), ``edges`` (about 1.6 per node) and the
+largest weight (up to 99). Nodes lie on a hidden line and edges join nodes at most ``BAND``
+places apart; the question asks for the route between the two ends of the line, so the best
+route runs through at least a third of the nodes and competes with many near-equal rivals,
+unlike a random graph whose far ends are a few hops apart. Past 24 nodes the names are
+two-letter codes (towns with suffixes at novelty 2 and up).
+
 Scoring: exact integer match on the extracted final number; no partial credit.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
-from probes.common import answer_instruction, format_for, numeric_score, pick, wrap_answer
+from probes.common import answer_instruction, format_for, numeric_score, wrap_answer
 
 LETTERS = tuple("ABCDEFGHIJKLMNOPQRSTUVWX")
 TOWNS = (
@@ -18,29 +29,55 @@ TOWNS = (
     "Kelm", "Lorn", "Mardle", "Nisk", "Ostry", "Pell", "Quarn", "Rusk", "Sable", "Tarn", "Ulm",
     "Vesk", "Wold", "Yarl",
 )
-# (nodes, extra edges beyond a spanning tree, max weight) per level.
-_PLAN = {
-    1: (4, 1, 5), 2: (5, 2, 5), 3: (6, 3, 9), 4: (7, 4, 9), 5: (8, 5, 9), 6: (10, 7, 12),
-    7: (12, 9, 15), 8: (14, 12, 20), 9: (17, 15, 20), 10: (20, 20, 25),
-}
+#: Two-letter codes for graphs too big for single letters, and town names for the same sizes.
+CODES = tuple(a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+MORE_TOWNS = TOWNS + tuple(t + end for end in ("ford", "wick", "ton", "mouth", "by", "stead", "holm", "ley")
+                           for t in TOWNS)
+#: Nodes sit on a hidden line and edges join nodes at most this many places apart, so the
+#: shortest route between the ends runs through about n / BAND nodes and has many rivals.
+BAND = 3
 
 Edge = tuple[int, int, int]
 
 
-def random_graph(rng: random.Random, n: int, extra: int, max_w: int) -> list[Edge]:
-    """A connected undirected weighted graph: a random spanning tree plus ``extra`` edges."""
-    order = list(range(n))
-    rng.shuffle(order)
-    edges: dict[tuple[int, int], int] = {}
+def _pools(n: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    small = n <= len(LETTERS)
+    return (LETTERS if small else CODES), (TOWNS if small else MORE_TOWNS)
+
+
+def draw_names(rng: random.Random, n: int) -> dict[str, list[int]]:
+    """Facts choosing the node names: positions in the plain pool and in the town pool."""
+    plain, towns = _pools(n)
+    return {"names": rng.sample(range(len(plain)), n), "towns": rng.sample(range(len(towns)), n)}
+
+
+def node_names(facts: Mapping[str, Any], novelty: int) -> list[str]:
+    """The nodes' names in a rendering: letters (two-letter codes past 24 nodes), towns from novelty 2."""
+    plain, towns = _pools(len(facts["names"]))
+    return [towns[i] for i in facts["towns"]] if novelty >= 2 else [plain[i] for i in facts["names"]]
+
+
+def band_graph(rng: random.Random, n: int, m: int, max_w: int) -> tuple[list[Edge], list[int]]:
+    """A connected weighted graph of ``m`` edges on ``n`` nodes laid on a hidden line.
+
+    Every node joins one of the ``BAND`` nodes before it (a spanning tree), then random extra
+    edges join nodes at most ``BAND`` places apart. Returns the edges (shuffled, labels random)
+    and the labels in line order.
+    """
+    label = list(range(n))
+    rng.shuffle(label)
+    pairs: dict[tuple[int, int], int] = {}
     for i in range(1, n):
-        a, b = order[i], order[rng.randrange(i)]
-        edges[(min(a, b), max(a, b))] = rng.randint(1, max_w)
-    tries = 0
-    while len(edges) < n - 1 + extra and tries < 20 * extra:
-        tries += 1
-        a, b = rng.sample(range(n), 2)
-        edges.setdefault((min(a, b), max(a, b)), rng.randint(1, max_w))
-    return [(a, b, w) for (a, b), w in edges.items()]
+        j = i - rng.randint(1, min(BAND, i))
+        pairs[(j, i)] = rng.randint(1, max_w)
+    room = sum(min(BAND, i) for i in range(n))
+    while len(pairs) < min(m, room):
+        i = rng.randrange(1, n)
+        pairs.setdefault((i - rng.randint(1, min(BAND, i)), i), rng.randint(1, max_w))
+    edges = [(label[a], label[b], w) if rng.random() < 0.5 else (label[b], label[a], w)
+             for (a, b), w in pairs.items()]
+    rng.shuffle(edges)
+    return edges, label
 
 
 def distances(n: int, edges: list[Edge], source: int) -> list[float]:
@@ -63,33 +100,36 @@ def distances(n: int, edges: list[Edge], source: int) -> list[float]:
     return dist
 
 
-def hops(n: int, edges: list[Edge], source: int) -> list[int]:
-    """Unweighted hop counts from ``source`` (for picking far-apart endpoints)."""
-    return [int(d) for d in distances(n, [(a, b, 1) for a, b, _ in edges], source)]
-
-
 @dataclass(frozen=True)
 class GraphShortestPath(ProbeFamily):
     """Cheapest route between two nodes of a weighted graph."""
 
     name = "graph_shortest_path"
     skill = "graph"
-    version = "1"
-    levels = tuple(f"{n} nodes, {n - 1 + e} edges, weights up to {w}" for n, e, w in _PLAN.values())
+    version = "2"
+    top = 40
+    grows = "nodes"
+    formula = ("nodes = 2d up to d=10, then floor(20 * 2**((d-10)/10)); edges = nodes - 1 + floor(0.6*(nodes-2)); "
+               f"max_weight = min(99, 4 + 3d); edges join nodes at most {BAND} apart on a hidden line")
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        n = 2 * d if d <= 10 else math.floor(20 * 2 ** ((d - 10) / 10))
+        return {"nodes": n, "edges": n - 1 + math.floor(0.6 * (n - 2)), "max_weight": min(99, 4 + 3 * d)}
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        n, extra, max_w = _PLAN[difficulty]
-        edges = random_graph(rng, n, extra, max_w)
-        source = rng.randrange(n)
-        h = hops(n, edges, source)
-        far = max(h)
-        target = pick(rng, [i for i in range(n) if h[i] >= max(1, far - 1)])
+        p = self.plan(difficulty)
+        n = p["nodes"]
+        edges, line = band_graph(rng, n, p["edges"], p["max_weight"])
+        # From one end of the hidden line to the other: the longest route the graph has.
+        source, target = line[0], line[-1]
         cost = int(distances(n, edges, source)[target])
-        return Problem(facts={"n": n, "edges": edges, "s": source, "t": target}, answer=str(cost))
+        facts = {"n": n, "edges": edges, "s": source, "t": target, **draw_names(rng, n)}
+        return Problem(facts=facts, answer=str(cost))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
-        names = TOWNS if novelty >= 2 else LETTERS
+        names = node_names(f, novelty)
         edges = list(f["edges"])
         if novelty >= 1:
             rng.shuffle(edges)

@@ -1,20 +1,24 @@
 """Graph reasoning: how many nodes can be reached from a start node along directed edges.
 
+What grows: ``nodes`` (3 at level 1, 21 at level 10, then doubling every ten levels: 168 at the
+top, 40) and ``edges`` (a tree's worth at level 1, about 1.5 per node from level 11). The
+generator fixes the reachable set first (a third to two thirds of the other nodes, joined by
+chains from the start) and adds the other edges only inside that set, among the unreachable
+nodes or from them into it: many edges lead into the reachable part, none out of it, so the
+answer is known by construction and checked by a search.
+
 Scoring: exact integer match on the extracted final number; no partial credit.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, numeric_score, wrap_answer
-from probes.families.graph_path import LETTERS, TOWNS
-
-# (nodes, directed edges) per level.
-_PLAN = {1: (4, 3), 2: (5, 4), 3: (6, 6), 4: (7, 8), 5: (8, 10), 6: (10, 13), 7: (12, 16), 8: (14, 20),
-         9: (17, 25), 10: (20, 30)}
+from probes.families.graph_path import draw_names, node_names
 
 
 def reachable(n: int, edges: list[tuple[int, int]], source: int) -> set[int]:
@@ -39,24 +43,47 @@ class GraphReachability(ProbeFamily):
 
     name = "graph_reachability"
     skill = "graph"
-    version = "1"
-    levels = tuple(f"{n} nodes, {m} directed edges" for n, m in _PLAN.values())
+    version = "2"
+    top = 40
+    grows = "nodes"
+    formula = "nodes = 2d + 1 up to d=10, then floor(21 * 2**((d-10)/10)); edges = nodes - 1 + nodes*min(d-1, 10)//20"
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        n = 2 * d + 1 if d <= 10 else math.floor(21 * 2 ** ((d - 10) / 10))
+        return {"nodes": n, "edges": n - 1 + n * min(d - 1, 10) // 20}
+
+    def chance(self, difficulty: int) -> float:
+        return 1 / self.plan(difficulty)["nodes"]  # the count is one of 0..nodes-1
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        n, m = _PLAN[difficulty]
+        p = self.plan(difficulty)
+        n, m = p["nodes"], p["edges"]
+        order = list(range(n))
+        rng.shuffle(order)
+        others = n - 1
+        size = rng.randint(max(1, others // 3), max(1, 2 * others // 3))
+        inside = order[: size + 1]  # the start, then the nodes it reaches
         edges: set[tuple[int, int]] = set()
+        for k in range(1, len(inside)):
+            # From one of the last few reached nodes: long chains, not a shallow star.
+            edges.add((inside[k - rng.randint(1, min(3, k))], inside[k]))
+        reached = set(inside)
         while len(edges) < m:
-            a, b = rng.sample(range(n), 2)
-            edges.add((a, b))
+            a = rng.choice(order)
+            b = rng.choice(inside if a in reached else order)  # nothing leads out of the reached set
+            if a != b:
+                edges.add((a, b))
         listed = sorted(edges)
         rng.shuffle(listed)
-        source = rng.randrange(n)
+        source = inside[0]
         count = len(reachable(n, listed, source))
-        return Problem(facts={"n": n, "edges": listed, "s": source}, answer=str(count))
+        facts = {"n": n, "edges": listed, "s": source, **draw_names(rng, n)}
+        return Problem(facts=facts, answer=str(count))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
-        names = TOWNS if novelty >= 2 else LETTERS
+        names = node_names(f, novelty)
         edges = list(f["edges"])
         if novelty == 2:
             rng.shuffle(edges)

@@ -1,9 +1,17 @@
-"""Instruction following with verifiable constraints: word count, keywords, casing, forbidden
-letters, first/last word, no commas, maximum word length.
+"""Instruction following with verifiable constraints on one line of text.
 
-The generator builds a text that satisfies every constraint, so the reference answer is real.
-Partial credit (documented): the score is the fraction of constraints the final answer line
-satisfies; only all of them counts as a pass. ``Verdict.canonical`` is the bit string of
+What grows (``plan``): the number of simultaneous constraints (``constraints``, the main size:
+1 + d up to level 10, then doubling every ten levels, 44 at the top level 30), the exact word
+count the line must have (``words = 2d - 1``) and the forbidden letters
+(``forbidden_letters = min(4, d//4)``). Kinds come in with the level: an exact word count and a
+required word (level 1: one word, which the prompt names), then the first word, all lower or
+upper case, a forbidden letter, the last word, no commas, a maximum word length, words at given
+positions (8), a word's exact number of uses (10), one word's first use before another's (12)
+and a letter's exact total count (14). The top level is 44 such constraints on a 59-word line.
+
+The generator writes a line first and states only facts true of it, so a reference answer is
+real. Partial credit (documented): the score is the fraction of constraints the final answer
+line satisfies; only all of them counts as a pass. ``Verdict.canonical`` is the bit string of
 satisfied constraints (e.g. ``1101``), comparable across renderings.
 """
 
@@ -28,27 +36,30 @@ TOPICS = ("a harbour at dawn", "a lost umbrella", "a village fair", "an old cloc
           "a night train", "a bakery", "a lighthouse")
 _FORBID_POOL = "eaoinrstlkwyz"
 _WORD = re.compile(r"[A-Za-z']+")
-# (word count range, constraint kinds) per level; "words" is always present.
-_PLAN: dict[int, tuple[tuple[int, int], tuple[str, ...]]] = {
-    1: ((3, 5), ("include",)),
-    2: ((4, 6), ("include", "lower")),
-    3: ((5, 7), ("include", "include", "lower")),
-    4: ((6, 8), ("include", "include", "forbid")),
-    5: ((7, 9), ("start", "include", "forbid", "upper")),
-    6: ((8, 11), ("start", "end", "include", "include", "forbid")),
-    7: ((9, 12), ("start", "end", "include", "forbid", "nocomma", "maxlen")),
-    8: ((12, 16), ("start", "end", "include", "include", "include", "forbid", "forbid", "lower")),
-    9: ((14, 18), ("start", "end", "include", "include", "forbid", "forbid", "upper", "maxlen", "nocomma")),
-    10: ((18, 25), ("start", "end", "include", "include", "include", "forbid", "forbid", "forbid", "lower",
-                    "maxlen", "nocomma")),
-}
+#: Kinds stated at most once, with the level each comes in at.
+SINGLE_FROM = {"start": 2, "case": 3, "end": 5, "nocomma": 6, "maxlen": 7}
+#: Kinds that fill the remaining constraints (cycling), with the level each comes in at.
+REPEATED_FROM = {"include": 1, "position": 8, "count": 10, "before": 12, "letters": 14}
 
-Constraint = tuple[str, str | int]
+#: A constraint: its kind and up to two arguments.
+Constraint = tuple[str, str | int, str | int]
 
 
-def check(c: Constraint, text: str) -> bool:
+def constraints_at(d: int) -> int:
+    """Constraints at level ``d``: 1 + d up to level 10, then doubling every ten levels."""
+    return 1 + d if d <= 10 else int(11 * 2 ** ((d - 10) / 10))
+
+
+def plan_at(d: int) -> dict[str, int]:
+    """The size parameters at level ``d`` (see the module docstring)."""
+    return {"constraints": constraints_at(d), "words": 2 * d - 1, "forbidden_letters": min(4, d // 4)}
+
+
+def check(c: tuple[str, str | int] | Constraint, text: str) -> bool:
     """Whether ``text`` satisfies one constraint."""
-    kind, arg = c
+    parts: tuple[str | int, ...] = tuple(c)
+    kind, arg = parts[0], parts[1]
+    extra = parts[2] if len(parts) > 2 else ""
     words = _WORD.findall(text)
     low = [w.casefold() for w in words]
     if kind == "words":
@@ -67,27 +78,70 @@ def check(c: Constraint, text: str) -> bool:
         return bool(low) and low[-1] == arg
     if kind == "nocomma":
         return "," not in text
+    if kind == "position":
+        return len(low) >= int(arg) and low[int(arg) - 1] == extra
+    if kind == "count":
+        return low.count(str(arg)) == extra
+    if kind == "before":
+        return str(arg) in low and str(extra) in low and low.index(str(arg)) < low.index(str(extra))
+    if kind == "letters":
+        return text.casefold().count(str(arg)) == extra
     return all(len(w) <= int(arg) for w in words)
 
 
-def say(c: Constraint, style: int) -> str:
+def _times(n: str | int) -> str:
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+
+
+def say(c: tuple[str, str | int] | Constraint, style: int) -> str:
     """A constraint in words (style 0 plain, 1 paraphrased)."""
-    kind, arg = c
+    parts: tuple[str | int, ...] = tuple(c)
+    kind, arg = parts[0], parts[1]
+    extra = parts[2] if len(parts) > 2 else ""
     plain = {
-        "words": f"use exactly {arg} words", "include": f"include the word '{arg}'",
+        "words": f"use exactly {arg} word{'' if arg == 1 else 's'}", "include": f"include the word '{arg}'",
         "lower": "write everything in lowercase", "upper": "write everything in UPPERCASE",
         "forbid": f"do not use the letter '{arg}' anywhere", "start": f"start with the word '{arg}'",
         "end": f"end with the word '{arg}'", "nocomma": "use no commas",
         "maxlen": f"use no word longer than {arg} letters",
+        "position": f"word number {arg} (counting from 1) must be '{extra}'",
+        "count": f"use the word '{arg}' exactly {_times(extra)}",
+        "before": f"the first '{arg}' must come before the first '{extra}'",
+        "letters": f"the letter '{arg}' must appear exactly {_times(extra)} in total (any case)",
     }
     para = {
-        "words": f"the text must be {arg} words long, no more and no fewer",
+        "words": f"the text must be {arg} word{'' if arg == 1 else 's'} long, no more and no fewer",
         "include": f"the word '{arg}' has to appear", "lower": "no capital letters at all",
         "upper": "every letter must be a capital", "forbid": f"the letter '{arg}' is banned",
         "start": f"the first word must be '{arg}'", "end": f"the final word must be '{arg}'",
         "nocomma": "commas are not allowed", "maxlen": f"every word has at most {arg} letters",
+        "position": f"the word in position {arg} has to be '{extra}'",
+        "count": f"'{arg}' occurs {_times(extra)}, no more and no fewer",
+        "before": f"'{arg}' shows up before '{extra}' does (first uses)",
+        "letters": f"the letter '{arg}' occurs {_times(extra)} altogether, capitals included",
     }
-    return (para if style else plain)[kind]
+    return (para if style else plain)[str(kind)]
+
+
+def _repeated(kind: str, low: list[str], forbidden: list[str], rng: random.Random) -> Constraint:
+    """A true statement of a repeatable kind about the line ``low`` (lower-case words)."""
+    if kind == "include":
+        return ("include", pick(rng, low), "")
+    if kind == "position":
+        k = rng.randint(1, len(low))
+        return ("position", k, low[k - 1])
+    if kind == "count":
+        w = pick(rng, low)
+        return ("count", w, low.count(w))
+    if kind == "before":
+        firsts = list(dict.fromkeys(low))
+        if len(firsts) < 2:
+            return ("include", low[0], "")
+        i, j = sorted(rng.sample(range(len(firsts)), 2))
+        return ("before", firsts[i], firsts[j])
+    text = " ".join(low)
+    letter = pick(rng, sorted({ch for ch in text if ch.isalpha()} - set(forbidden)))
+    return ("letters", letter, text.count(letter))
 
 
 @dataclass(frozen=True)
@@ -96,61 +150,61 @@ class InstructionFollowing(ProbeFamily):
 
     name = "instruction_following"
     skill = "instruction_following"
-    version = "1"
-    levels = (
-        "exact word count (3-5) and one required word",
-        "adds lowercase",
-        "two required words, word count and lowercase",
-        "two required words and a forbidden letter",
-        "first word, required word, forbidden letter, uppercase",
-        "first and last word, two required words, forbidden letter",
-        "adds no commas and a maximum word length",
-        "12-16 words, three required words, two forbidden letters",
-        "14-18 words, nine constraints",
-        "18-25 words, twelve constraints",
-    )
+    version = "2"
+    top = 30
+    grows = "constraints"
+    formula = ("constraints = 1 + d to d=10, then floor(11 * 2**((d-10)/10)); words = 2d - 1; "
+               "forbidden_letters = min(4, d//4)")
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        return plan_at(difficulty)
+
+    def chance(self, difficulty: int) -> float:
+        return 0.0
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        (lo, hi), kinds = _PLAN[difficulty]
-        n = rng.randint(lo, hi)
-        maxlen = rng.randint(5, 6) if "maxlen" in kinds else 99
-        needed = kinds.count("include") + kinds.count("start") + kinds.count("end")
+        p = self.plan(difficulty)
+        singles = [k for k, start in SINGLE_FROM.items() if difficulty >= start]
+        repeated = [k for k, start in REPEATED_FROM.items() if difficulty >= start]
+        maxlen = rng.randint(5, 6) if "maxlen" in singles else 99
         # Common letters make the ban bite; redraw until enough vocabulary survives the bans.
         for _ in range(50):
-            forbidden = rng.sample(_FORBID_POOL, kinds.count("forbid"))
+            forbidden = rng.sample(_FORBID_POOL, p["forbidden_letters"])
             usable = [w for w in VOCAB if len(w) <= maxlen and not any(ch in w for ch in forbidden)]
-            if len(usable) >= needed + 4:
+            if len(usable) >= 8:
                 break
         else:
-            forbidden = list("zkw"[: kinds.count("forbid")])
+            forbidden = list("zkwy"[: p["forbidden_letters"]])
             usable = [w for w in VOCAB if len(w) <= maxlen and not any(ch in w for ch in forbidden)]
-        chosen = rng.sample(usable, needed)
-        constraints: list[Constraint] = [("words", n)]
-        words: list[str] = []
-        start = end = None
-        banned = iter(forbidden)
-        for kind in kinds:
-            if kind in ("include", "start", "end"):
-                w = chosen.pop()
-                constraints.append((kind, w))
-                if kind == "start":
-                    start = w
-                elif kind == "end":
-                    end = w
-                else:
-                    words.append(w)
-            elif kind == "forbid":
-                constraints.append((kind, next(banned)))
+        # A small working vocabulary, so words repeat and counts and orders are worth stating.
+        palette = rng.sample(usable, min(len(usable), 3 + p["words"] // 3))
+        low = [pick(rng, palette) for _ in range(p["words"])]
+        upper = "case" in singles and rng.random() < 0.5
+        constraints: list[Constraint] = [("words", p["words"], "")]
+        for kind in singles:
+            if kind == "start":
+                constraints.append(("start", low[0], ""))
+            elif kind == "end":
+                constraints.append(("end", low[-1], ""))
+            elif kind == "case":
+                constraints.append(("upper" if upper else "lower", "", ""))
             elif kind == "maxlen":
-                constraints.append((kind, maxlen))
+                constraints.append(("maxlen", maxlen, ""))
             else:
-                constraints.append((kind, ""))
-        fill = n - len(words) - (start is not None) - (end is not None)
-        words += [pick(rng, usable) for _ in range(fill)]
-        rng.shuffle(words)
-        text_words = ([start] if start else []) + words + ([end] if end else [])
-        text = " ".join(text_words)
-        text = text.upper() if "upper" in kinds else text
+                constraints.append((kind, "", ""))
+        constraints += [("forbid", ch, "") for ch in forbidden]
+        seen = set(constraints)
+        fill = p["constraints"] - len(constraints)
+        i = 0
+        while fill > 0:
+            c = _repeated(repeated[i % len(repeated)], low, forbidden, rng)
+            i += 1
+            if c not in seen or i > 50 * p["constraints"]:
+                seen.add(c)
+                constraints.append(c)
+                fill -= 1
+        text = " ".join(low)
+        text = text.upper() if upper else text
         topic = pick(rng, TOPICS)
         return Problem(facts={"constraints": constraints, "topic": topic}, answer=text)
 

@@ -1,5 +1,13 @@
 """Structured output: a JSON object that matches a generated schema and the stated facts.
 
+What grows (``plan``): the number of stated fields (``fields = d`` up to level 10, then doubling
+every ten levels, 40 at the top level 30: the ten classic product fields of every type, then
+part counts, ``has_*`` flags and people), the ``amendments`` that later change a field
+(``max(0, d-5)`` to level 10, then doubling every five levels: 80 at the top, several on the
+same field, so the object is the end state of a log), the integers stated in words
+(``worded = max(0, (d-2)//2)``) and ``derived`` keys (from level 9 ``total_cents`` = price x
+quantity, from 15 ``total_parts`` = the sum of every ``*_count``, from 20 ``features_on`` = the
+number of true ``has_*`` flags). Level 1 is one string field copied from one sentence.
 Partial credit (documented): the score is the fraction of required fields whose value and type
 are right; any key outside the schema counts as one more wrong field; a reply with no JSON
 object scores 0. Only a perfect object passes. ``Verdict.canonical`` is the object restricted to
@@ -14,14 +22,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
-from probes.common import ODD_NAMES, pick
+from probes.common import ODD_NAMES, number_words, pick
 from probes.extract import extract_json
-from probes.families.graph_path import TOWNS
 
+#: Assembly towns (the same invented names the graph families use; kept here so this module stands alone).
+TOWNS = (
+    "Ardel", "Brisk", "Corvan", "Dunmere", "Eskor", "Fallow", "Grint", "Holm", "Ister", "Jarro",
+    "Kelm", "Lorn", "Mardle", "Nisk", "Ostry", "Pell", "Quarn", "Rusk", "Sable", "Tarn", "Ulm",
+    "Vesk", "Wold", "Yarl",
+)
 _SYL = ("ka", "lo", "mi", "zu", "ter", "van", "qui", "dro", "pel", "sha")
 _COLOURS = ("amber", "cobalt", "crimson", "ivory", "jade", "ochre", "slate", "teal")
+_PARTS = ("screws", "buttons", "hinges", "gears", "springs", "valves", "dials", "levers", "wheels", "pins",
+          "latches", "knobs", "fans", "lamps", "ports")
+_FEATURES = ("timer", "lid", "handle", "battery", "remote", "display", "alarm", "lock", "clip", "stand")
+_ROLES = ("designer", "inspector", "tester", "packer", "courier")
 # Field: (key, type description, fact sentence template).
-_FIELDS = (
+BASE_FIELDS = (
     ("name", "string", "The gadget is called {v}."),
     ("maker", "string", "It is made by {v}."),
     ("price_cents", "integer", "It costs {v} cents."),
@@ -33,11 +50,38 @@ _FIELDS = (
     ("colours", "array of strings in alphabetical order", "It comes in {v}."),
     ("size", 'object {"width_cm": integer, "height_cm": integer}', "It is {w} cm wide and {h} cm high."),
 )
-# Fields used per level (by position in _FIELDS) and whether a derived total is asked.
-_PLAN = {
-    1: (2, False), 2: (3, False), 3: (4, False), 4: (5, False), 5: (6, False), 6: (7, False),
-    7: (9, False), 8: (10, False), 9: (8, True), 10: (10, True),
-}
+EXTRA_FIELDS = (
+    *((f"{p}_count", "integer", f"It has {{v}} {p}.") for p in _PARTS),
+    *((f"has_{x}", "boolean", f"It has {{v}} {x}.") for x in _FEATURES),
+    *((r, "string", f"Its {r} is {{v}}.") for r in _ROLES),
+)
+FIELDS = BASE_FIELDS + EXTRA_FIELDS
+_TYPES = {k: t for k, t, _ in FIELDS}
+_TEMPLATES = {k: s for k, _, s in FIELDS}
+#: Derived keys in the order the levels bring them in, with their schema description.
+DERIVED = (
+    ("total_cents", "integer, the final price times the final quantity"),
+    ("total_parts", "integer, the sum of all the *_count values in this object (0 if none)"),
+    ("features_on", "integer, how many has_* values in this object are true (0 if none)"),
+)
+_DERIVED_FROM = (9, 15, 20)
+#: Integer fields an amendment may raise or lower, and how the log names them.
+_NOUNS = {"price_cents": "the price in cents", "quantity": "the warehouse stock",
+          **{f"{p}_count": f"the number of {p}" for p in _PARTS}}
+
+
+def _geo(d: int, at10: int, per: int) -> int:
+    return int(at10 * 2 ** ((d - 10) / per))
+
+
+def plan_at(d: int) -> dict[str, int]:
+    """The size parameters at level ``d`` (see the module docstring)."""
+    return {
+        "fields": d if d <= 10 else _geo(d, 10, 10),
+        "amendments": max(0, d - 5) if d <= 10 else _geo(d, 5, 5),
+        "worded": max(0, (d - 2) // 2),
+        "derived": sum(d >= start for start in _DERIVED_FROM),
+    }
 
 
 def _value(rng: random.Random, key: str) -> Any:
@@ -45,16 +89,20 @@ def _value(rng: random.Random, key: str) -> Any:
         return "".join(pick(rng, _SYL) for _ in range(3)).capitalize()
     if key == "maker":
         return pick(rng, ODD_NAMES) + " Works"
+    if key in _ROLES:
+        return pick(rng, ODD_NAMES)
     if key == "price_cents":
         return rng.randint(100, 99999)
     if key == "quantity":
         return rng.randint(2, 500)
-    if key == "in_stock":
+    if key == "in_stock" or key.startswith("has_"):
         return rng.random() < 0.5
     if key == "weight_kg":
         return rng.randint(1, 200) / 10
     if key == "rating":
         return rng.randint(1, 5)
+    if key.endswith("_count"):
+        return rng.randint(1, 40)
     if key == "origin":
         return pick(rng, TOWNS)
     if key == "colours":
@@ -62,14 +110,48 @@ def _value(rng: random.Random, key: str) -> Any:
     return {"width_cm": rng.randint(5, 200), "height_cm": rng.randint(5, 200)}
 
 
-def _fact(template: str, key: str, v: Any) -> str:
+def _fact(key: str, v: Any, worded: bool) -> str:
+    template = _TEMPLATES[key]
     if key == "in_stock":
         return template.format(v="in stock" if v else "out of stock")
+    if key.startswith("has_"):
+        return template.format(v="a" if v else "no")
     if key == "colours":
         return template.format(v=", ".join(reversed(v[1:])) + " and " + v[0])
     if key == "size":
         return template.format(w=v["width_cm"], h=v["height_cm"])
-    return template.format(v=v)
+    return template.format(v=number_words(v) if worded else v)
+
+
+def _amend(rng: random.Random, obj: dict[str, Any], key: str) -> str:
+    """Change ``obj[key]`` in place and return the log line that says so."""
+    if key in _NOUNS:
+        old = obj[key]
+        roll = rng.random()
+        if roll < 0.15 and old < 10**6:
+            obj[key] = old * 2
+            return f"{_NOUNS[key]} doubled"
+        k = rng.randint(1, max(1, min(old - 1, 50 if key != "price_cents" else 5000)))
+        if roll < 0.55 and old > k:
+            obj[key] = old - k
+            return f"{_NOUNS[key]} went down by {k}"
+        obj[key] = old + k
+        return f"{_NOUNS[key]} went up by {k}"
+    if key == "in_stock":
+        obj[key] = not obj[key]
+        return "it is now " + ("in stock" if obj[key] else "out of stock")
+    if key.startswith("has_"):
+        obj[key] = not obj[key]
+        return f"a {key[4:]} was " + ("added" if obj[key] else "removed")
+    new = obj[key]
+    while new == obj[key]:
+        new = _value(rng, key)
+    obj[key] = new
+    if key == "maker":
+        return f"it is now made by {new}"
+    if key == "origin":
+        return f"it is now assembled in {new}"
+    return f"its {key} is now {new}"
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -87,51 +169,66 @@ class JsonOutput(ProbeFamily):
 
     name = "json_output"
     skill = "structured_output"
-    version = "1"
-    levels = (
-        "2 string fields",
-        "3 fields, adds an integer",
-        "4 fields",
-        "5 fields, adds a boolean",
-        "6 fields, adds a decimal number",
-        "7 fields",
-        "9 fields, adds a sorted string array",
-        "10 fields, adds a nested object",
-        "8 fields plus a derived total (quantity x price)",
-        "10 fields, nested object and a derived total",
-    )
+    version = "2"
+    top = 30
+    grows = "fields"
+    formula = ("fields = d to d=10, then floor(10 * 2**((d-10)/10)); amendments = max(0, d-5) to d=10, "
+               "then floor(5 * 2**((d-10)/5)); worded = max(0, (d-2)//2); derived = [d>=9] + [d>=15] + [d>=20]")
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        return plan_at(difficulty)
+
+    def chance(self, difficulty: int) -> float:
+        return 0.0
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        count, derived = _PLAN[difficulty]
-        fields = list(_FIELDS[:count])
-        obj = {key: _value(rng, key) for key, _, _ in fields}
-        if derived:
+        p = self.plan(difficulty)
+        count = p["fields"]
+        keys = [k for k, _, _ in BASE_FIELDS[:count]]
+        keys += [k for k, _, _ in rng.sample(EXTRA_FIELDS, max(0, count - len(BASE_FIELDS)))]
+        obj = {key: _value(rng, key) for key in keys}
+        small = [k for k in keys if _TYPES[k] == "integer" and obj[k] < 1000]
+        worded = sorted(rng.sample(small, min(len(small), p["worded"])))
+        stated = [_fact(k, obj[k], k in worded) for k in keys]
+        initial = json.loads(json.dumps(obj))
+        amendable = [k for k in keys if k in _NOUNS or (_TYPES[k] in ("boolean", "string") and k != "name")]
+        log = [_amend(rng, obj, pick(rng, amendable)) for _ in range(p["amendments"] if amendable else 0)]
+        derived = [k for k, _ in DERIVED[: p["derived"]]]
+        if "total_cents" in derived:
             obj["total_cents"] = obj["price_cents"] * obj["quantity"]
-        return Problem(facts={"obj": obj, "keys": [k for k, _, _ in fields], "derived": derived},
+        if "total_parts" in derived:
+            obj["total_parts"] = sum(v for k, v in obj.items() if k.endswith("_count"))
+        if "features_on" in derived:
+            obj["features_on"] = sum(v is True for k, v in obj.items() if k.startswith("has_"))
+        return Problem(facts={"obj": obj, "keys": keys, "stated": stated, "log": log, "derived": derived,
+                              "worded": worded, "initial": initial},
                        answer=json.dumps(obj, sort_keys=True))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
-        obj, keys = problem.facts["obj"], problem.facts["keys"]
-        types = {k: t for k, t, _ in _FIELDS}
-        facts = [_fact(t, k, obj[k]) for k, _, t in _FIELDS if k in keys]
-        schema = [f'"{k}": {types[k]}' for k in keys]
-        if problem.facts["derived"]:
-            schema.append('"total_cents": integer, the price times the quantity')
+        f = problem.facts
+        keys, derived_keys = f["keys"], f["derived"]
+        facts = list(f["stated"])
+        derived = dict(DERIVED)
+        schema = [f'"{k}": {_TYPES[k]}' for k in keys] + [f'"{k}": {derived[k]}' for k in derived_keys]
         if novelty >= 1:
             rng.shuffle(facts)
         if novelty == 2:
             facts.insert(rng.randint(0, len(facts)), "Its box is recyclable, which the catalogue ignores.")
+        updates = [f"Update {i}: {line}." for i, line in enumerate(f["log"], 1)]
+        later = ("\nLater updates, in order (the JSON object must describe the product after all of them):\n"
+                 + "\n".join(updates)) if updates else ""
         listed = "\n".join(f"- {s}" for s in schema)
         fmt = "Reply with only the JSON object, with exactly these keys and no others."
         if novelty == 3:
-            rows = "\n".join(f"| {i} | {f} |" for i, f in enumerate(facts, 1))
+            rows = "\n".join(f"| {i} | {x} |" for i, x in enumerate(facts, 1))
             prompt = (f"An inventory clerk in a sky-city market copied these notes:\n| note | text |\n"
-                      f"|---|---|\n{rows}\nThe market's ledger accepts a JSON object with the keys:\n"
+                      f"|---|---|\n{rows}{later}\nThe market's ledger accepts a JSON object with the keys:\n"
                       f"{listed}\nWrite the ledger entry between <answer> and </answer> as a JSON object, "
                       f"with exactly these keys and no others.")
             return Rendering(prompt=prompt, answer=f"<answer>{problem.answer}</answer>")
         lead = ("Facts about a product:" if novelty == 0 else "Here is what we know about an item:")
-        prompt = f"{lead}\n" + "\n".join(facts) + f"\nProduce a JSON object with these keys:\n{listed}\n{fmt}"
+        prompt = (f"{lead}\n" + "\n".join(facts) + f"{later}\nProduce a JSON object with these keys:\n"
+                  f"{listed}\n{fmt}")
         return Rendering(prompt=prompt, answer=problem.answer)
 
     def score(self, item: Item, response: str) -> Verdict:

@@ -1,7 +1,17 @@
 """Knights and knaves: knights always tell the truth, knaves always lie; find who is a knight.
 
-Puzzles are generated from a hidden assignment and extended with statements until exactly one
-assignment is consistent (checked by brute force), so the answer is unique.
+What grows: the number of ``people`` (2 at level 1, 6 at level 10, then doubling every ten levels:
+24 at level 30, 33 at the top, 35) and, with it, the share of compound statements (two people in
+one claim, or the speaker in relation to someone), which call for case analysis instead of
+following a chain. At levels 1..3 the narrator tells the kind of one person (``unknown`` is one
+less than ``people``), so level 1 is one step: "Alice is a knight; Alice says Bruno is a knave".
+
+Puzzles are generated from a hidden assignment: every person speaks once, then statements that
+rule out a surviving alternative are added until exactly one assignment is consistent. A small
+propagating solver (not brute force over 2**people) checks the uniqueness, so the top level stays
+fast. From level 8 compound statements never mention their speaker, so no single claim settles
+anyone's kind and solving takes case analysis; a side effect is that from there on the answer is
+never "none" or everyone (all knaves and all knights would fit the same claims about others).
 Novelty 3 asks for the knaves instead; ``Verdict.canonical`` is always the set of knights by
 position (e.g. ``knights:0,2``), so answers to every rendering compare equal.
 Scoring: exact set match; no partial credit.
@@ -9,31 +19,36 @@ Scoring: exact set match; no partial credit.
 
 from __future__ import annotations
 
-import itertools
+import math
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import NAMES, ODD_NAMES, answer_instruction, format_for, wrap_answer
 from probes.extract import extract_final
 
-# Statement: (form, speaker, a, b); forms: knight, knave, both, oneknave, same, diff.
+#: Everyday names (novelty 0..1) and invented ones (novelty 2..3), enough for the top level.
+PEOPLE = (*NAMES, "Aiko", "Bjorn", "Carmen", "Dmitri", "Elif", "Felix", "Greta", "Hugo", "Ines",
+          "Jonas", "Kenji", "Lucia", "Marek", "Nils", "Olga", "Pablo")
+ODD_PEOPLE = (*ODD_NAMES, "Abrel", "Bosqin", "Cartheny", "Drevan", "Eskaly", "Fornith", "Galdrey",
+              "Harnel", "Ithrin", "Jessamor", "Kirvane", "Luthry", "Mendrel", "Nolvary", "Ostrel",
+              "Pirneth", "Quillan", "Rovask")
+
+# Statement: (form, speaker, a, b). Simple forms mention one other person; compound forms two
+# people (b may be the speaker) or the speaker's own kind.
 Stmt = tuple[str, int, int, int]
-_NEG = {"knight": "knave", "knave": "knight", "both": "oneknave", "oneknave": "both", "same": "diff",
-        "diff": "same"}
-# (people, statement forms) per level.
-# Purely relative statements (X is a knight, same kind) never break the knight/knave flip
-# symmetry, so every level includes a compound form that can mention the speaker.
-_PLAN = {
-    1: (2, ("knave", "oneknave")), 2: (2, ("knight", "knave", "both", "oneknave")),
-    3: (3, ("knight", "knave", "oneknave")), 4: (3, ("knight", "knave", "both", "oneknave")),
-    5: (4, ("knight", "knave", "both", "oneknave")), 6: (4, tuple(_NEG)), 7: (5, tuple(_NEG)),
-    8: (5, ("both", "oneknave", "same", "diff")), 9: (6, tuple(_NEG)), 10: (7, ("oneknave", "same", "diff")),
-}
+SIMPLE = ("knight", "knave")
+COMPOUND = ("both", "oneknave", "either", "bothknaves", "same", "diff")
+PLAIN = COMPOUND[:4]
+_NEG = {"knight": "knave", "knave": "knight", "both": "oneknave", "oneknave": "both", "either": "bothknaves",
+        "bothknaves": "either", "same": "diff", "diff": "same"}
+_TOLD_UNTIL = 3  # levels at which the narrator tells one person's kind
+_PLAIN_FROM = 8  # from this level compound statements are about two others, never the speaker
 
 
-def truth(stmt: Stmt, assign: tuple[bool, ...]) -> bool:
+def truth(stmt: Stmt, assign: Sequence[bool]) -> bool:
     """Whether a statement's content is true under an assignment (True = knight)."""
     form, speaker, a, b = stmt
     if form == "knight":
@@ -44,29 +59,113 @@ def truth(stmt: Stmt, assign: tuple[bool, ...]) -> bool:
         return assign[a] and assign[b]
     if form == "oneknave":
         return not (assign[a] and assign[b])
+    if form == "either":
+        return assign[a] or assign[b]
+    if form == "bothknaves":
+        return not (assign[a] or assign[b])
     if form == "same":
         return assign[speaker] == assign[a]
     return assign[speaker] != assign[a]
 
 
-def solutions(n: int, stmts: list[Stmt]) -> list[tuple[bool, ...]]:
-    """Every assignment under which each speaker's statement is true exactly when they are a knight."""
-    return [
-        assign for assign in itertools.product((True, False), repeat=n)
-        if all(truth(s, assign) == assign[s[1]] for s in stmts)
-    ]
+def _mentions(stmt: Stmt) -> tuple[int, ...]:
+    form, speaker, a, b = stmt
+    if form in SIMPLE or form in ("same", "diff"):
+        return (speaker, a)
+    return tuple(sorted({speaker, a, b}))
+
+
+def solutions(
+    n: int, stmts: list[Stmt], told: dict[int, bool] | None = None, limit: int = 0
+) -> list[tuple[bool, ...]]:
+    """Assignments under which each speaker's statement is true exactly when they are a knight.
+
+    ``told`` fixes some people's kinds; ``limit`` > 0 stops after that many solutions. A
+    backtracking search that propagates every statement with one person left open.
+    """
+    cons = [(_mentions(s), s) for s in stmts]
+    watch: list[list[int]] = [[] for _ in range(n)]
+    for ci, (vs, _) in enumerate(cons):
+        for v in vs:
+            watch[v].append(ci)
+    order = sorted(range(n), key=lambda v: -len(watch[v]))
+    found: list[tuple[bool, ...]] = []
+
+    def holds(ci: int, assign: list[bool | None]) -> bool:
+        stmt = cons[ci][1]
+        return truth(stmt, assign) == assign[stmt[1]]  # type: ignore[arg-type]
+
+    def propagate(assign: list[bool | None], queue: list[int]) -> bool:
+        while queue:
+            var = queue.pop()
+            for ci in watch[var]:
+                open_ = [v for v in cons[ci][0] if assign[v] is None]
+                if not open_:
+                    if not holds(ci, assign):
+                        return False
+                elif len(open_) == 1:
+                    v = open_[0]
+                    fits = []
+                    for value in (True, False):
+                        assign[v] = value
+                        if holds(ci, assign):
+                            fits.append(value)
+                    assign[v] = None
+                    if not fits:
+                        return False
+                    if len(fits) == 1:
+                        assign[v] = fits[0]
+                        queue.append(v)
+        return True
+
+    def search(assign: list[bool | None]) -> None:
+        var = next((v for v in order if assign[v] is None), None)
+        if var is None:
+            found.append(tuple(bool(x) for x in assign))
+            return
+        for value in (True, False):
+            trial = list(assign)
+            trial[var] = value
+            if propagate(trial, [var]):
+                search(trial)
+            if limit and len(found) >= limit:
+                return
+
+    start: list[bool | None] = [None] * n
+    for v, kind in (told or {}).items():
+        start[v] = kind
+    if propagate(start, list(told or {})):
+        search(start)
+    return found
 
 
 def _say(stmt: Stmt, names: list[str]) -> str:
     form, speaker, a, b = stmt
-    who, x, y = names[speaker], names[a], ("I" if b == speaker else names[b])
+    who, x = names[speaker], names[a]
+    y, me = ("I", "me") if b == speaker else (names[b], names[b])
     text = {
         "knight": f"{x} is a knight.", "knave": f"{x} is a knave.",
-        "both": f"{x} and {y} are both knights." if b != speaker else f"{x} and I are both knights.",
-        "oneknave": f"At least one of {x} and {'me' if b == speaker else y} is a knave.",
+        "both": f"{x} and {y} are both knights.", "oneknave": f"At least one of {x} and {me} is a knave.",
+        "either": f"At least one of {x} and {me} is a knight.", "bothknaves": f"{x} and {y} are both knaves.",
         "same": f"{x} and I are the same kind.", "diff": f"{x} and I are different kinds.",
     }[form]
     return f"{who} says: \"{text}\""
+
+
+def _statement(rng: random.Random, n: int, speaker: int, about: int, compound: bool,
+               assign: tuple[bool, ...], plain: bool) -> Stmt:
+    """A true-to-the-speaker's-kind statement by ``speaker`` that mentions ``about``.
+
+    ``plain`` compound statements are about two other people: none of them gives a kind away on
+    its own (as "X and I are the same kind" or "X and I are both knaves" do), so solving takes
+    case analysis.
+    """
+    form = rng.choice((PLAIN if plain else COMPOUND) if compound else SIMPLE)
+    b = rng.choice([i for i in range(n) if i != about and (i != speaker or not plain)])
+    stmt: Stmt = (form, speaker, about, b)
+    if truth(stmt, assign) != assign[speaker]:
+        stmt = (_NEG[form], speaker, about, b)
+    return stmt
 
 
 @dataclass(frozen=True)
@@ -75,46 +174,67 @@ class KnightsKnaves(ProbeFamily):
 
     name = "knights_knaves"
     skill = "logic"
-    version = "1"
-    levels = (
-        "2 people, statements about one other",
-        "2 people, adds same-kind / different-kind",
-        "3 people, simple statements",
-        "3 people, adds both / at-least-one-knave",
-        "4 people, compound statements",
-        "4 people, all statement kinds",
-        "5 people, all statement kinds",
-        "5 people, only compound and relative statements",
-        "6 people, all statement kinds",
-        "7 people, only compound and relative statements",
-    )
+    version = "2"
+    top = 35
+    grows = "people"
+    formula = ("people = 2 + (d-1)//2 up to d=10, then floor(6 * 2**((d-10)/10)); "
+               "unknown = people - (1 if d <= 3 else 0); compound = ceil(people * clamp(d-3, 0, 20) / 40)")
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        people = 2 + (d - 1) // 2 if d <= 10 else math.floor(6 * 2 ** ((d - 10) / 10))
+        unknown = people - (1 if d <= _TOLD_UNTIL else 0)
+        compound = math.ceil(people * min(max(d - 3, 0), 20) / 40)
+        return {"people": people, "unknown": unknown, "compound": compound}
+
+    def chance(self, difficulty: int) -> float:
+        return float(2.0 ** -self.plan(difficulty)["unknown"])
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        n, forms = _PLAN[difficulty]
-        every = list(itertools.product((True, False), repeat=n))
-        for _ in range(200):
+        p = self.plan(difficulty)
+        n = p["people"]
+        for _ in range(50):
             assign = tuple(rng.random() < 0.5 for _ in range(n))
-            stmts: list[Stmt] = []
-            # Assignments still consistent with every statement so far, narrowed incrementally.
-            alive = every
-            while len(stmts) < 3 * n:
-                speaker = rng.randrange(n) if stmts and len(stmts) >= n else len(stmts)
-                form = forms[rng.randrange(len(forms))]
-                others = [i for i in range(n) if i != speaker]
-                a = rng.choice(others)
-                b = rng.choice([i for i in range(n) if i != a])
-                stmt: Stmt = (form, speaker, a, b)
-                if truth(stmt, assign) != assign[speaker]:
-                    stmt = (_NEG[form], speaker, a, b)
-                stmts.append(stmt)
-                alive = [x for x in alive if truth(stmt, x) == x[stmt[1]]]
-                if len(stmts) >= n and len(alive) == 1:
-                    picks = rng.sample(range(len(NAMES)), n)
-                    odd = rng.sample(range(len(ODD_NAMES)), n)
-                    knights = [i for i in range(n) if assign[i]]
-                    facts = {"n": n, "stmts": stmts, "names": picks, "odd": odd, "knights": knights}
-                    return Problem(facts=facts, answer=_listing([NAMES[p] for p in picks], knights))
-        raise RuntimeError("no unique knights-and-knaves puzzle in 200 tries")  # pragma: no cover
+            told = {v: assign[v] for v in rng.sample(range(n), n - p["unknown"])}
+            speakers = list(range(n))
+            rng.shuffle(speakers)
+            hard = set(rng.sample(range(n), p["compound"]))
+            plain = difficulty >= _PLAIN_FROM
+            stmts = [
+                _statement(rng, n, s, rng.choice([i for i in range(n) if i != s]), k in hard, assign, plain)
+                for k, s in enumerate(speakers)
+            ]
+            while len(stmts) <= 3 * n:
+                sols = solutions(n, stmts, told, limit=2)
+                if len(sols) == 1:
+                    return self._problem(rng, n, stmts, told, assign)
+                alt = next(s for s in sols if s != assign)
+                stmts.append(self._ruling_out(rng, n, alt, assign, p["compound"] / n, plain))
+        raise RuntimeError("no unique knights-and-knaves puzzle in 50 tries")  # pragma: no cover
+
+    @staticmethod
+    def _ruling_out(rng: random.Random, n: int, alt: tuple[bool, ...], assign: tuple[bool, ...],
+                    share: float, plain: bool) -> Stmt:
+        """A statement, true to the hidden assignment, that ``alt`` (another solution) breaks."""
+        differ = [v for v in range(n) if alt[v] != assign[v]]
+        stmt: Stmt = ("knight", 0, 0, 0)
+        for _ in range(12):
+            about = rng.choice(differ)
+            speaker = rng.choice([i for i in range(n) if i != about])
+            stmt = _statement(rng, n, speaker, about, rng.random() < share, assign, plain)
+            if truth(stmt, alt) != alt[speaker]:
+                break
+        return stmt
+
+    @staticmethod
+    def _problem(rng: random.Random, n: int, stmts: list[Stmt], told: dict[int, bool],
+                 assign: tuple[bool, ...]) -> Problem:
+        picks = rng.sample(range(len(PEOPLE)), n)
+        odd = rng.sample(range(len(ODD_PEOPLE)), n)
+        knights = [i for i in range(n) if assign[i]]
+        facts = {"n": n, "stmts": stmts, "told": sorted(told.items()), "names": picks, "odd": odd,
+                 "knights": knights}
+        return Problem(facts=facts, answer=_listing([PEOPLE[p] for p in picks], knights))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
@@ -125,21 +245,24 @@ class KnightsKnaves(ProbeFamily):
         kind = format_for(novelty, rng)
         people = ", ".join(names)
         if novelty == 3:
+            told = [f"It is known that {names[v]} is {'an honest guide' if k else 'a trickster'}."
+                    for v, k in f["told"]]
             knaves = [i for i in range(f["n"]) if i not in f["knights"]]
             fmt = answer_instruction(kind, "comma-separated names of the liars, or none")
             prompt = (
                 f"In a village story, {people} are each either an honest guide, who only ever says true "
                 "things, or a trickster, who only ever says false things (a 'knight' is an honest guide, "
-                "a 'knave' a trickster). " + " ".join(said) + f" Who are the tricksters? {fmt}"
+                "a 'knave' a trickster). " + " ".join([*told, *said]) + f" Who are the tricksters? {fmt}"
             )
             return Rendering(prompt=prompt, answer=wrap_answer(kind, _listing(names, knaves)))
+        told = [f"You are told that {names[v]} is a {'knight' if k else 'knave'}." for v, k in f["told"]]
         fmt = answer_instruction(kind, "comma-separated names of the knights, or none")
         intro = (
             f"On an island, knights always tell the truth and knaves always lie. You meet {people}."
             if novelty != 1 else
             f"{people} live where every person is a knight (never lies) or a knave (always lies)."
         )
-        prompt = " ".join([intro, *said, f"Which of them are knights? {fmt}"])
+        prompt = " ".join([intro, *told, *said, f"Which of them are knights? {fmt}"])
         return Rendering(prompt=prompt, answer=wrap_answer(kind, _listing(names, f["knights"])))
 
     def score(self, item: Item, response: str) -> Verdict:
@@ -160,7 +283,7 @@ class KnightsKnaves(ProbeFamily):
 def names_for(problem: Problem, novelty: int) -> list[str]:
     """The names a rendering uses (invented ones at novelty 2 and up)."""
     f = problem.facts
-    return [ODD_NAMES[i] for i in f["odd"]] if novelty >= 2 else [NAMES[i] for i in f["names"]]
+    return [ODD_PEOPLE[i] for i in f["odd"]] if novelty >= 2 else [PEOPLE[i] for i in f["names"]]
 
 
 _TOKEN = re.compile(r"[A-Za-z]+")

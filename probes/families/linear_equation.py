@@ -1,25 +1,38 @@
-"""Linear equations with integer solutions: one unknown first, then systems of two and three.
+"""Linear equations with integer solutions: one unknown first, then ever larger dense systems.
 
-Scoring: exact integer match on the extracted final number; no partial credit.
+What grows with the level ``d`` (see ``LinearEquation.plan``):
+
+* ``unknowns = floor(2**((d+4)/10))``: the system's size, the main one (1 up to level 5, 2 from
+  6, 4 from 16, 8 from 26, 16 at the top level 36); it doubles every ten levels, so the top asks
+  for elimination over a dense 16 x 16 integer system, beyond reliable mental work.
+* ``coef = min(12, 1 + d // 2)`` bounds the coefficients; ``solution = 5 + 2d`` bounds the
+  unknowns' values; ``negative`` (from level 5) allows negative values and constants;
+  ``both_sides`` (from level 4) puts the unknown on both sides of a one-unknown equation.
+
+Level 1 is ``x + a = b`` with small numbers. Every system has a unique integer solution and the
+question asks for the first unknown. Scoring: exact integer match; no partial credit.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
-from probes.common import answer_instruction, format_for, numeric_score, pick, wrap_answer
+from probes.common import answer_instruction, format_for, pick, wrap_answer
+from probes.families.arithmetic import score_integer
 
-_VARS = ("x", "y", "z")
-_ODD_VARS = ("p", "q", "r")
+#: An equation: (lhs coefficients, lhs constant, rhs coefficients, rhs constant).
+Equation = tuple[list[int], int, list[int], int]
 
 
-def _coef(rng: random.Random, hi: int, *, nonzero: bool = True) -> int:
-    c = 0
-    while c == 0 and nonzero:
-        c = rng.randint(-hi, hi)
-    return c if nonzero else rng.randint(-hi, hi)
+def variables(n: int, *, odd: bool = False) -> tuple[str, ...]:
+    """Names of ``n`` unknowns: x, y, z (or p, q, r) up to three, else x1..xn (p1..pn)."""
+    if n <= 3:
+        return ("p", "q", "r")[:n] if odd else ("x", "y", "z")[:n]
+    stem = "p" if odd else "x"
+    return tuple(f"{stem}{i}" for i in range(1, n + 1))
 
 
 def side(coefs: list[int], names: tuple[str, ...], const: int) -> str:
@@ -37,85 +50,88 @@ def side(coefs: list[int], names: tuple[str, ...], const: int) -> str:
     return " ".join(parts)
 
 
+def nonsingular(rows: list[list[int]]) -> bool:
+    """Whether an integer square matrix is invertible (fraction-free Bareiss elimination)."""
+    m = [list(r) for r in rows]
+    n, prev = len(m), 1
+    for k in range(n - 1):
+        if m[k][k] == 0:
+            swap = next((r for r in range(k + 1, n) if m[r][k] != 0), None)
+            if swap is None:
+                return False
+            m[k], m[swap] = m[swap], m[k]
+        for i in range(k + 1, n):
+            for j in range(k + 1, n):
+                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
+        prev = m[k][k]
+    return m[n - 1][n - 1] != 0
+
+
+def _nonzero(rng: random.Random, hi: int, *, negative: bool) -> int:
+    c = rng.randint(1, hi)
+    return -c if negative and rng.random() < 0.5 else c
+
+
 @dataclass(frozen=True)
 class LinearEquation(ProbeFamily):
     """Solve linear equations for an integer unknown."""
 
     name = "linear_equation"
     skill = "algebra"
-    version = "1"
-    levels = (
-        "x + a = b",
-        "a x = b",
-        "a x + b = c",
-        "a x + b = c x + d",
-        "a x + b = c x + d with larger, negative coefficients",
-        "a (x + b) = c x + d (brackets)",
-        "system of two equations, ask x, coefficients up to 5",
-        "system of two equations, ask x, coefficients up to 12",
-        "system of two equations, ask x + y",
-        "system of three equations, ask x",
+    version = "2"
+    top = 36
+    grows = "unknowns"
+    formula = (
+        "unknowns = floor(2**((d+4)/10)); coef = min(12, 1 + d//2); solution = 5 + 2d; "
+        "negative from d=5; both_sides from d=4"
     )
 
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        return {
+            "unknowns": math.floor(2 ** ((d + 4) / 10)),
+            "coef": min(12, 1 + d // 2),
+            "solution": 5 + 2 * d,
+            "negative": min(1, d // 5),
+            "both_sides": min(1, d // 4),
+        }
+
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        sol = [rng.randint(-9 if difficulty >= 5 else 1, 9 + 3 * difficulty) for _ in range(3)]
-        eqs: list[tuple[list[int], int, list[int], int]] = []  # (lhs coefs, lhs const, rhs coefs, rhs const)
-        x = sol[0]
-        ask = "x"
-        if difficulty == 1:
-            a = rng.randint(1, 20)
-            eqs.append(([1], a, [0], x + a))
-        elif difficulty == 2:
-            a = rng.randint(2, 9)
-            eqs.append(([a], 0, [0], a * x))
-        elif difficulty == 3:
-            a, b = rng.randint(2, 9), rng.randint(1, 30)
-            eqs.append(([a], b, [0], a * x + b))
-        elif difficulty in (4, 5):
-            hi = 9 if difficulty == 4 else 15
-            a = _coef(rng, hi)
-            c = _coef(rng, hi)
-            while c == a:
-                c = _coef(rng, hi)
-            b = rng.randint(-30, 30)
-            d = a * x + b - c * x
-            eqs.append(([a], b, [c], d))
-        elif difficulty == 6:
-            a, b = rng.randint(2, 9), rng.randint(-9, 9)
-            c = _coef(rng, 9)
-            while c == a:
-                c = _coef(rng, 9)
-            d = a * (x + b) - c * x
-            return Problem(facts={"eqs": [], "bracket": (a, b, c, d), "n": 1, "ask": "x"}, answer=str(x))
+        p = self.plan(difficulty)
+        n, hi, neg = p["unknowns"], p["coef"], bool(p["negative"])
+        sol = [rng.randint(-p["solution"] if neg else 1, p["solution"]) for _ in range(n)]
+        eqs: list[Equation] = []
+        if n == 1:
+            x = sol[0]
+            a = _nonzero(rng, hi, negative=neg)
+            bound = 2 * p["solution"]
+            b = rng.randint(-bound if neg else 1, bound)
+            c = 0
+            if p["both_sides"]:
+                c = _nonzero(rng, hi, negative=neg)
+                while c == a:
+                    c = _nonzero(rng, hi, negative=neg)
+            eqs.append(([a], b, [c], a * x + b - c * x))
         else:
-            n = 3 if difficulty == 10 else 2
-            hi = 5 if difficulty == 7 else 12
             while True:
-                rows = [[_coef(rng, hi, nonzero=False) for _ in range(n)] for _ in range(n)]
-                if _det(rows) != 0:
+                rows = [[rng.randint(-hi, hi) for _ in range(n)] for _ in range(n)]
+                if all(any(r) for r in rows) and nonsingular(rows):
                     break
             for row in rows:
-                eqs.append((row, 0, [0] * n, sum(c * s for c, s in zip(row, sol, strict=False))))
-            if difficulty == 9:
-                ask = "x + y"
-                return Problem(facts={"eqs": eqs, "n": n, "ask": ask}, answer=str(sol[0] + sol[1]))
-        return Problem(facts={"eqs": eqs, "n": len(eqs[0][0]) if eqs else 1, "ask": ask}, answer=str(x))
+                eqs.append((row, 0, [0] * n, sum(c * s for c, s in zip(row, sol, strict=True))))
+        return Problem(facts={"eqs": eqs, "n": n, "solution": sol}, answer=str(sol[0]))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
-        names = _ODD_VARS if novelty == 2 else _VARS
         n = f["n"]
-        if "bracket" in f:
-            a, b, c, d = f["bracket"]
-            lines = [f"{a}({names[0]} {'+' if b >= 0 else '-'} {abs(b)}) = {side([c], names, d)}"]
-        else:
-            lines = [f"{side(lc, names, lk)} = {side(rc, names, rk)}" for lc, lk, rc, rk in f["eqs"]]
-            if novelty == 2:
-                # Swap sides and reorder equations: the same system, written differently.
-                lines = [" = ".join(reversed(line.split(" = "))) for line in lines]
-                rng.shuffle(lines)
-        ask = f["ask"].replace("x", names[0]).replace("y", names[1])
-        unknowns = ", ".join(names[:n])
+        names = variables(n, odd=novelty == 2)
+        lines = [f"{side(lc, names, lk)} = {side(rc, names, rk)}" for lc, lk, rc, rk in f["eqs"]]
+        if novelty == 2:
+            # Swap sides and reorder equations: the same system, written differently.
+            lines = [" = ".join(reversed(line.split(" = "))) for line in lines]
+            rng.shuffle(lines)
+        ask = names[0]
+        unknowns = ", ".join(names)
         kind = format_for(novelty, rng)
         fmt = answer_instruction(kind, "integer")
         system = "\n".join(lines)
@@ -135,14 +151,4 @@ class LinearEquation(ProbeFamily):
         return Rendering(prompt=prompt, answer=wrap_answer(kind, problem.answer))
 
     def score(self, item: Item, response: str) -> Verdict:
-        return numeric_score(item, response)
-
-
-def _det(m: list[list[int]]) -> int:
-    if len(m) == 2:
-        return m[0][0] * m[1][1] - m[0][1] * m[1][0]
-    return (
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
-    )
+        return score_integer(response, item.problem.answer)

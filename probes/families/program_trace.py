@@ -1,5 +1,12 @@
 """Program tracing: predict what a small generated program prints.
 
+What grows: the executed ``steps`` = ``lines`` (body statements, 1 at level 1, up to 8) times
+``iterations`` of the loop around them (1 until level 6, 2 at level 10, then doubling every ten
+levels: 40 at the top, 50, so 320 steps). Variables (2..6), if/else statements among the lines
+and operators (+, then -, then *) grow slowly with the level. Inside a loop every assignment
+takes a remainder (``% m``), so values stay small however long the loop runs; the program stays
+a dozen lines while its trace gets long.
+
 The generator builds the program as data and computes its output with its own tiny interpreter;
 nothing a model writes is ever executed. Novelty 2 renames variables and adds dead code;
 novelty 3 shows the same program as pseudocode.
@@ -8,6 +15,7 @@ Scoring: exact integer match on the extracted final number; no partial credit.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -20,14 +28,12 @@ from probes.common import answer_instruction, format_for, numeric_score, pick, w
 #           | ("if", (name, ">", int), [then stmts], [else stmts]) | ("print", name).
 Expr = Any
 Stmt = Any
-_VARS = ("a", "b", "c", "d")
-_ODD = {"a": "tally", "b": "quux", "c": "zeta_k", "d": "mrv", "i": "step", "j": "inner"}
-# (straight-line statements, loop kind, use if) per level.
-_PLAN = {
-    1: (2, "", False), 2: (3, "", False), 3: (4, "", False), 4: (2, "loop", False), 5: (3, "", True),
-    6: (2, "loop_i", False), 7: (2, "loop_if", False), 8: (2, "nested", False), 9: (3, "two", True),
-    10: (3, "nested_if", True),
-}
+_VARS = ("a", "b", "c", "d", "e", "f")
+_ODD = {"a": "tally", "b": "quux", "c": "zeta_k", "d": "mrv", "e": "flonk", "f": "vesh", "i": "step"}
+_OPS = ("+", "-", "*")
+#: Loop remainders: primes, so multiplying by 2..9 never collapses values to 0 and a blind
+#: guess at a looped answer (one of 0..p-1) passes at most 1/53 of the time.
+PRIMES = (53, 59, 61, 67, 71, 73, 79, 83, 89, 97)
 
 
 def ev(e: Expr, env: dict[str, int]) -> int:
@@ -55,54 +61,51 @@ def run(stmts: list[Stmt], env: dict[str, int]) -> None:
             for i in range(s[1]):
                 env[s[3]] = i
                 run(s[2], env)
-        else:
+        elif s[0] == "if":
             name, _, bound = s[1]
-            run(s[2] if env[name] > bound else s[3], env)
+            limit = env[bound] if isinstance(bound, str) else bound
+            run(s[2] if env[name] > limit else s[3], env)
 
 
-def _update(rng: random.Random, target: str, known: list[str], loop_var: bool) -> Stmt:
-    other = pick(rng, known)
-    op = pick(rng, ("+", "-", "*") if not loop_var else ("+", "+", "-"))
-    right: Expr = ("v", "i") if loop_var and rng.random() < 0.6 else ("c", rng.randint(1, 5))
+def _assign(rng: random.Random, target: str, names: list[str], ops: tuple[str, ...], loop: bool,
+            modulus: int) -> Stmt:
+    """``target = target op operand``; inside a loop wrapped in ``% modulus``."""
+    op = pick(rng, ops)
+    if op == "*" and loop:
+        # Affine, not plain products: a value that reaches 0 would otherwise stay there.
+        scaled: Expr = ("*", ("v", target), ("c", rng.randint(2, 9)))
+        return ("set", target, ("%", ("+", scaled, ("c", rng.randint(1, 9))), ("c", modulus)))
     if op == "*":
-        right = ("c", rng.randint(2, 3))
-    first: Expr = ("v", target) if target in known else ("v", other)
-    return ("set", target, (op, first, right))
+        operand: Expr = ("c", rng.randint(2, 9))
+    else:
+        pool: list[Expr] = [("v", v) for v in names if v != target] + [("c", rng.randint(1, 9))]
+        if loop:
+            pool.append(("v", "i"))
+        operand = pick(rng, pool)
+    expr: Expr = (op, ("v", target), operand)
+    return ("set", target, ("%", expr, ("c", modulus)) if loop else expr)
 
 
-def _program(rng: random.Random, difficulty: int) -> list[Stmt]:
-    straight, loop, use_if = _PLAN[difficulty]
-    prog: list[Stmt] = []
-    known: list[str] = []
-    for v in _VARS[:2]:
-        prog.append(("set", v, ("c", rng.randint(1, 9))))
-        known.append(v)
-    for _ in range(straight - 1):
-        target = pick(rng, _VARS[:3])
-        a, b = pick(rng, known), pick(rng, known)
-        prog.append(("set", target, (pick(rng, ("+", "-", "*")), ("v", a), ("v", b))))
-        if target not in known:
-            known.append(target)
-    acc = pick(rng, known)
-    if loop:
-        k = rng.randint(2, 4)
-        body: list[Stmt] = [_update(rng, acc, known, loop in ("loop_i", "nested", "nested_if", "two"))]
-        if loop in ("loop_if", "nested_if"):
-            cond = (acc, ">", rng.randint(5, 30))
-            body = [("if", cond, [("set", acc, ("-", ("v", acc), ("c", rng.randint(1, 9))))], body)]
-        if loop in ("nested", "nested_if"):
-            body = [("for", rng.randint(2, 3), body, "j")]
-        prog.append(("for", k, body, "i"))
-        if loop == "two":
-            wrap: Expr = ("%", ("+", ("v", acc), ("v", "i")), ("c", 97))
-            prog.append(("for", rng.randint(2, 4), [("set", acc, wrap)], "i"))
-    if use_if:
-        other = pick(rng, [v for v in known if v != acc] or known)
-        cond = (acc, ">", rng.randint(0, 40))
-        prog.append(("if", cond, [("set", other, ("+", ("v", other), ("v", acc)))],
-                     [("set", other, ("*", ("v", other), ("c", 2)))]))
-        acc = other
-    prog.append(("print", acc))
+def _program(rng: random.Random, p: dict[str, int]) -> list[Stmt]:
+    names = list(_VARS[: p["variables"]])
+    ops = _OPS[: p["operators"]]
+    loop = p["iterations"] > 1
+    modulus = pick(rng, PRIMES)
+    prog: list[Stmt] = [("set", v, ("c", rng.randint(1, 9))) for v in names]
+    branchy = set(rng.sample(range(p["lines"]), p["branches"]))
+    body: list[Stmt] = []
+    for k in range(p["lines"]):
+        target = pick(rng, names)
+        stmt = _assign(rng, target, names, ops, loop, modulus)
+        if k in branchy:
+            other = pick(rng, [v for v in names if v != target])
+            limit = rng.randint(modulus // 4, 3 * modulus // 4) if loop else rng.randint(1, 20)
+            bound: str | int = other if rng.random() < 0.5 else limit
+            stmt = ("if", (target, ">", bound), [stmt], [_assign(rng, other, names, ops, loop, modulus)])
+        body.append(stmt)
+    prog.extend([("for", p["iterations"], body, "i")] if loop else body)
+    last = body[-1]
+    prog.append(("print", last[1] if last[0] == "set" else pick(rng, [last[2][0][1], last[3][0][1]])))
     return prog
 
 
@@ -128,7 +131,9 @@ def python(stmts: list[Stmt], nm: dict[str, str], depth: int = 0) -> list[str]:
             out.append(f"{pad}for {nm.get(s[3], s[3])} in range({s[1]}):")
             out.extend(python(s[2], nm, depth + 1))
         elif s[0] == "if":
-            out.append(f"{pad}if {nm.get(s[1][0], s[1][0])} > {s[1][2]}:")
+            bound = s[1][2]
+            shown = nm.get(bound, bound) if isinstance(bound, str) else bound
+            out.append(f"{pad}if {nm.get(s[1][0], s[1][0])} > {shown}:")
             out.extend(python(s[2], nm, depth + 1))
             out.append(f"{pad}else:")
             out.extend(python(s[3], nm, depth + 1))
@@ -165,22 +170,32 @@ class ProgramTrace(ProbeFamily):
 
     name = "program_trace"
     skill = "code_tracing"
-    version = "1"
-    levels = (
-        "two constants and one operation",
-        "three straight-line operations",
-        "four straight-line operations",
-        "a loop of 2-4 iterations",
-        "straight-line code and an if/else",
-        "a loop using its counter",
-        "a loop containing an if/else",
-        "nested loops",
-        "two loops (one with modulo) and an if/else",
-        "nested loops with an inner if/else, then an if/else",
-    )
+    version = "2"
+    top = 50
+    grows = "steps"
+    formula = ("lines = min(1 + (d-1)//3, 8); iterations = max(1, floor(2.5 * 2**((d-10)/10))); "
+               "steps = lines * iterations; variables = min(2 + d//8, 6); branches = min(lines//2, (d+2)//8); "
+               "operators = min(3, 1 + (d-1)//3)")
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        lines = min(1 + (d - 1) // 3, 8)
+        iterations = max(1, math.floor(2.5 * 2 ** ((d - 10) / 10)))
+        return {
+            "steps": lines * iterations,
+            "lines": lines,
+            "iterations": iterations,
+            "variables": min(2 + d // 8, len(_VARS)),
+            "branches": min(lines // 2, (d + 2) // 8),
+            "operators": min(len(_OPS), 1 + (d - 1) // 3),
+        }
+
+    def chance(self, difficulty: int) -> float:
+        # Open integers without a loop; with one, the answer is a remainder below a prime >= 53.
+        return 1 / PRIMES[0] if self.plan(difficulty)["iterations"] > 1 else 0.0
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        prog = _program(rng, difficulty)
+        prog = _program(rng, self.plan(difficulty))
         env: dict[str, int] = {}
         run(prog[:-1], env)
         return Problem(facts={"program": prog}, answer=str(env[prog[-1][1]]))

@@ -1,5 +1,11 @@
 """Propositional logic: evaluate formulas under a given truth assignment.
 
+What grows: ``connectives`` per formula (1 at level 1, 6 at level 10, then doubling every ten
+levels: 96 at the top, 50), with half as many negations on random nodes, and more slowly the
+number of formulas (1 + d//8, 7 at the top), variables (2..12) and operators (and/or, then
+implies, xor, iff). Formulas are random binary trees of exactly that many connectives, fully
+bracketed, so deep levels mean long bracket matching as well as many evaluations.
+
 The answer is one letter per formula, T or F (e.g. ``TFT``); novelty 3 asks for 1/0 instead.
 ``Verdict.canonical`` is always the T/F string. Scoring: exact match of the whole string; no
 partial credit.
@@ -7,6 +13,7 @@ partial credit.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -16,30 +23,57 @@ from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, wrap_answer
 from probes.extract import extract_final
 
-_VARS = ("P", "Q", "R", "S", "T", "U")
-_ODD = ("Glim", "Varn", "Tosk", "Brel", "Quon", "Sarp")
-# (formulas, variables, depth, binary operators) per level.
+_VARS = ("P", "Q", "R", "S", "U", "V", "W", "X", "Y", "Z", "K", "M")
+_ODD = ("Glim", "Varn", "Tosk", "Brel", "Quon", "Sarp", "Dwen", "Holt", "Jusk", "Lorp", "Mizz", "Nard")
 _ALL = ("and", "or", "implies", "xor", "iff")
-_PLAN = {
-    1: (1, 2, 1, _ALL[:2]), 2: (1, 2, 2, _ALL[:2]), 3: (1, 3, 2, _ALL[:3]), 4: (2, 3, 2, _ALL[:3]),
-    5: (2, 3, 3, _ALL[:4]), 6: (2, 4, 3, _ALL), 7: (3, 4, 3, _ALL), 8: (3, 5, 4, _ALL), 9: (3, 6, 4, _ALL),
-    10: (4, 6, 5, _ALL),
-}
 # Formula: int (variable index) or ("not", f) or (op, f, g).
 Formula = Any
 _WORDS = {"and": "and", "or": "or", "implies": "implies", "xor": "xor", "iff": "iff"}
 _SYMBOLS = {"and": "∧", "or": "∨", "implies": "→", "xor": "⊕", "iff": "↔"}
 
 
-def _grow(rng: random.Random, nvars: int, depth: int, ops: tuple[str, ...]) -> Formula:
-    if depth == 0:
-        v: Formula = rng.randrange(nvars)
-        return ("not", v) if rng.random() < 0.3 else v
-    op = ops[rng.randrange(len(ops))]
-    left = _grow(rng, nvars, depth - 1, ops)
-    right = _grow(rng, nvars, rng.randint(0, depth - 1), ops)
-    f: Formula = (op, left, right)
-    return ("not", f) if rng.random() < 0.15 else f
+def connectives(formula: Formula) -> int:
+    """How many binary connectives a formula has."""
+    if isinstance(formula, int):
+        return 0
+    if formula[0] == "not":
+        return connectives(formula[1])
+    return 1 + connectives(formula[1]) + connectives(formula[2])
+
+
+def negations(formula: Formula) -> int:
+    """How many negations a formula has."""
+    if isinstance(formula, int):
+        return 0
+    if formula[0] == "not":
+        return 1 + negations(formula[1])
+    return negations(formula[1]) + negations(formula[2])
+
+
+def _tree(rng: random.Random, size: int, nvars: int, ops: tuple[str, ...]) -> Formula:
+    """A random formula with exactly ``size`` binary connectives (a random split at each node)."""
+    # int(random() * k) rather than randrange: the top level draws hundreds of nodes per item.
+    if size == 0:
+        return int(rng.random() * nvars)
+    left = int(rng.random() * size)
+    op = ops[int(rng.random() * len(ops))]
+    return (op, _tree(rng, left, nvars, ops), _tree(rng, size - 1 - left, nvars, ops))
+
+
+def _negate(formula: Formula, marks: set[int], counter: list[int]) -> Formula:
+    """The formula with a negation put on each node whose preorder position is in ``marks``."""
+    here = counter[0]
+    counter[0] += 1
+    if not isinstance(formula, int):
+        formula = (formula[0], _negate(formula[1], marks, counter), _negate(formula[2], marks, counter))
+    return ("not", formula) if here in marks else formula
+
+
+def _grow(rng: random.Random, size: int, nots: int, nvars: int, ops: tuple[str, ...]) -> Formula:
+    """A formula with ``size`` connectives and ``nots`` negations on distinct nodes."""
+    tree = _tree(rng, size, nvars, ops)
+    marks = set(rng.sample(range(2 * size + 1), nots))
+    return _negate(tree, marks, [0])
 
 
 def value(f: Formula, assign: list[bool]) -> bool:
@@ -67,33 +101,45 @@ class PropositionalLogic(ProbeFamily):
 
     name = "propositional_logic"
     skill = "logic"
-    version = "1"
-    levels = (
-        "one formula, 2 variables, depth 1, and/or",
-        "one formula, depth 2",
-        "one formula, 3 variables, adds implies",
-        "two formulas",
-        "two formulas, depth 3, adds xor",
-        "two formulas, 4 variables, adds iff",
-        "three formulas, depth 3",
-        "three formulas, 5 variables, depth 4",
-        "three formulas, 6 variables, depth 4",
-        "four formulas, 6 variables, depth 5",
-    )
+    version = "2"
+    top = 50
+    grows = "connectives"
+    formula = ("formulas = 1 + d//8; connectives (each) = ceil(0.6*d) up to d=10, then floor(6 * 2**((d-10)/10)); "
+               "negations = connectives//2; variables = min(2 + d//3, 12); operators = min(5, 2 + (d-1)//2)")
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        size = math.ceil(0.6 * d) if d <= 10 else math.floor(6 * 2 ** ((d - 10) / 10))
+        return {
+            "formulas": 1 + d // 8,
+            "connectives": size,
+            "negations": size // 2,
+            "variables": min(2 + d // 3, len(_VARS)),
+            "operators": min(len(_ALL), 2 + (d - 1) // 2),
+        }
+
+    def chance(self, difficulty: int) -> float:
+        return float(2.0 ** -self.plan(difficulty)["formulas"])
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        k, nvars, depth, ops = _PLAN[difficulty]
+        p = self.plan(difficulty)
+        nvars, ops = p["variables"], _ALL[: p["operators"]]
         assign = [rng.random() < 0.5 for _ in range(nvars)]
-        formulas = [_grow(rng, nvars, depth, ops) for _ in range(k)]
+        formulas = [_grow(rng, p["connectives"], p["negations"], nvars, ops) for _ in range(p["formulas"])]
         answer = "".join("T" if value(f, assign) else "F" for f in formulas)
-        return Problem(facts={"assign": assign, "formulas": formulas}, answer=answer)
+        # Which letters (and invented names) stand for the variables: drawn, so that even the
+        # one-connective level has many distinct prompts.
+        facts = {"assign": assign, "formulas": formulas, "names": rng.sample(range(len(_VARS)), nvars),
+                 "odd": rng.sample(range(len(_ODD)), nvars)}
+        return Problem(facts=facts, answer=answer)
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         assign: list[bool] = problem.facts["assign"]
         formulas = problem.facts["formulas"]
-        names = _ODD if novelty == 2 else _VARS
+        names = tuple(_ODD[i] for i in problem.facts["odd"]) if novelty == 2 else tuple(
+            _VARS[i] for i in problem.facts["names"])
         symbols, neg = (_SYMBOLS, "¬") if novelty in (1, 2) else (_WORDS, "not ")
-        values = [f"{names[i]} = {'true' if b else 'false'}" for i, b in enumerate(assign)]
+        values = sorted(f"{names[i]} = {'true' if b else 'false'}" for i, b in enumerate(assign))
         if novelty == 2:
             rng.shuffle(values)
         shown = "\n".join(f"{i}. {show(f, names, symbols, neg)}" for i, f in enumerate(formulas, 1))

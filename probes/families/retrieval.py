@@ -1,13 +1,20 @@
-"""Retrieval from a long synthetic context: one needle first, then chains of two and three hops.
+"""Retrieval from a long synthetic context: follow a chain of boxes to a vault's code.
 
+What grows (``plan``): the context length in sentences (``lines = floor(8 * 2**((d-1)/5))``,
+the main size: 8 at level 1, 27 at level 10, about 900 at the top level 35, ~14k tokens), the
+chain length (``hops = 1 + (d-1)//2``: the code stated outright at level 1, 18 hops at the
+top), near-identical distractors (``decoys``: other vaults, other boxes whose numbers differ
+from the chain's by one digit or a swap, pointing on or holding numbers; up to 60 % of the
+lines) and ``corrections`` from level 11 (later lines that overrule an earlier pointer or
+number, for chain and decoy boxes alike, so every hop needs a second look).
 Filler facts are invented (objects, colours, rooms, weights), so nothing outside the context
-helps. Novelty 2 adds near-miss distractors (other vaults, other lockers); novelty 3 shows the
-context as a log table. Scoring: exact integer match on the extracted final number; no partial
-credit.
+helps. Novelty 2 adds two more harmless decoys; novelty 3 shows the context as a log table.
+Scoring: exact integer match on the extracted final number; no partial credit.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -18,15 +25,92 @@ _OBJECTS = ("kettle", "lantern", "compass", "ledger", "teapot", "saddle", "violi
             "barrel", "easel", "helmet", "loom", "quill", "sextant", "thimble")
 _COLOURS = ("red", "grey", "golden", "green", "violet", "brown", "white", "black", "amber", "blue")
 _ROOMS = ("attic", "cellar", "pantry", "study", "gallery", "workshop", "library", "stable")
-_VAULTS = ("crimson", "northern", "sunken", "hollow", "iron", "glass", "silent", "western", "coral")
-# (filler sentences, hops) per level.
-_PLAN = {1: (8, 1), 2: (15, 1), 3: (30, 1), 4: (60, 1), 5: (100, 1), 6: (30, 2), 7: (60, 2),
-         8: (100, 2), 9: (60, 3), 10: (120, 3)}
+_VAULTS = ("crimson", "northern", "sunken", "hollow", "iron", "glass", "silent", "western", "coral", "eastern",
+           "amber", "granite")
+#: Lines that are decoys at most (the rest are the chain, corrections and plain filler).
+MAX_DECOY_SHARE = 0.6
 
 
 def _filler(rng: random.Random) -> str:
-    return (f"The {pick(rng, _COLOURS)} {pick(rng, _OBJECTS)} in the {pick(rng, _ROOMS)} "
-            f"weighs {rng.randint(2, 999)} grams.")
+    # One draw split into colour, object, room and weight: contexts run to ~900 lines.
+    r = rng.randrange(len(_COLOURS) * len(_OBJECTS) * len(_ROOMS) * 998)
+    r, grams = divmod(r, 998)
+    r, room = divmod(r, len(_ROOMS))
+    colour, obj = divmod(r, len(_OBJECTS))
+    return f"The {_COLOURS[colour]} {_OBJECTS[obj]} in the {_ROOMS[room]} weighs {grams + 2} grams."
+
+
+def start_line(vault: str, box: int) -> str:
+    """The line that says where a vault's code is kept."""
+    return f"The code of the {vault} vault is kept in box {box}."
+
+
+def pointer_line(box: int, to: int) -> str:
+    """The line that sends one box on to the next."""
+    return f"Box {box} holds a note pointing to box {to}."
+
+
+def number_line(box: int, number: int) -> str:
+    """The line that says what number a box holds."""
+    return f"Box {box} contains the number {number}."
+
+
+def _correction(kind: str, subject: str | int, new: int, old: int) -> str:
+    if kind == "start":
+        return f"Correction: the code of the {subject} vault is kept in box {new}, not in box {old}."
+    if kind == "ptr":
+        return f"Correction: the note in box {subject} points to box {new}, not to box {old}."
+    return f"Correction: box {subject} contains the number {new}, not {old}."
+
+
+def _line(kind: str, subject: str | int, value: int) -> str:
+    if kind == "start":
+        return start_line(str(subject), value)
+    if kind == "ptr":
+        return pointer_line(int(subject), value)
+    return number_line(int(subject), value)
+
+
+class _Ids:
+    """Box numbers drawn without repeats, many of them one digit away from a chain box."""
+
+    def __init__(self, rng: random.Random, digits: int) -> None:
+        self.rng, self.digits, self.lo, self.hi = rng, digits, 10 ** (digits - 1), 10**digits - 1
+        self.used: set[int] = set()
+
+    def fresh(self) -> int:
+        while True:
+            x = self.rng.randint(self.lo, self.hi)
+            if x not in self.used:
+                self.used.add(x)
+                return x
+
+    def lookalike(self, of: int) -> int:
+        """An unused box number one changed digit (or one swap of adjacent digits) away from ``of``."""
+        for _ in range(8):
+            pos, digit = divmod(self.rng.randrange(10 * self.digits), 10)
+            place: int = 10**pos
+            old = of // place % 10
+            if digit == old and pos + 1 < self.digits:  # swap this digit with the next higher one
+                higher = of // (10 * place) % 10
+                x = of + (higher - old) * place + (old - higher) * 10 * place
+            else:
+                x = of + (digit - old) * place
+            if self.lo <= x <= self.hi and x not in self.used:
+                self.used.add(x)
+                return x
+        return self.fresh()
+
+
+def plan_at(d: int) -> dict[str, int]:
+    """The size parameters at level ``d`` (see the module docstring)."""
+    lines = int(8 * 2 ** ((d - 1) / 5))
+    return {
+        "lines": lines,
+        "hops": 1 + (d - 1) // 2,
+        "decoys": int(lines * min(MAX_DECOY_SHARE, (d - 1) / 30)),
+        "corrections": max(0, (d - 9) // 2),
+    }
 
 
 @dataclass(frozen=True)
@@ -35,54 +119,112 @@ class NeedleRetrieval(ProbeFamily):
 
     name = "needle_retrieval"
     skill = "retrieval"
-    version = "1"
-    levels = tuple(
-        f"{n} filler facts, " + ("one needle" if h == 1 else f"{h}-hop chain") for n, h in _PLAN.values()
-    )
+    version = "2"
+    top = 35
+    grows = "lines"
+    formula = ("lines = floor(8 * 2**((d-1)/5)); hops = 1 + (d-1)//2; "
+               "decoys = floor(lines * min(0.6, (d-1)/30)); corrections = max(0, (d-9)//2)")
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        return plan_at(difficulty)
+
+    def chance(self, difficulty: int) -> float:
+        return 0.0
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        n, hop_count = _PLAN[difficulty]
-        vault, other_vault = rng.sample(_VAULTS, 2)
+        p = self.plan(difficulty)
+        hops = p["hops"]
+        ids = _Ids(rng, 3 if difficulty < 12 else 4)
+        vault, *others = rng.sample(_VAULTS, len(_VAULTS))
         code = rng.randint(1000, 99999)
-        lockers = rng.sample(range(10, 99), 2 * hop_count)
-        chain: list[str] = []
-        if hop_count == 1:
-            chain.append(f"The code of the {vault} vault is {code}.")
-        elif hop_count == 2:
-            chain.append(f"The code of the {vault} vault is kept in locker {lockers[0]}.")
-            chain.append(f"Locker {lockers[0]} contains the number {code}.")
+        # The chain as facts (kind, subject, value): start -> box -> ... -> box holding the code.
+        boxes = [ids.fresh() for _ in range(hops - 1)]
+        chain: list[tuple[str, str | int, int]]
+        if hops == 1:
+            chain = [("start_code", vault, code)]
         else:
-            chain.append(f"The code of the {vault} vault is kept in locker {lockers[0]}.")
-            chain.append(f"Locker {lockers[0]} holds only a key to drawer {lockers[1]}.")
-            chain.append(f"Drawer {lockers[1]} contains the number {code}.")
-        fillers = [_filler(rng) for _ in range(n)]
-        # Hops are spread through the context, never adjacent, so each one must be found.
-        positions = sorted(rng.sample(range(n + 1), len(chain)))
-        decoys = [f"Locker {lockers[-1]} contains the number {rng.randint(1000, 99999)}.",
-                  f"The code of the {other_vault} vault is {rng.randint(1000, 99999)}."]
-        return Problem(facts={"fillers": fillers, "chain": chain, "positions": positions, "vault": vault,
-                              "decoys": decoys}, answer=str(code))
+            chain = [("start", vault, boxes[0])]
+            chain += [("ptr", a, b) for a, b in itertools.pairwise(boxes)]
+            chain.append(("num", boxes[-1], code))
+        truth = [self._text(f) for f in chain]
+        # Decoys: other vaults, and boxes one digit away from chain boxes that point on or hold numbers.
+        decoys: list[tuple[str, str | int, int]] = []
+        near = list(boxes) or [ids.fresh()]  # grows: decoys look like chain boxes and like each other
+        for _ in range(p["decoys"]):
+            roll = rng.random()
+            if others and (roll < 0.1 or hops == 1):
+                value = ids.lookalike(pick(rng, near)) if hops > 1 else rng.randint(1000, 99999)
+                decoys.append(("start" if hops > 1 else "start_code", others.pop(), value))
+                continue
+            box = ids.lookalike(pick(rng, near))
+            near.append(box)
+            if roll < 0.55:
+                decoys.append(("ptr", box, ids.lookalike(pick(rng, near))))
+            else:
+                decoys.append(("num", box, rng.randint(1000, 99999)))
+        # Corrections: the first line about a fact states a stale value; a later line overrules it.
+        stale_text: list[str] = []
+        corrections: list[str] = []
+        # A stale pointer leads to a decoy box that exists, so missing a correction gives a wrong code.
+        dead_ends = [int(f[1]) for f in decoys if f[0] in ("ptr", "num")]
+        correctable = [i for i, f in enumerate(chain) if f[0] != "start_code"]
+        rng.shuffle(correctable)
+        decoy_ptrs = [i for i, f in enumerate(decoys) if f[0] in ("ptr", "num")]
+        rng.shuffle(decoy_ptrs)
+        for j in range(p["corrections"]):
+            pool, target = (chain, correctable) if j % 2 == 0 and correctable else (decoys, decoy_ptrs)
+            if not target:
+                pool, target = (decoys, decoy_ptrs) if decoy_ptrs else (chain, correctable)
+            idx = target.pop()
+            kind, subject, value = pool[idx]
+            if kind == "num":
+                stale = rng.randint(1000, 99999)
+            else:
+                stale = pick(rng, dead_ends) if dead_ends else ids.lookalike(value)
+            pool[idx] = (kind, subject, stale)
+            stale_text.append(self._text(pool[idx]))
+            corrections.append(_correction(kind, subject, value, stale))
+        facts_text = [self._text(f) for f in chain] + [self._text(f) for f in decoys]
+        fillers = [_filler(rng) for _ in range(p["lines"] - len(facts_text) - len(corrections))]
+        lines = facts_text + corrections + fillers
+        rng.shuffle(lines)
+        # Every correction comes after the line it overrules.
+        for old, new in zip(stale_text, corrections, strict=True):
+            i, j = lines.index(old), lines.index(new)
+            if j < i:
+                lines[i], lines[j] = new, old
+        return Problem(facts={"lines": lines, "vault": vault, "others": others[:2], "hops": hops,
+                              "chain": truth, "stale": stale_text, "corrections": corrections},
+                       answer=str(code))
+
+    @staticmethod
+    def _text(fact: tuple[str, str | int, int]) -> str:
+        kind, subject, value = fact
+        if kind == "start_code":
+            return f"The code of the {subject} vault is {value}."
+        return _line(kind, subject, value)
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
-        lines = list(f["fillers"])
-        for offset, (pos, fact) in enumerate(zip(f["positions"], f["chain"], strict=True)):
-            lines.insert(pos + offset, fact)
+        lines = list(f["lines"])
         if novelty == 2:
-            for decoy in f["decoys"]:
+            for other in f["others"]:
+                decoy = f"The code of the {other} vault is {rng.randint(1000, 99999)}."
                 lines.insert(rng.randint(0, len(lines)), decoy)
         kind = format_for(novelty, rng)
         fmt = answer_instruction(kind, "number")
+        rule = " Later corrections overrule earlier lines." if any(x.startswith("Correction") for x in lines) else ""
         q = f"What is the code of the {f['vault']} vault?"
         if novelty == 3:
             log = "\n".join(f"[{i:04d}] {line}" for i, line in enumerate(lines, 1))
             prompt = (f"A night watchman's log from a great house:\n{log}\nThe owner is locked out of the "
-                      f"{f['vault']} vault. Which code opens it? {fmt}")
+                      f"{f['vault']} vault.{rule} Which code opens it? {fmt}")
         elif novelty == 1:
-            prompt = f"Read the notes below, then answer.\n\n{' '.join(lines)}\n\n{q} {fmt}"
+            prompt = f"Read the notes below, then answer.{rule}\n\n{' '.join(lines)}\n\n{q} {fmt}"
         else:
-            prompt = "Context:\n" + "\n".join(lines) + f"\n\nQuestion: {q} {fmt}"
+            prompt = "Context:\n" + "\n".join(lines) + f"\n\nQuestion: {q}{rule} {fmt}"
         return Rendering(prompt=prompt, answer=wrap_answer(kind, problem.answer))
 
     def score(self, item: Item, response: str) -> Verdict:
         return numeric_score(item, response)
+

@@ -1,7 +1,12 @@
 """String transformations: apply a chain of letter operations to an invented word.
 
-Levels grow the word length, the number of chained operations and the set of operations
-(reverse and upper-case first; Caesar shifts, rotations and pair swaps later).
+What grows (``plan``): the number of chained operations (``operations``, the main size: one up
+to level 3, one more every three levels to 4 at level 10, then doubling every ten levels, 32 at
+the top level 40), the word length (``letters = 3 + d``) and the number of distinct operation
+kinds in play (``kinds``: upper-case only at level 1, then reverse, doubling, vowel removal,
+rotation, pair swaps, Caesar shifts, every-other, sorting and case swapping). Level 1 is one
+upper-casing of a four-letter word with a worked example; the top level is 32 chained
+operations on a 43-letter word, which no one traces reliably in their head.
 Scoring: exact, case-sensitive match of the final answer (markdown, quotes and a trailing
 period ignored); no partial credit.
 """
@@ -16,20 +21,14 @@ from probes.common import answer_instruction, format_for, pick, score_exact, wra
 
 _CONS = "bcdfghjklmnprstvwz"
 _VOWELS = "aeiou"
-_BASIC = ("reverse", "upper", "double")
-_MID = (*_BASIC, "drop_vowels", "sort")
-_ALL = (*_MID, "rotate", "every_other", "caesar", "swap_pairs")
-# (word length, chained operations, operation pool) per level.
-_PLAN = {
-    1: (4, 1, ("reverse", "upper")), 2: (5, 1, _BASIC), 3: (6, 1, _MID), 4: (7, 2, _BASIC),
-    5: (8, 2, _MID), 6: (9, 2, _ALL), 7: (10, 3, _ALL), 8: (12, 3, _ALL), 9: (14, 4, _ALL),
-    10: (16, 5, _ALL),
-}
+#: Operation kinds in the order the levels bring them in.
+KINDS = ("upper", "reverse", "double", "drop_vowels", "rotate", "swap_pairs", "caesar", "every_other", "sort",
+         "swapcase")
 
 _SAY = {
     0: {
-        "reverse": "reverse it",
-        "upper": "convert it to upper case",
+        "reverse": "reverse it (abc -> cba)",
+        "upper": "convert it to upper case (abc -> ABC)",
         "double": "write every letter twice in place (abc -> aabbcc)",
         "drop_vowels": "delete every vowel (a, e, i, o, u in either case)",
         "sort": "sort its letters alphabetically (case-insensitive)",
@@ -37,10 +36,11 @@ _SAY = {
         "every_other": "keep only the 1st, 3rd, 5th, ... letters",
         "caesar": "shift every letter {k} places forward in the alphabet (z wraps to a, case kept)",
         "swap_pairs": "swap each adjacent pair of letters (abcde -> badce)",
+        "swapcase": "swap the case of every letter (aBc -> AbC)",
     },
     1: {
-        "reverse": "write it backwards",
-        "upper": "capitalise every letter",
+        "reverse": "write it backwards (abc -> cba)",
+        "upper": "capitalise every letter (abc -> ABC)",
         "double": "repeat each letter once right after itself (abc -> aabbcc)",
         "drop_vowels": "remove the vowels a, e, i, o and u (any case)",
         "sort": "put the letters in alphabetical order, ignoring case",
@@ -48,6 +48,7 @@ _SAY = {
         "every_other": "drop every letter in an even position (2nd, 4th, ...)",
         "caesar": "replace each letter by the one {k} places later in the alphabet, wrapping z to a",
         "swap_pairs": "exchange letters 1 and 2, 3 and 4, and so on (abcde -> badce)",
+        "swapcase": "make capitals small and small letters capitals (aBc -> AbC)",
     },
 }
 
@@ -63,6 +64,8 @@ def apply(op: str, k: int, s: str) -> str:
         return s[::-1]
     if op == "upper":
         return s.upper()
+    if op == "swapcase":
+        return s.swapcase()
     if op == "double":
         return "".join(c + c for c in s)
     if op == "drop_vowels":
@@ -86,39 +89,58 @@ def invented_word(rng: random.Random, length: int) -> str:
     return "".join(letters)
 
 
+def operations_at(d: int) -> int:
+    """Chained operations at level ``d``: 1 + (d-1)//3 up to level 10, then doubling every ten levels."""
+    return 1 + (d - 1) // 3 if d <= 10 else int(4 * 2 ** ((d - 10) / 10))
+
+
+def _allowed(op: str, s: str, letters: int, used: set[str]) -> bool:
+    """Whether ``op`` keeps the chain meaningful: the string neither explodes nor vanishes."""
+    if op == "double":
+        return len(s) <= letters
+    if op in ("drop_vowels", "every_other"):
+        shrunk = apply(op, 1, s)
+        return len(shrunk) >= max(3, letters // 2)
+    if op == "sort":  # a sort makes every earlier step matter only as a multiset: once is enough
+        return "sort" not in used
+    return True
+
+
 @dataclass(frozen=True)
 class StringTransform(ProbeFamily):
     """Apply a chain of letter operations to an invented word."""
 
     name = "string_transform"
     skill = "string_manipulation"
-    version = "1"
-    levels = (
-        "4 letters, reverse or upper-case",
-        "5 letters, one of reverse / upper-case / double",
-        "6 letters, adds vowel removal and sorting",
-        "7 letters, two basic operations",
-        "8 letters, two operations incl. vowel removal and sorting",
-        "9 letters, two operations from all nine (Caesar, rotation, pair swap...)",
-        "10 letters, three operations",
-        "12 letters, three operations",
-        "14 letters, four operations",
-        "16 letters, five operations",
-    )
+    version = "2"
+    top = 40
+    grows = "operations"
+    formula = ("operations = 1 + (d-1)//3 to d=10, then floor(4 * 2**((d-10)/10)); letters = 3 + d; "
+               "kinds = min(10, 1 + d//2)")
+
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        return {"operations": operations_at(d), "letters": 3 + d, "kinds": min(len(KINDS), 1 + d // 2)}
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        length, steps, pool = _PLAN[difficulty]
-        word = invented_word(rng, length)
+        p = self.plan(difficulty)
+        letters, pool = p["letters"], KINDS[: p["kinds"]]
+        word = invented_word(rng, letters)
         ops: list[tuple[str, int]] = []
+        used: set[str] = set()
         s = word
-        for _ in range(steps):
-            op = pick(rng, pool)
-            if op == "drop_vowels" and not any(c.lower() not in _VOWELS for c in s):
-                op = "reverse"
-            k = rng.randint(1, max(1, min(5, len(s) - 1)))
+        for _ in range(p["operations"]):
+            choices = [op for op in pool if _allowed(op, s, letters, used)]
+            op = pick(rng, choices)  # "upper", "reverse", "rotate"... are always allowed
+            k = rng.randint(1, max(1, min(len(s) - 1, 3 + difficulty // 4))) if op == "rotate" else (
+                rng.randint(1, 5 + difficulty // 8) if op == "caesar" else 0)
             ops.append((op, k))
+            used.add(op)
             s = apply(op, k, s)
         return Problem(facts={"word": word, "ops": ops}, answer=s)
+
+    def chance(self, difficulty: int) -> float:
+        return 0.0
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         word, ops = problem.facts["word"], problem.facts["ops"]
@@ -132,7 +154,7 @@ class StringTransform(ProbeFamily):
             listed = " ".join(f"Step {i}: {s}." for i, s in enumerate(steps, 1))
             prompt = f"Start from the letters \"{word}\". {listed} {fmt}"
         elif novelty == 2:
-            listed = "; ".join(f"({chr(97 + i)}) {s}" for i, s in enumerate(steps))
+            listed = "; ".join(f"({i}) {s}" for i, s in enumerate(steps, 1))
             noise = pick(rng, ("The word means nothing in any language.", "Spaces are never added.",
                                "Digits never appear here."))
             prompt = f"«{word}» is the input. {noise} In order: {listed}. {fmt}"

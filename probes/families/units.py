@@ -1,7 +1,19 @@
-"""Unit conversion: metric prefixes first, then time, speed, imperial units (factor stated) and sums.
+"""Unit conversion on an open scale: a sum of ever more quantities in mixed units, in one unit.
 
-Scoring: the extracted number must lie within 0.005 of the exact value (a correct rounding to two
-decimals or better); no partial credit.
+What grows with the level ``d`` (see ``UnitConversion.plan``):
+
+* ``terms = round(1.1**d)``: how many quantities are added up, the main size (1 up to level 4,
+  3 at 10, 7 at 20, 17 at 30, 45 at the top level 40); each needs its own conversion factor, so
+  the top asks for a long exact sum of decimal products, which no one does reliably in their head.
+* ``kinds = min(4, 1 + d // 3)`` unit families (metric length and mass; + time; + speed; +
+  imperial units, whose factor is stated); ``digits = min(6, 1 + d // 4)`` integer digits and
+  ``decimals = min(3, d // 5)`` decimals in each given value; ``unstated`` (from level 4) stops
+  stating metric factors; ``any_direction`` (from level 3) allows small-to-large conversions;
+  a quantity's unit is at most ``10**ratio_digits`` (``min(4, 3 + d//10)``) times the target's.
+
+Level 1 is one conversion with its factor given ("1 m = 100 cm. Convert 3 m to cm."). Scoring:
+the extracted number must lie within 0.005 of the exact value (a correct rounding to two decimals
+or better); no partial credit.
 """
 
 from __future__ import annotations
@@ -9,40 +21,47 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, pick, score_number, wrap_answer
+from probes.families.arithmetic import iround
 
-# name -> (dimension, size in base unit, long name)
-UNITS: dict[str, tuple[str, float, str]] = {
-    "mm": ("length", 0.001, "millimetres"), "cm": ("length", 0.01, "centimetres"),
-    "m": ("length", 1.0, "metres"), "km": ("length", 1000.0, "kilometres"),
-    "in": ("length", 0.0254, "inches"), "ft": ("length", 0.3048, "feet"),
-    "mi": ("length", 1609.344, "miles"),
-    "g": ("mass", 0.001, "grams"), "kg": ("mass", 1.0, "kilograms"), "t": ("mass", 1000.0, "tonnes"),
-    "lb": ("mass", 0.45359237, "pounds"),
-    "s": ("time", 1.0, "seconds"), "min": ("time", 60.0, "minutes"), "h": ("time", 3600.0, "hours"),
-    "d": ("time", 86400.0, "days"),
-    "m/s": ("speed", 1.0, "metres per second"), "km/h": ("speed", 1000 / 3600, "kilometres per hour"),
-    "mph": ("speed", 1609.344 / 3600, "miles per hour"),
+# name -> (dimension, exact size in the dimension's base unit, long name, imperial?)
+UNITS: dict[str, tuple[str, Fraction, str, bool]] = {
+    "mm": ("length", Fraction("0.001"), "millimetres", False),
+    "cm": ("length", Fraction("0.01"), "centimetres", False),
+    "m": ("length", Fraction(1), "metres", False),
+    "km": ("length", Fraction(1000), "kilometres", False),
+    "in": ("length", Fraction("0.0254"), "inches", True),
+    "ft": ("length", Fraction("0.3048"), "feet", True),
+    "yd": ("length", Fraction("0.9144"), "yards", True),
+    "mi": ("length", Fraction("1609.344"), "miles", True),
+    "g": ("mass", Fraction("0.001"), "grams", False),
+    "kg": ("mass", Fraction(1), "kilograms", False),
+    "t": ("mass", Fraction(1000), "tonnes", False),
+    "oz": ("mass", Fraction("0.028349523125"), "ounces", True),
+    "lb": ("mass", Fraction("0.45359237"), "pounds", True),
+    "s": ("time", Fraction(1), "seconds", False),
+    "min": ("time", Fraction(60), "minutes", False),
+    "h": ("time", Fraction(3600), "hours", False),
+    "d": ("time", Fraction(86400), "days", False),
+    "wk": ("time", Fraction(604800), "weeks", False),
+    "m/s": ("speed", Fraction(1), "metres per second", False),
+    "km/h": ("speed", Fraction(1000, 3600), "kilometres per hour", False),
+    "mph": ("speed", Fraction("0.44704"), "miles per hour", True),
 }
+_SIZE = {u: size for u, (_, size, _, _) in UNITS.items()}
 _IMPERIAL_FACT = {
-    "in": "1 inch = 2.54 cm", "ft": "1 foot = 0.3048 m", "mi": "1 mile = 1.609344 km",
-    "lb": "1 pound = 0.45359237 kg", "mph": "1 mile = 1.609344 km",
+    "in": "1 inch = 2.54 cm", "ft": "1 foot = 0.3048 m", "yd": "1 yard = 0.9144 m",
+    "mi": "1 mile = 1.609344 km", "oz": "1 ounce = 28.349523125 g", "lb": "1 pound = 0.45359237 kg",
+    "mph": "1 mile = 1.609344 km",
 }
-# (pairs to draw from, value range, decimals in the given value) per level.
-_PLAN: dict[int, tuple[tuple[tuple[str, str], ...], tuple[int, int], int]] = {
-    1: ((("m", "cm"), ("kg", "g")), (1, 99), 0),
-    2: ((("km", "m"), ("kg", "g"), ("m", "mm")), (2, 99), 0),
-    3: ((("cm", "m"), ("g", "kg"), ("m", "km")), (10, 999), 0),
-    4: ((("h", "s"), ("d", "min"), ("h", "min")), (2, 48), 0),
-    5: ((("mm", "m"), ("g", "kg"), ("min", "h")), (100, 99999), 0),
-    6: ((("km/h", "m/s"), ("m/s", "km/h")), (5, 999), 0),
-    7: ((("in", "cm"), ("ft", "m"), ("lb", "kg")), (2, 99), 0),
-    8: ((("mi", "m"), ("lb", "g"), ("ft", "cm")), (2, 999), 1),
-    9: ((("km", "m"),), (1, 9), 0),
-    10: ((("mph", "m/s"), ("mph", "km/h")), (5, 999), 3),
-}
+#: The dimensions each step of ``kinds`` adds.
+_DIMENSIONS = ("length", "mass", "time", "speed")
+#: A quantity's unit is at most this many times smaller than the target unit (no answers that
+#: round to 0).
+_MAX_SHRINK = 1000
 
 
 def _fmt(v: float) -> str:
@@ -50,53 +69,84 @@ def _fmt(v: float) -> str:
     return str(int(r)) if r == int(r) else f"{r:.2f}".rstrip("0")
 
 
+def _factor(a: str, b: str) -> str:
+    """The stated factor between two metric or time units, larger first ('1 h = 60 min')."""
+    big, small = (a, b) if _SIZE[a] >= _SIZE[b] else (b, a)
+    ratio = _SIZE[big] / _SIZE[small]
+    shown = str(ratio.numerator) if ratio.denominator == 1 else str(float(ratio))
+    return f"1 {big} = {shown} {small}"
+
+
 @dataclass(frozen=True)
 class UnitConversion(ProbeFamily):
-    """Convert a quantity between units."""
+    """Convert a sum of quantities into one unit."""
 
     name = "unit_conversion"
     skill = "units"
-    version = "1"
-    levels = (
-        "m to cm or kg to g, up to two digits",
-        "km to m, kg to g, m to mm, two digits",
-        "cm to m, g to kg, m to km (decimals)",
-        "hours or days to seconds and minutes",
-        "mm to m, g to kg, minutes to hours, up to 5 digits (rounding)",
-        "km/h <-> m/s, up to three digits",
-        "inches, feet, pounds to metric (factor given)",
-        "miles, pounds, feet with one decimal (factor given)",
-        "sum of km, m and cm quantities, in metres",
-        "mph to m/s or km/h, three decimals (factor given)",
+    version = "2"
+    top = 40
+    grows = "terms"
+    formula = (
+        "terms = round(1.1**d); kinds = min(4, 1 + d//3); digits = min(6, 1 + d//4); "
+        "decimals = min(3, d//5); ratio_digits = min(4, 3 + d//10); factors unstated from d=4; "
+        "any direction from d=3"
     )
 
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        return {
+            "terms": iround(1.1**d),
+            "kinds": min(4, 1 + d // 3),
+            "digits": min(6, 1 + d // 4),
+            "decimals": min(3, d // 5),
+            "unstated": min(1, d // 4),
+            "any_direction": min(1, d // 3),
+            "ratio_digits": min(4, 3 + d // 10),
+        }
+
     def build(self, rng: random.Random, difficulty: int) -> Problem:
-        pairs, (lo, hi), decimals = _PLAN[difficulty]
-        src, dst = pick(rng, pairs)
-        # Rounded so the prompt shows exactly the decimals drawn (no 12.007000000000001).
-        value = round(rng.randint(lo, hi) + rng.randint(1, 10**decimals - 1) / 10**decimals, decimals) \
-            if decimals else float(rng.randint(lo, hi))
-        if difficulty == 9:
-            parts = [(float(rng.randint(1, 9)), "km"), (float(rng.randint(10, 999)), "m"),
-                     (float(rng.randint(10, 9999)), "cm")]
-            exact = sum(v * UNITS[u][1] for v, u in parts)
-            return Problem(facts={"parts": parts, "dst": "m", "exact": exact}, answer=_fmt(exact))
-        exact = value * UNITS[src][1] / UNITS[dst][1]
-        return Problem(facts={"parts": [(value, src)], "dst": dst, "exact": exact}, answer=_fmt(exact))
+        p = self.plan(difficulty)
+        dims = _DIMENSIONS[: min(4, p["kinds"] + 1)]
+        dim = pick(rng, dims)
+        pool = [u for u, (dm, _, _, imp) in UNITS.items() if dm == dim and (p["kinds"] >= 4 or not imp)]
+        metric = [u for u in pool if not UNITS[u][3]]
+        dst = pick(rng, metric)
+        grow = 10 ** p["ratio_digits"]
+        sources = [
+            u for u in pool
+            if u != dst and _SIZE[u] * _MAX_SHRINK >= _SIZE[dst] and _SIZE[u] <= grow * _SIZE[dst]
+            and (p["any_direction"] or _SIZE[u] > _SIZE[dst])
+        ]
+        if not sources:  # nothing larger within reach of dst: convert down to the next smaller unit
+            dst = max((u for u in metric if _SIZE[u] < _SIZE[dst]), key=lambda u: _SIZE[u])
+            sources = [u for u in pool if u != dst and _SIZE[dst] < _SIZE[u] <= grow * _SIZE[dst]]
+        digits, decimals = p["digits"], p["decimals"]
+        parts: list[tuple[str, str]] = []
+        for _ in range(p["terms"]):
+            whole = rng.randint(1 if digits == 1 else 10 ** (digits - 1), 10**digits - 1)
+            frac = rng.randint(1, 10**decimals - 1) if decimals else 0
+            value = f"{whole}.{frac:0{decimals}d}".rstrip("0") if frac else str(whole)
+            parts.append((value, pick(rng, sources)))
+        exact = sum((Fraction(v) * _SIZE[u] for v, u in parts), Fraction(0)) / _SIZE[dst]
+        factors = [] if p["unstated"] else sorted({_factor(u, dst) for _, u in parts if not UNITS[u][3]})
+        facts = {"parts": parts, "dst": dst, "exact": float(exact), "factors": factors}
+        return Problem(facts=facts, answer=_fmt(float(exact)))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
-        parts: list[tuple[float, str]] = problem.facts["parts"]
+        parts: list[tuple[str, str]] = problem.facts["parts"]
         dst: str = problem.facts["dst"]
         long = novelty in (1, 2)
-        name = (lambda u: UNITS[u][2]) if long else (lambda u: u)
 
-        def num(v: float) -> str:
-            text = str(int(v)) if v == int(v) else str(v)
-            return text.replace(".", ",") + " (decimal comma)" if novelty == 2 and v != int(v) else text
+        def name(u: str) -> str:
+            return UNITS[u][2] if long else u
+
+        def num(v: str) -> str:
+            return v.replace(".", ",") if novelty == 2 else v
 
         qty = " plus ".join(f"{num(v)} {name(u)}" for v, u in parts)
-        facts = sorted({_IMPERIAL_FACT[u] for _, u in parts if u in _IMPERIAL_FACT})
+        facts = list(problem.facts["factors"]) + sorted({_IMPERIAL_FACT[u] for _, u in parts if u in _IMPERIAL_FACT})
         given = (" Use " + "; ".join(facts) + ".") if facts else ""
+        comma = " Numbers are written with a decimal comma." if novelty == 2 and any("." in v for v, _ in parts) else ""
         kind = format_for(novelty, rng)
         fmt = answer_instruction(kind, "number") + " Round to 2 decimal places if needed."
         if novelty == 0:
@@ -108,11 +158,12 @@ class UnitConversion(ProbeFamily):
         else:
             q = (f"A caravan master in the desert town of Qalbor records a load as {qty}. The buyer "
                  f"only understands {UNITS[dst][2]}. What figure should the master quote?")
-        return Rendering(prompt=f"{q}{given} {fmt}", answer=wrap_answer(kind, problem.answer))
+        return Rendering(prompt=f"{q}{comma}{given} {fmt}", answer=wrap_answer(kind, problem.answer))
 
     def score(self, item: Item, response: str) -> Verdict:
         exact = float(item.problem.facts["exact"])
-        verdict = score_number(response, repr(exact), abs_tol=0.005 + 1e-9 * max(1.0, abs(exact)))
+        # 0.005 plus a few float ulps (sums stay below ~1e12, where an ulp is ~1e-4).
+        verdict = score_number(response, repr(exact), abs_tol=0.005 + 1e-15 * abs(exact))
         if verdict.extracted is None:
             return verdict
         return Verdict(verdict.score, verdict.extracted, _fmt(float(verdict.extracted)) if

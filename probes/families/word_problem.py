@@ -1,15 +1,26 @@
-"""Multi-step word problems in the GSM-Symbolic style: random names, objects, units and numbers.
+"""Multi-step word problems in the GSM-Symbolic style: a ledger of everyday events among people.
 
-Each problem is a chain of events on one quantity (buy, give away, multiply, halve, share) and,
-at higher levels, a final price step. Novelty 2 renames people and adds irrelevant "no-op"
-clauses (the GSM-NoOp perturbation); novelty 3 tells the same events as a diary table.
-Scoring: exact integer match on the extracted final number; no partial credit.
+Several people each hold some objects; a chain of events (buy, give to someone, multiply, give
+half away) changes their counts, and the question asks for one person's final count or, from
+level 6, the money that person gets for selling all of them. What grows with the level ``d``:
+
+* ``events = round(d * 1.07**max(0, d-10))``: the chain's length, the main size (1 at level 1,
+  10 at 10, 39 at 20, 116 at 30, 304 at 40); past level 10 it at least doubles every ten levels.
+* ``people = 1 + d // 5`` whose counts must all be tracked (events pass objects between them);
+  ``amount = 5d`` bounds the numbers; ``kinds = min(4, 1 + d // 2)`` event kinds (buy; give;
+  multiply; give half); ``price = min(1, d // 6)`` adds the final sale.
+
+Level 1 is one person buying a few more ("Dara has 3 books. Dara buys 2 more books."). Novelty 2
+renames people and adds irrelevant "no-op" clauses (the GSM-NoOp perturbation); novelty 3 tells
+the same events as a ledger table. Scoring: exact integer match on the extracted final number;
+no partial credit.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import (
@@ -17,11 +28,11 @@ from probes.common import (
     ODD_NAMES,
     answer_instruction,
     format_for,
-    numeric_score,
     odd_number,
     pick,
     wrap_answer,
 )
+from probes.families.arithmetic import iround, score_integer
 
 _THINGS = (
     ("apples", "crate"), ("marbles", "jar"), ("stickers", "album"), ("books", "shelf"),
@@ -29,12 +40,9 @@ _THINGS = (
     ("cards", "deck box"), ("coins", "purse"),
 )
 _CURRENCIES = ("dollars", "euros", "crowns", "florins", "rupees")
-# (steps, max start, max step amount, price step?) per level.
-_PLAN = {
-    1: (1, 9, 9, False), 2: (2, 20, 9, False), 3: (2, 40, 20, False), 4: (3, 50, 20, False),
-    5: (4, 60, 30, False), 6: (4, 80, 30, True), 7: (5, 100, 40, True), 8: (6, 150, 50, True),
-    9: (7, 200, 60, True), 10: (8, 300, 80, True),
-}
+_KINDS = ("buy", "give", "times", "half")
+#: A collection multiplies only while it is at most this large, so answers stay a few digits long.
+_TIMES_LIMIT = 200
 _NOOPS = (
     "{o} also owns a bicycle that is {k} years old.",
     "{k} of the {thing} are a slightly different colour, but they count the same.",
@@ -42,125 +50,146 @@ _NOOPS = (
     "{o} thinks {k} is a lucky number.",
     "It rained for {k} hours that week.",
 )
-
-
-def _events(rng: random.Random, difficulty: int) -> tuple[int, list[tuple[str, int]], int]:
-    steps, max_start, max_k, _ = _PLAN[difficulty]
-    x = rng.randint(max(2, max_start // 3), max_start)
-    start = x
-    events: list[tuple[str, int]] = []
-    for _ in range(steps):
-        choices = ["buy", "give"] + (["times", "half"] if difficulty >= 4 else [])
-        kind = pick(rng, choices)
-        if kind == "give" and x < 2:
-            kind = "buy"
-        if kind == "half" and x % 2:
-            kind = "buy"
-        if kind == "times" and x > 400:
-            kind = "give"
-        if kind == "buy":
-            k = rng.randint(1, max_k)
-            x += k
-        elif kind == "give":
-            k = rng.randint(1, min(max_k, x - 1))
-            x -= k
-        elif kind == "times":
-            k = rng.randint(2, 3)
-            x *= k
-        else:
-            k = 2
-            x //= 2
-        events.append((kind, k))
-    return start, events, x
-
-
+#: Sentences per event kind, for novelty 0 and 1; ``{b}`` is the receiver.
 _TEXT = {
     0: {
-        "buy": "{n} buys {k} more {thing}.",
-        "give": "{n} gives {k} {thing} to {f}.",
-        "times": "{n} then multiplies the collection so it is {k} times as large.",
-        "half": "{n} gives half of the {thing} to {f}.",
+        "buy": "{a} buys {k} more {thing}.",
+        "give": "{a} gives {k} {thing} to {b}.",
+        "times": "{a}'s {thing} then become {k} times as many.",
+        "half": "{a} gives half of {a}'s {thing} to {b}.",
     },
     1: {
-        "buy": "Later, {n} gets another {k} {thing}.",
-        "give": "After that, {f} receives {k} of {n}'s {thing}.",
-        "times": "Next, the number of {thing} {n} has grows to {k} times what it was.",
-        "half": "Then {n} hands exactly half of the {thing} over to {f}.",
+        "buy": "Later, {a} gets another {k} {thing}.",
+        "give": "After that, {b} receives {k} of {a}'s {thing}.",
+        "times": "Next, the number of {thing} {a} has grows to {k} times what it was.",
+        "half": "Then {a} hands exactly half of {a}'s {thing} over to {b}.",
     },
 }
+
+#: An event: (actor, kind, amount, receiver); receiver is a person's index, -1 for the outsider.
+Event = tuple[int, str, int, int]
+
+
+def _events(rng: random.Random, p: dict[str, int], counts: list[int]) -> list[Event]:
+    kinds = _KINDS[: p["kinds"]]
+    people, amount = p["people"], p["amount"]
+    events: list[Event] = []
+    for _ in range(p["events"]):
+        actor = rng.randrange(people)
+        x = counts[actor]
+        kind = pick(rng, kinds)
+        if (kind == "give" and x < 2) or (kind == "half" and (x % 2 or x < 2)):
+            kind = "buy"
+        if kind == "times" and x > _TIMES_LIMIT:
+            kind = "give" if "give" in kinds else "buy"
+        receiver = -1
+        if kind in ("give", "half") and people > 1 and rng.random() < 0.75:
+            receiver = pick(rng, [i for i in range(people) if i != actor])
+        if kind == "buy":
+            k = rng.randint(1, amount)
+            counts[actor] += k
+        elif kind == "give":
+            k = rng.randint(1, min(amount, x - 1))
+            counts[actor] -= k
+        elif kind == "times":
+            k = rng.randint(2, 3)
+            counts[actor] *= k
+        else:
+            k = x // 2
+            counts[actor] -= k
+        if receiver >= 0:
+            counts[receiver] += k
+        events.append((actor, kind, k, receiver))
+    return events
 
 
 @dataclass(frozen=True)
 class WordProblem(ProbeFamily):
-    """Track a quantity through a chain of everyday events."""
+    """Track several people's quantities through a chain of everyday events."""
 
     name = "word_problem"
     skill = "math_word"
-    version = "1"
-    levels = (
-        "one event, numbers below 10",
-        "two events, add and remove",
-        "two events, numbers up to 40",
-        "three events, adds multiply and halve",
-        "four events, numbers up to 60",
-        "four events plus a final price step",
-        "five events plus price, numbers up to 100",
-        "six events plus price, numbers up to 150",
-        "seven events plus price, numbers up to 200",
-        "eight events plus price, numbers up to 300",
+    version = "2"
+    top = 40
+    grows = "events"
+    formula = (
+        "events = round(d * 1.07**max(0, d-10)); people = 1 + d//5; amount = 5d; "
+        "kinds = min(4, 1 + d//2); price from d=6"
     )
 
-    def build(self, rng: random.Random, difficulty: int) -> Problem:
-        start, events, end = _events(rng, difficulty)
-        thing, holder = pick(rng, _THINGS)
-        price = rng.randint(2, 9) if _PLAN[difficulty][3] else 0
-        facts = {
-            "start": start, "events": events, "thing": thing, "holder": holder, "price": price,
-            "person": rng.randrange(len(NAMES)), "friend": rng.randrange(len(NAMES)),
-            "currency": pick(rng, _CURRENCIES),
+    def plan(self, difficulty: int) -> dict[str, int]:
+        d = difficulty
+        return {
+            "events": iround(d * 1.07 ** max(0, d - 10)),
+            "people": 1 + d // 5,
+            "amount": 5 * d,
+            "kinds": min(4, 1 + d // 2),
+            "price": min(1, d // 6),
         }
+
+    def build(self, rng: random.Random, difficulty: int) -> Problem:
+        p = self.plan(difficulty)
+        amount = p["amount"]
+        starts = [rng.randint(max(1, amount // 3), amount) for _ in range(p["people"])]
+        counts = list(starts)
+        events = _events(rng, p, counts)
+        target = rng.randrange(p["people"])
+        thing, holder = pick(rng, _THINGS)
+        price = rng.randint(2, 9) if p["price"] else 0
+        # Name slots: people first, then the outsider; indices valid in both name pools.
+        names = rng.sample(range(min(len(NAMES), len(ODD_NAMES))), p["people"] + 1)
+        facts: dict[str, Any] = {
+            "starts": starts, "events": events, "target": target, "thing": thing,
+            "holder": holder, "price": price, "names": names, "currency": pick(rng, _CURRENCIES),
+        }
+        end = counts[target]
         return Problem(facts=facts, answer=str(end * price if price else end))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
         pool = ODD_NAMES if novelty >= 2 else NAMES
-        n = pool[f["person"] % len(pool)]
-        friend = pool[f["friend"] % len(pool)]
-        if friend == n:
-            friend = pool[(f["person"] + 1) % len(pool)]
+        names = [pool[i] for i in f["names"]]
+        people, outsider = names[:-1], names[-1]
         thing, price, cur = f["thing"], f["price"], f["currency"]
+        t = people[f["target"]]
         num = (lambda v: odd_number(v, rng)) if novelty == 2 else str
         kind = format_for(novelty, rng)
         fmt = answer_instruction(kind, "integer")
         if price:
-            question = f"Each of the {thing} sells for {num(price)} {cur}. If {n} sells all of them, " \
-                f"how many {cur} does {n} get?"
+            question = (f"Each of the {thing} sells for {num(price)} {cur}. If {t} sells all of "
+                        f"{t}'s {thing}, how many {cur} does {t} get?")
         else:
-            question = f"How many {thing} does {n} have now?"
+            question = f"How many {thing} does {t} have now?"
+
+        def receiver(r: int) -> str:
+            return outsider if r < 0 else people[r]
+
         if novelty == 3:
-            rows = [f"| 1 | start | {f['start']} {thing} in the {f['holder']} |"]
-            for i, (ev, k) in enumerate(f["events"], 2):
+            rows = [f"| 0 | {a} | starts with {x} {thing} |" for a, x in zip(people, f["starts"], strict=True)]
+            for i, (actor, ev, k, r) in enumerate(f["events"], 1):
                 what = {
-                    "buy": f"bought {k}", "give": f"gave {k} to {friend}",
-                    "times": f"collection became {k} times as large", "half": f"gave half to {friend}",
+                    "buy": f"bought {k}", "give": f"gave {k} to {receiver(r)}",
+                    "times": f"collection became {k} times as large", "half": f"gave half to {receiver(r)}",
                 }[ev]
-                rows.append(f"| {i} | {what} | |")
-            table = "\n".join(["| day | what happened | note |", "|---|---|---|", *rows])
-            prompt = f"This is {n}'s diary about a {f['holder']} of {thing}:\n{table}\n{question} {fmt}"
+                rows.append(f"| {i} | {people[actor]} | {what} |")
+            table = "\n".join(["| step | who | what happened |", "|---|---|---|", *rows])
+            prompt = f"This is a ledger of {thing} kept in a {f['holder']}:\n{table}\n{question} {fmt}"
             return Rendering(prompt=prompt, answer=wrap_answer(kind, problem.answer))
         texts = _TEXT[min(novelty, 1)]
-        opening = (f"{n} has {num(f['start'])} {thing} in a {f['holder']}." if novelty != 1
-                   else f"There are {num(f['start'])} {thing} in {n}'s {f['holder']}.")
-        sentences = [opening]
-        for ev, k in f["events"]:
-            sentences.append(texts[ev].format(n=n, f=friend, k=num(k), thing=thing))
+        owned = list(zip(people, f["starts"], strict=True))
+        if novelty == 1:
+            sentences = [f"There are {x} {thing} in {a}'s {f['holder']}." for a, x in owned]
+        else:
+            sentences = [f"{a} has {num(x)} {thing}." for a, x in owned]
+        for actor, ev, k, r in f["events"]:
+            sentences.append(texts[ev].format(a=people[actor], b=receiver(r), k=num(k), thing=thing))
         if novelty == 2:
             # No-op clauses: true but irrelevant facts, inserted between events.
             for _ in range(1 + len(f["events"]) // 3):
-                clause = pick(rng, _NOOPS).format(o=friend, n=n, k=rng.randint(2, 30), thing=thing)
+                clause = pick(rng, _NOOPS).format(o=outsider, n=t, k=rng.randint(2, 30), thing=thing)
                 sentences.insert(rng.randint(1, len(sentences)), clause)
         prompt = " ".join([*sentences, question, fmt])
         return Rendering(prompt=prompt, answer=wrap_answer(kind, problem.answer))
 
     def score(self, item: Item, response: str) -> Verdict:
-        return numeric_score(item, response)
+        return score_integer(response, item.problem.answer)

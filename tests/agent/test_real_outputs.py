@@ -20,17 +20,20 @@ DATA = json.loads((Path(__file__).parent / "data" / "smollm2_responses.json").re
 
 # (family, difficulty, novelty) -> (expected extraction, passes?)
 HAND_LABELLED = {
-    ("arithmetic", 1, 0): ("15", True),  # "9 + 6 = 15" — no "Answer:" line, equation result
-    ("arithmetic", 2, 0): ("27", False),  # "60 + 19 = 27." — trailing period
-    ("arithmetic", 2, 3): ("19", False),  # "The answer is 19." — asked for <answer> tags, wrote prose
-    ("arithmetic", 3, 0): ("10", False),  # equation then "The answer is 10."
-    ("word_problem", 1, 3): ("2", False),  # "Elvanor has 2 books left."
-    ("word_problem", 2, 0): ("24", False),  # several equations; the last result is the answer
-    ("word_problem", 2, 3): ("2", False),
-    ("string_transform", 1, 0): ("zera", False),  # "'Answer: zera" inside a code fence; case matters
-    ("string_transform", 1, 3): ("Alejonkai", False),  # "The final result is:\nAlejonkai."
-    ("string_transform", 3, 3): ("cuhovu-huhvoo", False),
+    ("arithmetic", 1, 0): ("12", True),  # "9 + 3 = 12" — no "Answer:" line, equation result
+    ("arithmetic", 1, 3): ("8", False),  # computes 12, then invents steps: "Therefore, the answer is 8."
+    ("arithmetic", 2, 0): ("2", False),  # "7 - 3 = 2"
+    ("arithmetic", 2, 3): ("0", False),  # "...arrived at the number 0 with no fractional part."
+    ("arithmetic", 3, 0): ("2", False),  # "5 - 7 = 2." — trailing period
+    ("arithmetic", 3, 3): ("6", False),  # asked for \boxed{}, wrote "The final answer is 6."
+    ("word_problem", 1, 3): ("2", False),  # "The final integer is 2."
+    ("word_problem", 2, 3): ("2", False),  # "Gorsa has 2 stamps left."
+    ("word_problem", 3, 0): ("78", False),  # "The answer is: 78"
+    ("word_problem", 3, 3): ("5", False),  # {"answer": 5}
+    ("string_transform", 1, 3): ("ABC", False),  # "The final result is: ABC." (copied the example)
 }
+# Left unlabelled: replies a person cannot read one final answer from ("zera = ABC" then a code
+# fence; "5" then "Ximena has 2 more seashells."; a Python function instead of a word).
 
 
 def _record(family: str, difficulty: int, novelty: int) -> dict[str, object]:

@@ -2,13 +2,15 @@
 
 Determinism, reference answers score 1.0 (bare and as 'Answer: ...'), corrupted answers score
 below 1.0, every prompt states the answer format, prompts differ across seeds, generation never
-raises, and every difficulty 1..10 and novelty 0..3 works.
+raises, and every difficulty 1..top and novelty 0..3 works; each level's plan is a formula that
+grows with the level, at least geometrically past level 10.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 
 import pytest
@@ -16,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from probes.base import (
-    DIFFICULTY_LEVELS,
+    MAX_TOP,
     NOVELTY_LEVELS,
     Item,
     ProbeFamily,
@@ -25,15 +27,25 @@ from probes.base import (
     make_static_item,
 )
 from probes.common import FORMAT_MARKERS
+from probes.errors import ProbeError
 from probes.extract import canonical_number
 from tests.probes.conftest import FAMILIES, FAMILY_IDS
 
 SALT = b"contract-test-salt"
 indices = st.integers(min_value=0, max_value=10**9)
-difficulties = st.sampled_from(list(DIFFICULTY_LEVELS))
+# A position on the family's own scale: the level is 1 + position % top, so every level is reachable.
+difficulties = st.integers(min_value=0, max_value=10**6)
 novelties = st.sampled_from(list(NOVELTY_LEVELS))
 family_param = pytest.mark.parametrize("family", FAMILIES, ids=FAMILY_IDS)
 few = settings(max_examples=15, deadline=None)
+
+
+def _level(family: ProbeFamily, position: int) -> int:
+    return 1 + position % family.top
+
+
+def _builtin(family: ProbeFamily) -> bool:
+    return type(family).__module__.startswith("probes.families.")
 
 
 def _mutate_json(value: object) -> object:
@@ -76,6 +88,7 @@ def corrupt(item: Item) -> str:
 @given(index=indices, difficulty=difficulties, novelty=novelties)
 @few
 def test_deterministic(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> None:
+    difficulty = _level(family, difficulty)
     a = make_item(family, SALT, index, difficulty, novelty)
     b = make_item(family, SALT, index, difficulty, novelty)
     assert (a.prompt, a.answer, a.seed, a.item_key) == (b.prompt, b.answer, b.seed, b.item_key)
@@ -87,6 +100,7 @@ def test_deterministic(family: ProbeFamily, index: int, difficulty: int, novelty
 def test_building_once_for_all_novelties_changes_no_rendering(
     family: ProbeFamily, index: int, difficulty: int
 ) -> None:
+    difficulty = _level(family, difficulty)
     together = make_items(family, SALT, index, difficulty, list(NOVELTY_LEVELS))
     apart = [make_item(family, SALT, index, difficulty, n) for n in NOVELTY_LEVELS]
     assert [(i.prompt, i.answer, i.seed) for i in together] == [(i.prompt, i.answer, i.seed) for i in apart]
@@ -96,6 +110,7 @@ def test_building_once_for_all_novelties_changes_no_rendering(
 @given(index=indices, difficulty=difficulties, novelty=novelties)
 @few
 def test_reference_scores_one(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> None:
+    difficulty = _level(family, difficulty)
     item = make_item(family, SALT, index, difficulty, novelty)
     for response in (item.answer, f"Answer: {item.answer}", f"Let me work it out.\n\n{item.answer}"):
         verdict = family.score(item, response)
@@ -106,6 +121,7 @@ def test_reference_scores_one(family: ProbeFamily, index: int, difficulty: int, 
 @given(index=indices, difficulty=difficulties, novelty=novelties)
 @few
 def test_corrupted_answers_score_below_one(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> None:
+    difficulty = _level(family, difficulty)
     item = make_item(family, SALT, index, difficulty, novelty)
     wrong = corrupt(item)
     for response in ("", "I don't know.", wrong, f"Answer: {wrong}"):
@@ -116,6 +132,7 @@ def test_corrupted_answers_score_below_one(family: ProbeFamily, index: int, diff
 @given(index=indices, difficulty=difficulties, novelty=novelties)
 @few
 def test_prompt_states_answer_format(family: ProbeFamily, index: int, difficulty: int, novelty: int) -> None:
+    difficulty = _level(family, difficulty)
     item = make_item(family, SALT, index, difficulty, novelty)
     assert any(marker in item.prompt for marker in FORMAT_MARKERS), item.prompt
 
@@ -124,6 +141,7 @@ def test_prompt_states_answer_format(family: ProbeFamily, index: int, difficulty
 @given(index=indices, difficulty=difficulties)
 @few
 def test_canonical_agrees_across_renderings(family: ProbeFamily, index: int, difficulty: int) -> None:
+    difficulty = _level(family, difficulty)
     items = [make_item(family, SALT, index, difficulty, n) for n in NOVELTY_LEVELS]
     assert len({i.item_key for i in items}) == 1
     canon = {family.score(i, i.answer).canonical for i in items}
@@ -132,25 +150,47 @@ def test_canonical_agrees_across_renderings(family: ProbeFamily, index: int, dif
 
 @family_param
 def test_every_level_generates_and_scores(family: ProbeFamily) -> None:
-    assert len(family.levels) == 10 and all(family.levels)
     assert family.name and family.skill and family.version
+    assert 1 <= family.top <= MAX_TOP and list(family.levels) == list(range(1, family.top + 1))
     if type(family).__module__.startswith("probes."):  # ours are immutable; plugins may differ
         assert dataclasses.is_dataclass(family) and type(family).__dataclass_params__.frozen  # type: ignore[attr-defined]
-    for difficulty in DIFFICULTY_LEVELS:
+    for difficulty in family.levels:
+        assert family.describe(difficulty)
         for novelty in NOVELTY_LEVELS:
-            for index in range(2):
-                item = make_item(family, SALT, index, difficulty, novelty)
-                assert item.prompt and item.answer
-                assert family.score(item, item.answer).score == 1.0
+            item = make_item(family, SALT, difficulty, difficulty, novelty)
+            assert item.prompt and item.answer
+            assert family.score(item, item.answer).score == 1.0
         static = make_static_item(family, 0, difficulty, 0)
         assert static.static and static.item_key.startswith(f"{family.name}:static:")
+    for outside in (0, family.top + 1):
+        with pytest.raises(ProbeError):
+            make_item(family, SALT, 0, outside, 0)
+
+
+@family_param
+def test_plan_is_an_open_formula(family: ProbeFamily) -> None:
+    """Sizes never shrink with the level; built-ins reach far past level 10 and grow geometrically there."""
+    plans = [family.plan(d) for d in family.levels]
+    assert all(set(p) == set(plans[0]) for p in plans)
+    for lower, higher in itertools.pairwise(plans):
+        assert all(higher[k] >= lower[k] for k in lower), (lower, higher)
+    if not _builtin(family):
+        return
+    assert type(family).plan is not ProbeFamily.plan, "a built-in family declares its own plan"
+    assert family.formula and family.grows in plans[0]
+    assert family.top >= 20, "the scale must reach far past the old level 10"
+    size = [p[family.grows] for p in plans]
+    assert size[0] < size[-1]
+    for d in range(10, family.top - 9):  # doubling at least every ten levels past level 10
+        assert size[d + 9] >= 2 * size[d - 1], (family.grows, d, size[d - 1], size[d + 9])
 
 
 @family_param
 def test_prompts_unique_across_seeds(family: ProbeFamily) -> None:
-    # Top difficulty: a large problem space, so 300 fresh items must all differ.
-    prompts = [make_item(family, SALT, i, 10, 0).prompt for i in range(300)]
-    assert len(set(prompts)) == len(prompts)
+    # From level 10 up the problem space is large, so 300 fresh items must all differ.
+    for difficulty in {min(10, family.top), family.top}:
+        prompts = [make_item(family, SALT, i, difficulty, 0).prompt for i in range(300)]
+        assert len(set(prompts)) == len(prompts), difficulty
 
 
 @family_param

@@ -1,0 +1,111 @@
+"""Verifier and generator tests for the comprehension family."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from probes.base import Item, ProbeFamily, make_item
+from probes.families.comprehension import NUMERIC, QUESTIONS, ReadingComprehension
+from probes.registry import builtin_registry
+
+SALT = b"family-tests"
+
+
+def item(family: ProbeFamily, difficulty: int = 5, novelty: int = 0, index: int = 1) -> Item:
+    return make_item(family, SALT, index, difficulty, novelty)
+
+
+def _name_item(fam: ReadingComprehension, kind: str) -> Item:
+    for index in range(200):
+        for d in (6, 7, 8, 9):
+            it = item(fam, d, index=index)
+            if it.problem.facts["kind"] == kind:
+                return it
+    raise AssertionError(kind)
+
+
+def test_comprehension_accepts_article() -> None:
+    fam = ReadingComprehension()
+    it = _name_item(fam, "creature")
+    assert fam.score(it, f"Answer: The {it.problem.answer}.").score == 1.0
+    other = next(c.name for c in it.problem.facts["world"] if c.name != it.problem.answer)
+    assert fam.score(it, f"Answer: The {it.problem.answer} and the {other}").score == 0.0
+    assert fam.score(it, f"Answer: {other}").score == 0.0
+
+
+def test_a_sentence_naming_the_right_town_passes() -> None:
+    fam = builtin_registry().get("reading_comprehension")
+    it = item(fam, 1)
+    subject, town = it.problem.facts["subject"], it.problem.answer
+    assert fam.score(it, f"The {subject} lives in {town}.").score == 1.0
+    wrong = next(c.town for c in it.problem.facts["world"] if c.town != town)
+    assert fam.score(it, f"The {subject} lives in {wrong}.").score == 0.0
+    assert fam.score(it, f"Answer: {town}zq").score == 0.0
+
+
+def test_plan_formula() -> None:
+    fam = ReadingComprehension()
+    assert fam.plan(1) == {"creatures": 2, "attributes": 1, "steps": 1}
+    assert fam.plan(fam.top)["creatures"] == 304
+    for d in fam.levels:
+        assert fam.plan(d) == {
+            "creatures": math.floor(2 * 2 ** ((d - 1) / 4)),
+            "attributes": min(3, d),
+            "steps": 1 if d < 3 else 2 if d < 6 else 3 if d < 9 else 4,
+        }
+
+
+def _solve(it: Item) -> str:
+    """Answer from the facts with a separate reading of each question type."""
+    f = it.problem.facts
+    w = list(f["world"])
+    q = f["qtype"]
+    town_of = {c.name: c.town for c in w}
+    in_town = [c for c in w if c.town == f.get("town")]
+    eats = [c for c in w if c.food == f.get("food")]
+    by_height = sorted(w, key=lambda c: c.height)
+    answers = {
+        "home": lambda: town_of[f["subject"]],
+        "food": lambda: next(c.food for c in w if c.name == f["subject"]),
+        "height": lambda: str(next(c.height for c in w if c.name == f["subject"])),
+        "home_of_eater": lambda: eats[0].town if len(eats) == 1 else "?",
+        "height_of_eater": lambda: str(eats[0].height) if len(eats) == 1 else "?",
+        "count_in_town": lambda: str(len(in_town)),
+        "tallest": lambda: by_height[-1].name,
+        "sum_in_town": lambda: str(sum(c.height for c in in_town)),
+        "shortest_in_town": lambda: next(c for c in by_height if c.town == f["town"]).name,
+        "count_eaters_taller": lambda: str(len([c for c in eats if c.height > f["limit"]])),
+        "food_of_tallest_in_town": lambda: [c for c in by_height if c.town == f["town"]][-1].food,
+        "sum_in_town_eating": lambda: str(sum(c.height for c in in_town if c in eats)),
+        "count_in_town_taller_than": lambda: str(
+            len([c for c in in_town if c.height > next(x.height for x in w if x.name == f["subject"])])),
+        "range_in_town": lambda: str(max(c.height for c in in_town) - min(c.height for c in in_town)),
+        "home_of_second_tallest_eater": lambda: [c for c in by_height if c in eats][-2].town,
+    }
+    return answers[q]()
+
+
+@pytest.mark.parametrize("difficulty", [1, 2, 3, 4, 6, 8, 9, 10, 15, 22, 30])
+def test_problem_follows_the_plan(difficulty: int) -> None:
+    fam = ReadingComprehension()
+    p = fam.plan(difficulty)
+    for index in range(15):
+        it = item(fam, difficulty, index=index)
+        f = it.problem.facts
+        world = list(f["world"])
+        assert len(world) == p["creatures"] == len({c.name for c in world})
+        assert f["qtype"] in [q for q, needs in QUESTIONS[p["steps"]] if needs <= p["attributes"]]
+        assert (f["kind"] == "number") == (f["qtype"] in NUMERIC)
+        assert _solve(it) == it.problem.answer
+        # Every creature is in the passage, with exactly the planned attributes.
+        assert all(f"The {c.name} lives in {c.town}." in it.prompt for c in world)
+        assert (" eats " in it.prompt) == (p["attributes"] >= 2)
+        assert (" cm tall." in it.prompt) == (p["attributes"] >= 3)
+
+
+def test_chance_is_a_blind_name_guess() -> None:
+    fam = ReadingComprehension()
+    assert fam.chance(1) == 0.5  # two creatures in two towns
+    assert 0.0 < fam.chance(fam.top) < 0.1

@@ -1,0 +1,82 @@
+"""Verifier and generator tests for the graph_path family."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+from probes.base import Item, ProbeFamily, make_item
+from probes.families.graph_path import BAND, GraphShortestPath, distances, node_names
+
+SALT = b"family-tests"
+FAM = GraphShortestPath()
+
+
+def item(family: ProbeFamily, difficulty: int = 5, novelty: int = 0, index: int = 1) -> Item:
+    return make_item(family, SALT, index, difficulty, novelty)
+
+
+def floyd_warshall(n: int, edges: list[tuple[int, int, int]]) -> list[list[float]]:
+    d = [[0 if i == j else math.inf for j in range(n)] for i in range(n)]
+    for a, b, w in edges:
+        d[a][b] = d[b][a] = min(d[a][b], w)
+    for k in range(n):
+        for i in range(n):
+            for j in range(n):
+                d[i][j] = min(d[i][j], d[i][k] + d[k][j])
+    return d
+
+
+def test_graph_path_plan_formula() -> None:
+    expected_nodes = {1: 2, 2: 4, 5: 10, 10: 20, 11: 21, 15: 28, 20: 40, 30: 80, 40: 160}
+    for d, nodes in expected_nodes.items():
+        assert FAM.plan(d)["nodes"] == nodes, d
+    assert FAM.plan(1) == {"nodes": 2, "edges": 1, "max_weight": 7}
+    assert FAM.plan(10) == {"nodes": 20, "edges": 29, "max_weight": 34}
+    assert FAM.plan(40) == {"nodes": 160, "edges": 253, "max_weight": 99}
+    assert FAM.top == 40 and FAM.grows == "nodes" and FAM.chance(FAM.top) == 0.0
+
+
+def test_graph_path_problem_matches_plan() -> None:
+    for d in (1, 2, 7, 10, 20, 40):
+        p = FAM.plan(d)
+        it = item(FAM, d)
+        f = it.problem.facts
+        assert f["n"] == p["nodes"] and len(f["edges"]) == p["edges"]
+        assert len({(min(a, b), max(a, b)) for a, b, _ in f["edges"]}) == p["edges"], "no repeated edge"
+        assert all(1 <= w <= p["max_weight"] and a != b for a, b, w in f["edges"])
+        names = node_names(f, 0)
+        assert len(set(names)) == p["nodes"] == len(set(node_names(f, 2)))
+        # Every edge is listed in the prompt, one per line at novelty 0.
+        assert len(re.findall(r"\(weight \d+\)", it.prompt)) == p["edges"]
+
+
+def test_shortest_path_against_brute_force() -> None:
+    for d in (1, 3, 10, 15):
+        for index in range(4):
+            f = item(FAM, d, 0, index).problem.facts
+            n, edges = f["n"], f["edges"]
+            expected = floyd_warshall(n, edges)[f["s"]][f["t"]]
+            assert expected == int(item(FAM, d, 0, index).problem.answer) == distances(n, edges, f["s"])[f["t"]]
+
+
+def test_graph_path_endpoints_are_far_apart() -> None:
+    # The ends of the hidden line: at least (nodes - 1) / BAND hops between source and target.
+    f = item(FAM, 30).problem.facts
+    hops = floyd_warshall(f["n"], [(a, b, 1) for a, b, _ in f["edges"]])[f["s"]][f["t"]]
+    assert hops >= (f["n"] - 1) / BAND
+
+
+def test_graph_path_top_level_is_cheap() -> None:
+    start = time.perf_counter()
+    prompts = [item(FAM, FAM.top, 0, i).prompt for i in range(20)]
+    assert (time.perf_counter() - start) / 20 < 0.02
+    assert max(len(p) for p in prompts) < 30_000
+
+
+def test_graph_path_bare_answer() -> None:
+    it = item(FAM, 1)
+    assert FAM.score(it, it.problem.answer).score == 1.0
+    assert FAM.score(it, f"A - B = {it.problem.answer}").score == 1.0
+    assert FAM.score(it, str(int(it.problem.answer) + 1)).score == 0.0

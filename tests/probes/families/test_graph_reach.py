@@ -1,0 +1,67 @@
+"""Verifier and generator tests for the graph_reach family."""
+
+from __future__ import annotations
+
+import time
+
+from probes.base import Item, ProbeFamily, make_item
+from probes.families.graph_path import node_names
+from probes.families.graph_reach import GraphReachability, reachable
+
+SALT = b"family-tests"
+FAM = GraphReachability()
+
+
+def item(family: ProbeFamily, difficulty: int = 5, novelty: int = 0, index: int = 1) -> Item:
+    return make_item(family, SALT, index, difficulty, novelty)
+
+
+def closure(n: int, edges: list[tuple[int, int]], source: int) -> set[int]:
+    """Reachable nodes by repeated relaxation (an independent check of the search)."""
+    seen = {source}
+    while True:
+        more = {b for a, b in edges if a in seen} - seen
+        if not more:
+            break
+        seen |= more
+    return seen - {source}
+
+
+def test_reachability() -> None:
+    assert reachable(4, [(0, 1), (1, 2), (3, 0)], 0) == {1, 2}
+    assert reachable(3, [(0, 1), (1, 0)], 0) == {1}
+
+
+def test_graph_reach_plan_formula() -> None:
+    expected_nodes = {1: 3, 2: 5, 10: 21, 11: 22, 20: 42, 30: 84, 40: 168}
+    for d, nodes in expected_nodes.items():
+        assert FAM.plan(d)["nodes"] == nodes, d
+    assert FAM.plan(1) == {"nodes": 3, "edges": 2}
+    assert FAM.plan(10) == {"nodes": 21, "edges": 29}
+    assert FAM.plan(40) == {"nodes": 168, "edges": 251}
+    assert FAM.top == 40 and FAM.grows == "nodes"
+    assert FAM.chance(1) == 1 / 3 and FAM.chance(40) == 1 / 168
+
+
+def test_graph_reach_problem_matches_plan() -> None:
+    for d in (1, 2, 6, 10, 25, 40):
+        p = FAM.plan(d)
+        for index in range(4):
+            it = item(FAM, d, 0, index)
+            f = it.problem.facts
+            n, edges = f["n"], f["edges"]
+            assert n == p["nodes"] and len(edges) == len(set(edges)) == p["edges"]
+            assert all(a != b for a, b in edges)
+            assert it.prompt.count(" -> ") == p["edges"]
+            assert len(set(node_names(f, 0))) == n == len(set(node_names(f, 3)))
+            count = len(closure(n, edges, f["s"]))
+            assert str(count) == it.problem.answer
+            # A third to two thirds of the other nodes: neither everything nor nothing.
+            assert max(1, (n - 1) // 3) <= count <= max(1, 2 * (n - 1) // 3)
+
+
+def test_graph_reach_top_level_is_cheap() -> None:
+    start = time.perf_counter()
+    prompts = [item(FAM, FAM.top, 0, i).prompt for i in range(20)]
+    assert (time.perf_counter() - start) / 20 < 0.02
+    assert max(len(p) for p in prompts) < 30_000

@@ -1,0 +1,103 @@
+"""Verifier and generator tests for the knights family."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from probes.base import Item, ProbeFamily, make_item
+from probes.families.knights import COMPOUND, KnightsKnaves, solutions, truth
+
+SALT = b"family-tests"
+FAM = KnightsKnaves()
+
+
+def item(family: ProbeFamily, difficulty: int = 5, novelty: int = 0, index: int = 1) -> Item:
+    return make_item(family, SALT, index, difficulty, novelty)
+
+
+def brute_force(n: int, stmts: list[tuple[str, int, int, int]], told: list[tuple[int, bool]]) -> list[tuple[bool, ...]]:
+    """Every consistent assignment, by enumeration (an independent check of the solver)."""
+    return [
+        assign for assign in itertools.product((True, False), repeat=n)
+        if all(assign[v] == k for v, k in told) and all(truth(s, assign) == assign[s[1]] for s in stmts)
+    ]
+
+
+def test_knights_plan_formula() -> None:
+    expected_people = {1: 2, 2: 2, 3: 3, 4: 3, 9: 6, 10: 6, 11: 6, 12: 6, 13: 7, 20: 12, 25: 16, 30: 24, 35: 33}
+    for d, people in expected_people.items():
+        assert FAM.plan(d)["people"] == people, d
+    assert FAM.plan(1) == {"people": 2, "unknown": 1, "compound": 0}  # one kind is told
+    assert FAM.plan(4) == {"people": 3, "unknown": 3, "compound": 1}
+    assert FAM.plan(23)["compound"] == 7 and FAM.plan(35)["compound"] == 17  # half the people, past d=23
+    assert FAM.top == 35 and FAM.grows == "people"
+    assert FAM.chance(1) == 0.5 and FAM.chance(10) == 2.0**-6
+
+
+def test_knights_puzzle_matches_plan() -> None:
+    for d in (1, 3, 4, 8, 10, 20, 35):
+        p = FAM.plan(d)
+        for index in range(3):
+            f = item(FAM, d, 0, index).problem.facts
+            n = f["n"]
+            assert n == p["people"] == len(f["names"]) == len(f["odd"])
+            assert len(f["told"]) == p["people"] - p["unknown"]
+            assert {s[1] for s in f["stmts"]} == set(range(n)), "everyone speaks"
+            assert sum(s[0] in COMPOUND for s in f["stmts"]) >= p["compound"]
+            assert len(f["stmts"]) <= 3 * n + 1
+
+
+def test_knights_puzzles_have_one_solution() -> None:
+    for difficulty in (1, 2, 5, 10, 14):
+        for index in range(5):
+            f = item(FAM, difficulty, 0, index).problem.facts
+            sols = brute_force(f["n"], f["stmts"], f["told"])
+            assert sols == solutions(f["n"], f["stmts"], dict(f["told"]))
+            assert len(sols) == 1
+            assert [i for i, k in enumerate(sols[0]) if k] == f["knights"]
+    f = item(FAM, FAM.top).problem.facts
+    assert len(solutions(f["n"], f["stmts"], dict(f["told"]), limit=2)) == 1
+
+
+def test_knights_level_one_is_nearly_stated() -> None:
+    it = item(FAM, 1)
+    assert it.prompt.count("You are told that") == 1 and it.prompt.count(" says: ") == 2
+
+
+def test_knights_hard_levels_give_nothing_away() -> None:
+    # From level 8 no statement mentions its speaker, so no single claim settles anyone's kind.
+    for index in range(5):
+        it = item(FAM, 12, 0, index)
+        assert " I " not in it.prompt and " me " not in it.prompt and "same kind" not in it.prompt
+        assert all(s[1] not in (s[2], s[3]) or s[0] in ("knight", "knave") for s in it.problem.facts["stmts"])
+
+
+def test_knights_top_level_is_cheap() -> None:
+    start = time.perf_counter()
+    prompts = [item(FAM, FAM.top, 0, i).prompt for i in range(20)]
+    assert (time.perf_counter() - start) / 20 < 0.02
+    assert max(len(p) for p in prompts) < 30_000
+
+
+def test_knights_novelty3_asks_for_knaves_with_same_canonical() -> None:
+    plain, framed = item(FAM, 4, 0), item(FAM, 4, 3)
+    assert "tricksters" in framed.prompt
+    assert FAM.score(plain, plain.answer).canonical == FAM.score(framed, framed.answer).canonical
+
+
+def test_knights_requires_explicit_none() -> None:
+    # Below level 8 only: with statements about others alone, all knaves and all knights fit the
+    # same statements, so no puzzle from level 8 up has "none" (or everyone) as its answer.
+    it = next(i for i in (item(FAM, 4, 0, k) for k in range(400)) if not i.problem.facts["knights"])
+    assert FAM.score(it, "Answer: none").score == 1.0
+    assert FAM.score(it, "Answer: I cannot tell").score == 0.0
+
+
+def test_knights_bare_and_partial_answers() -> None:
+    it = item(FAM, 10)
+    knights = it.answer.split(", ")
+    assert FAM.score(it, " and ".join(reversed(knights))).score == 1.0
+    assert FAM.score(it, f"The knights are {', '.join(knights)}.").score == 1.0
+    if len(knights) > 1:
+        assert FAM.score(it, f"Answer: {knights[0]}").score == 0.0

@@ -1,0 +1,99 @@
+"""Verifier and generator tests for the program_trace family."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from probes.base import Item, ProbeFamily, make_item
+from probes.families.program_trace import PRIMES, ProgramTrace, run
+
+SALT = b"family-tests"
+FAM = ProgramTrace()
+
+
+def item(family: ProbeFamily, difficulty: int = 5, novelty: int = 0, index: int = 1) -> Item:
+    return make_item(family, SALT, index, difficulty, novelty)
+
+
+def python_output(prompt: str) -> str:
+    """Run the prompt's own generated Python (ours, never a model's) as an independent oracle."""
+    code = prompt.split("```python\n", 1)[1].split("```", 1)[0]
+    printed: list[Any] = []
+    exec(code, {"__builtins__": {"range": range, "print": printed.append}})
+    assert len(printed) == 1
+    return str(printed[0])
+
+
+def test_program_trace_interpreter() -> None:
+    env: dict[str, int] = {}
+    prog = [("set", "a", ("c", 2)), ("for", 3, [("set", "a", ("+", ("v", "a"), ("v", "i")))], "i"),
+            ("if", ("a", ">", 4), [("set", "b", ("c", 1))], [("set", "b", ("c", 0))]),
+            ("if", ("b", ">", "a"), [("set", "c", ("c", 1))], [("set", "c", ("c", 0))])]
+    run(prog, env)
+    assert env["a"] == 5 and env["b"] == 1 and env["c"] == 0
+
+
+def test_program_trace_plan_formula() -> None:
+    expected_steps = {1: 1, 4: 2, 6: 2, 7: 6, 10: 8, 13: 15, 20: 35, 30: 80, 40: 160, 50: 320}
+    for d, steps in expected_steps.items():
+        assert FAM.plan(d)["steps"] == steps, d
+    assert FAM.plan(1) == {"steps": 1, "lines": 1, "iterations": 1, "variables": 2, "branches": 0, "operators": 1}
+    assert FAM.plan(50) == {"steps": 320, "lines": 8, "iterations": 40, "variables": 6, "branches": 4,
+                            "operators": 3}
+    assert FAM.top == 50 and FAM.grows == "steps"
+    assert FAM.chance(1) == 0.0 and FAM.chance(10) == 1 / PRIMES[0]
+
+
+def _count(stmts: list[Any], kind: str) -> int:
+    return sum((s[0] == kind) + (_count(s[2], kind) + _count(s[3], kind) if s[0] == "if" else 0)
+               + (_count(s[2], kind) if s[0] == "for" else 0) for s in stmts)
+
+
+def test_program_trace_program_matches_plan() -> None:
+    for d in (1, 3, 6, 7, 10, 20, 50):
+        p = FAM.plan(d)
+        for index in range(3):
+            prog = item(FAM, d, 0, index).problem.facts["program"]
+            loops = [s for s in prog if s[0] == "for"]
+            assert all(s[0] == "set" and s[2][0] == "c" for s in prog[: p["variables"]]), "one constant each"
+            assert len(prog) - 1 == p["variables"] + (1 if loops else p["lines"])
+            body = loops[0][2] if loops else prog[p["variables"]:-1]
+            assert len(loops) == (p["iterations"] > 1) and (not loops or loops[0][1] == p["iterations"])
+            assert len(body) == p["lines"] and _count(body, "if") == p["branches"]
+            assert prog[-1][0] == "print"
+
+
+def test_program_trace_answer_matches_python() -> None:
+    for d in (1, 5, 10, 20, 35, 50):
+        for index in range(4):
+            for novelty in (0, 2):
+                it = item(FAM, d, novelty, index)
+                assert python_output(it.prompt) == it.problem.answer
+
+
+def test_program_trace_loops_stay_small() -> None:
+    for index in range(20):
+        it = item(FAM, FAM.top, 0, index)
+        assert 0 <= int(it.problem.answer) < max(PRIMES)
+        assert len(it.prompt) < 2_000
+        assert re.search(r"for i in range\(40\):", it.prompt)
+
+
+def test_program_trace_top_level_is_cheap() -> None:
+    start = time.perf_counter()
+    for i in range(20):
+        item(FAM, FAM.top, 0, i)
+    assert (time.perf_counter() - start) / 20 < 0.02
+
+
+def test_program_trace_bare_answer() -> None:
+    it = item(FAM, 1)
+    assert FAM.score(it, it.problem.answer).score == 1.0
+    assert FAM.score(it, f"a = {it.problem.answer}").score == 1.0
+
+
+def test_program_trace_dead_code_keeps_answer() -> None:
+    plain, perturbed = item(FAM, 8, 0), item(FAM, 8, 2)
+    assert "unused_" in perturbed.prompt and plain.problem.answer == perturbed.problem.answer

@@ -1,0 +1,71 @@
+"""Verifier and generator tests for the units family."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from probes.base import Item, ProbeFamily, make_item
+from probes.families.units import UnitConversion
+
+SALT = b"family-tests"
+
+# Independent factor table: size of each unit in the dimension's base unit.
+_BASE = {
+    "mm": 0.001, "cm": 0.01, "m": 1, "km": 1000, "in": 0.0254, "ft": 0.3048, "yd": 0.9144,
+    "mi": 1609.344, "g": 0.001, "kg": 1, "t": 1000, "oz": 0.028349523125, "lb": 0.45359237,
+    "s": 1, "min": 60, "h": 3600, "d": 86400, "wk": 604800, "m/s": 1, "km/h": 1 / 3.6, "mph": 0.44704,
+}
+
+
+def item(family: ProbeFamily, difficulty: int = 5, novelty: int = 0, index: int = 1) -> Item:
+    return make_item(family, SALT, index, difficulty, novelty)
+
+
+def test_units_tolerance_is_half_a_cent() -> None:
+    fam = UnitConversion()
+    it = item(fam, 10)
+    exact = float(it.problem.facts["exact"])
+    assert fam.score(it, f"Answer: {exact + 0.004:.4f}").score == 1.0
+    assert fam.score(it, f"Answer: {exact + 0.02:.4f}").score == 0.0
+
+
+@pytest.mark.parametrize(
+    ("d", "terms", "kinds", "digits", "decimals"),
+    [(1, 1, 1, 1, 0), (4, 1, 2, 2, 0), (5, 2, 2, 2, 1), (10, 3, 4, 3, 2), (20, 7, 4, 6, 3), (40, 45, 4, 6, 3)],
+)
+def test_units_plan(d: int, terms: int, kinds: int, digits: int, decimals: int) -> None:
+    p = UnitConversion().plan(d)
+    assert (p["terms"], p["kinds"], p["digits"], p["decimals"]) == (terms, kinds, digits, decimals)
+    assert p["unstated"] == (d >= 4) and p["any_direction"] == (d >= 3)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 6, 9, 12, 20, 30, 40])
+def test_units_problem_matches_plan(d: int) -> None:
+    fam = UnitConversion()
+    p = fam.plan(d)
+    for index in range(15):
+        it = item(fam, d, index=index)
+        parts, dst = it.problem.facts["parts"], it.problem.facts["dst"]
+        assert len(parts) == p["terms"] and it.prompt.count(" plus ") == p["terms"] - 1
+        exact = sum(float(v) * _BASE[u] for v, u in parts) / _BASE[dst]
+        assert exact == pytest.approx(it.problem.facts["exact"], rel=1e-12)
+        for value, unit in parts:
+            whole, _, frac = value.partition(".")
+            assert len(whole) == p["digits"] and len(frac) <= p["decimals"]
+            assert _BASE[unit] <= 10 ** p["ratio_digits"] * _BASE[dst]
+            if not p["any_direction"]:
+                assert _BASE[unit] > _BASE[dst]
+        stated = re.findall(r"1 (\S+) = ([\d.]+) (\S+?)[;.]", it.prompt)
+        assert bool(stated) == (not p["unstated"] or any(u in ("in", "ft", "yd", "mi", "oz", "lb", "mph")
+                                                           for _, u in parts))
+
+
+def test_units_level_one_states_its_factor() -> None:
+    for index in range(10):
+        it = item(UnitConversion(), 1, index=index)
+        ((value, unit),), dst = it.problem.facts["parts"], it.problem.facts["dst"]
+        factor = round(_BASE[unit] / _BASE[dst])
+        assert f"1 {unit} = {factor} {dst}" in it.prompt
+        assert it.problem.answer == str(int(value) * factor)
