@@ -24,7 +24,8 @@ _JSON_ANSWER = re.compile(
     r"\"answer\"[ \t]{0,8}:[ \t]{0,8}(\"[^\"\n]{0,400}\"|[^,}\n]{1,400})", re.IGNORECASE
 )
 _MARKER = re.compile(
-    r"(?:final[ \t]+answer|answer|final[ \t]+result)[*_ \t]{0,6}(?:is)?[*_ \t]{0,6}[:=][ \t]{0,8}([^\n]{0,400})", re.IGNORECASE
+    r"(?:final[ \t]+answer|answer|final[ \t]+result)[*_ \t]{0,6}(?:is)?[*_ \t]{0,6}[:=][ \t]{0,8}([^\n]{0,400})",
+    re.IGNORECASE,
 )
 _ANSWER_IS = re.compile(
     r"(?:the[ \t]+)?(?:final[ \t]+)?answer[ \t]+is[ \t:]{0,8}([^\n]{0,400})", re.IGNORECASE

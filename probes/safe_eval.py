@@ -122,7 +122,7 @@ class Expression:
         """
         run = _Run(variables, budget)
         try:
-            value = _checked(run.eval(self._body))
+            value = _checked(run.walk(self._body))
         except ExpressionError as exc:
             raise ExpressionError(f"{self.source!r}: {exc}") from None
         except (ArithmeticError, TypeError, ValueError, IndexError) as exc:
@@ -207,10 +207,10 @@ class _Run:
         if self.left < 0:
             raise ExpressionError(f"evaluation budget of {self.budget} work units exceeded")
 
-    def eval(self, node: ast.expr) -> Any:
+    def walk(self, node: ast.expr) -> Any:
         self.left -= 1
         if isinstance(node, ast.BinOp):
-            a, b = self.eval(node.left), self.eval(node.right)
+            a, b = self.walk(node.left), self.walk(node.right)
             bop = node.op
             if type(a) is int and type(b) is int and a.bit_length() < 60 and b.bit_length() < 60 \
                     and not isinstance(bop, ast.Pow):
@@ -225,15 +225,15 @@ class _Run:
         if isinstance(node, ast.Constant):
             return _checked(node.value)
         if isinstance(node, ast.UnaryOp):
-            v = self.eval(node.operand)
+            v = self.walk(node.operand)
             if isinstance(node.op, ast.Not):
                 return not v
             self.charge(_size(v))
             return _checked(-v if isinstance(node.op, ast.USub) else +v)
         if isinstance(node, ast.Compare):
-            left = self.eval(node.left)
+            left = self.walk(node.left)
             for op, comp in zip(node.ops, node.comparators, strict=True):
-                right = self.eval(comp)
+                right = self.walk(comp)
                 self.charge(_size(left) + _size(right))
                 if not _CMPS[type(op)](left, right):
                     return False
@@ -242,29 +242,29 @@ class _Run:
         if isinstance(node, ast.BoolOp):
             result: Any = isinstance(node.op, ast.And)
             for v in node.values:
-                result = self.eval(v)
+                result = self.walk(v)
                 if bool(result) != isinstance(node.op, ast.And):
                     return result
             return result
         if isinstance(node, ast.IfExp):
-            return self.eval(node.body if self.eval(node.test) else node.orelse)
+            return self.walk(node.body if self.walk(node.test) else node.orelse)
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):  # rejected at parse time already
                 raise ExpressionError("only plain function names can be called")
             name = node.func.id
-            args = [self.eval(a) for a in node.args]
+            args = [self.walk(a) for a in node.args]
             self.charge(self.call_cost(name, args))
             return _checked(FUNCTIONS[name](*args))
         if isinstance(node, ast.Subscript):
-            target = self.eval(node.value)
+            target = self.walk(node.value)
             if not isinstance(target, str):
                 raise ExpressionError("only strings can be indexed")
             if isinstance(node.slice, ast.Slice):
-                parts = [None if p is None else self.eval(p)
+                parts = [None if p is None else self.walk(p)
                          for p in (node.slice.lower, node.slice.upper, node.slice.step)]
                 self.charge(len(target))
                 return target[slice(*parts)]
-            return target[self.eval(node.slice)]
+            return target[self.walk(node.slice)]
         raise ExpressionError(f"{type(node).__name__} is not allowed")
 
     @staticmethod

@@ -30,7 +30,9 @@ def test_list_shows_every_family_with_levels(capsys: pytest.CaptureFixture[str])
     for family in registry:
         assert family.name in out
         assert family.skill in out
-    assert "add two 1-digit numbers" in out  # arithmetic's level 1 description
+    # Every family's top level; the formula is wrapped by the table, so check its first word.
+    for family in registry:
+        assert f"{family.top}" in out and family.formula.split()[0] in out
 
 
 def test_list_with_templates(capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,7 +46,16 @@ def test_sample_prints_prompt_and_reference(capsys: pytest.CaptureFixture[str]) 
     item = make_item(builtin_registry().get("arithmetic"), cli_probes.SAMPLE_SALT, 7, 4, 1)
     assert item.prompt in out
     assert out.rstrip().endswith(item.answer)
-    assert "three 2-digit operands, + and -" in out
+    assert builtin_registry().get("arithmetic").describe(4) in out
+
+
+def test_sample_beyond_the_old_level_ten_and_outside_the_top(capsys: pytest.CaptureFixture[str]) -> None:
+    arithmetic = builtin_registry().get("arithmetic")
+    assert run(["probes", "sample", "arithmetic", "-d", "25"]) == 0
+    assert make_item(arithmetic, cli_probes.SAMPLE_SALT, 0, 25, 0).prompt in capsys.readouterr().out
+    assert run(["probes", "sample", "arithmetic", "-d", str(arithmetic.top + 1)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"1..{arithmetic.top}" in err
 
 
 def test_sample_is_reproducible(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,6 +90,9 @@ def test_bad_template_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_levels_out_of_range_are_usage_errors() -> None:
+    top = builtin_registry().get("arithmetic").top
+    for level in ("0", str(top + 1)):
+        assert run(["probes", "sample", "arithmetic", "--difficulty", level]) == 2
     with pytest.raises(SystemExit) as exc:
-        run(["probes", "sample", "arithmetic", "--difficulty", "11"])
+        run(["probes", "sample", "arithmetic", "--novelty", "4"])
     assert exc.value.code == 2
