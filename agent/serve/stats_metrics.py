@@ -13,7 +13,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from agent.stats.snapshot import StatsSnapshot
 
-_CACHED = " Computed from the ledger on capmon's own schedule (at most every stats.refresh_interval_s), not per scrape."
+_CACHED = (
+    " Cached: computed from the ledger on capmon's own schedule (at most every stats.refresh_interval_s),"
+    " not per scrape."
+)
 
 
 def _gauge(name: str, doc: str, labels: Sequence[str]) -> GaugeMetricFamily:
