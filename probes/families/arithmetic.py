@@ -3,11 +3,16 @@
 What grows with the level ``d`` (see ``Arithmetic.plan``):
 
 * ``digits = round(1.1**d)``: the operands' digit count (1 at level 1, 3 at 10, 7 at 20, 17 at
-  30), the main size; it more than doubles every ten levels, so the top level asks for chained
-  products of 17-digit numbers, which no one does reliably in their head.
-* ``operands = 2 + d // 6``, ``products = min(operands - 1, (d + 5) // 10)`` multiplications
-  among the operators (none below level 5), ``minus`` (subtraction from level 2) and
-  ``brackets`` (from level 6).
+  30, 45 at 40, 73 at the top level 45), the main size; it more than doubles every ten levels.
+  A frontier model without tools still multiplied 17-digit numbers exactly at level 30, so the
+  scale goes on to chained products of 73-digit numbers: the single-digit multiplications grow
+  with the square of ``digits`` (about 30,000 at the top), with no shortcut. The top stops at
+  45 because the answer (up to four 73-digit factors, under 300 digits) must fit the shared
+  extraction's 400-character answer window even when written with thousands separators.
+* ``operands = 2 + min(d, 30) // 6``, ``products = min(operands - 1, (min(d, 30) + 5) // 10)``
+  multiplications among the operators (none below level 5; both hold at 7 and 3 past level 30,
+  so the answer stays under 300 digits), ``minus`` (subtraction from level 2) and ``brackets``
+  (from level 6).
 
 Level 1 is a one-digit sum ("What is 9 + 6?"). Scoring: exact integer match on the extracted
 final number, compared digit for digit (the shared float-based extraction cannot tell two
@@ -157,6 +162,11 @@ def count_operands(tree: Tree) -> int:
     return 1 if isinstance(tree, int) else count_operands(tree[1]) + count_operands(tree[2])
 
 
+#: The old top: from here on the operand and product counts hold and only the digits grow, so
+#: the answer stays a few hundred digits while the long multiplications grow quadratically.
+_HOLD = 30
+
+
 @dataclass(frozen=True)
 class Arithmetic(ProbeFamily):
     """Evaluate an integer expression."""
@@ -164,20 +174,21 @@ class Arithmetic(ProbeFamily):
     name = "arithmetic"
     skill = "arithmetic"
     version = "2"
-    top = 30
+    top = 45
     grows = "digits"
     formula = (
-        "digits = round(1.1**d); operands = 2 + d//6; products = min(operands-1, (d+5)//10); "
-        "minus from d=2; brackets from d=6"
+        "digits = round(1.1**d); operands = 2 + min(d, 30)//6; "
+        "products = min(operands-1, (min(d, 30)+5)//10); minus from d=2; brackets from d=6"
     )
 
     def plan(self, difficulty: int) -> dict[str, int]:
         d = difficulty
-        operands = 2 + d // 6
+        held = min(d, _HOLD)  # past the old top only the operands' length grows
+        operands = 2 + held // 6
         return {
             "digits": iround(1.1**d),
             "operands": operands,
-            "products": min(operands - 1, (d + 5) // 10),
+            "products": min(operands - 1, (held + 5) // 10),
             "minus": min(1, d - 1),
             "brackets": min(1, d // 6),
         }
