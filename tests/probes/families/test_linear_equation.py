@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import random
 import re
 from fractions import Fraction
 
 import pytest
 
 from probes.base import Item, ProbeFamily, make_item
-from probes.families.linear_equation import LinearEquation, nonsingular
+from probes.families.linear_equation import LinearEquation, invertible_mod_prime, nonsingular
 from probes.registry import builtin_registry
 
 SALT = b"family-tests"
@@ -34,7 +35,8 @@ def _solve(rows: list[list[Fraction]]) -> list[Fraction]:
 
 @pytest.mark.parametrize(
     ("d", "unknowns", "coef"),
-    [(1, 1, 1), (5, 1, 3), (6, 2, 4), (10, 2, 6), (15, 3, 8), (16, 4, 9), (26, 8, 12), (36, 16, 12)],
+    [(1, 1, 1), (5, 1, 3), (6, 2, 4), (10, 2, 6), (15, 3, 8), (16, 4, 9), (26, 8, 12), (36, 16, 12),
+     (46, 32, 12), (56, 64, 12)],
 )
 def test_linear_equation_plan(d: int, unknowns: int, coef: int) -> None:
     p = LinearEquation().plan(d)
@@ -42,7 +44,7 @@ def test_linear_equation_plan(d: int, unknowns: int, coef: int) -> None:
     assert p["negative"] == (d >= 5) and p["both_sides"] == (d >= 4)
 
 
-@pytest.mark.parametrize("d", [1, 2, 4, 5, 6, 10, 16, 26, 36])
+@pytest.mark.parametrize("d", [1, 2, 4, 5, 6, 10, 16, 26, 36, 46, 56])
 def test_linear_equation_answer_solves_the_system(d: int) -> None:
     fam = builtin_registry().get("linear_equation")
     p = fam.plan(d)
@@ -81,5 +83,15 @@ def test_nonsingular() -> None:
 def test_linear_equation_top_is_a_dense_system() -> None:
     fam = LinearEquation()
     it = item(fam, fam.top)
-    assert it.problem.facts["n"] == math.floor(2 ** ((fam.top + 4) / 10)) == 16
-    assert "x16" in it.prompt
+    assert it.problem.facts["n"] == math.floor(2 ** ((fam.top + 4) / 10)) == 64
+    assert "x64" in it.prompt
+    assert all(len(item(fam, fam.top, n).prompt) < 40_000 for n in range(4))
+
+
+def test_invertible_mod_prime_agrees_with_the_exact_check() -> None:
+    rng = random.Random(7)
+    for n in range(1, 12):
+        for _ in range(100):
+            rows = [[rng.randint(-2, 2) for _ in range(n)] for _ in range(n)]
+            assert invertible_mod_prime(rows) == nonsingular(rows), rows
+    assert not invertible_mod_prime([[1, 2], [2, 4]]) and invertible_mod_prime([[0, 1], [1, 0]])
