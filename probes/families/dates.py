@@ -4,9 +4,12 @@ From a start date the model follows a chain of steps and names the date it reach
 with the level ``d`` (see ``DateArithmetic.plan``):
 
 * ``steps = round(1.1**d)``: the chain's length, the main size (1 up to level 4, 3 at 10, 7 at
-  20, 17 at 30, 45 at the top level 40); it more than doubles every ten levels.
-* ``span = round(5 * 1.2**(d-1))``: the largest move in days (5 at level 1, 26 at 10, 160 at 20,
-  about 6000 at 40), so moves cross months, years and leap days; ``kinds = min(5, 1 + d // 3)``
+  20, 17 at 30, 45 at 40, 117 at 50, 304 at 60, 790 at the top level 70); it more than doubles
+  every ten levels. A frontier model without tools followed 45 moves at level 40, so the chain
+  goes on to hundreds: about three moves in seven are month ends, month starts or weekdays,
+  which reset any running day count, so each needs a fresh calendar lookup (no summing shortcut).
+* ``span = round(5 * 1.2**(min(d, 40)-1))``: the largest move in days (5 at level 1, 26 at 10,
+  160 at 20, about 6000 from 40 on), so moves cross months, years and leap days; ``kinds = min(5, 1 + d // 3)``
   step kinds (forward days; back days; weeks; to a month's last day or the next month's first;
   to the next given weekday, with the start's weekday stated); ``cross`` (from level 2) lets a
   move leave the start's month.
@@ -99,6 +102,10 @@ _KIND_GROUPS: tuple[tuple[str, ...], ...] = (
 #: Moves that would leave these years are turned round, so dates stay ordinary.
 _YEARS = (1700, 2400)
 
+#: The old top: past it the largest move holds at about 6000 days (longer ones would only leave
+#: the 1700..2400 window both ways) and only the chain grows.
+_SPAN_HOLD = 40
+
 #: A step: (kind, amount); the amount is days, weeks or a weekday index.
 Step = tuple[str, int]
 
@@ -148,15 +155,18 @@ class DateArithmetic(ProbeFamily):
     name = "date_arithmetic"
     skill = "calendar"
     version = "2"
-    top = 40
+    top = 70
     grows = "steps"
-    formula = "steps = round(1.1**d); span = round(5 * 1.2**(d-1)) days; kinds = min(5, 1 + d//3); cross from d=2"
+    formula = (
+        "steps = round(1.1**d); span = round(5 * 1.2**(min(d, 40)-1)) days; kinds = min(5, 1 + d//3); "
+        "cross from d=2"
+    )
 
     def plan(self, difficulty: int) -> dict[str, int]:
         d = difficulty
         return {
             "steps": int(1.1**d + 0.5),
-            "span": int(5 * 1.2 ** (d - 1) + 0.5),
+            "span": int(5 * 1.2 ** (min(d, _SPAN_HOLD) - 1) + 0.5),
             "kinds": min(5, 1 + d // 3),
             "cross": min(1, d - 1),
         }

@@ -27,7 +27,7 @@ def test_dates_accept_several_formats() -> None:
 @pytest.mark.parametrize(
     ("d", "steps", "span", "kinds"),
     [(1, 1, 5, 1), (3, 1, 7, 2), (6, 2, 12, 3), (10, 3, 26, 4), (12, 3, 37, 5), (20, 7, 160, 5),
-     (30, 17, 989, 5), (40, 45, 6124, 5)],
+     (30, 17, 989, 5), (40, 45, 6124, 5), (50, 117, 6124, 5), (70, 790, 6124, 5)],
 )
 def test_dates_plan(d: int, steps: int, span: int, kinds: int) -> None:
     p = DateArithmetic().plan(d)
@@ -55,7 +55,7 @@ def _walk(start: dt.date, steps: list[tuple[str, int]]) -> dt.date:
 _GROUPS = (("fwd",), ("back",), ("wfwd", "wback"), ("month_end", "month_next"), ("next_weekday",))
 
 
-@pytest.mark.parametrize("d", [1, 2, 5, 9, 12, 20, 30, 40])
+@pytest.mark.parametrize("d", [1, 2, 5, 9, 12, 20, 30, 40, 55, 70])
 def test_dates_problem_matches_plan(d: int) -> None:
     fam = DateArithmetic()
     p = fam.plan(d)
@@ -71,6 +71,15 @@ def test_dates_problem_matches_plan(d: int) -> None:
             assert item(fam, d, 1, index).prompt.count("\n") == len(steps) + 1
         if not p["cross"]:
             assert dt.date.fromisoformat(it.problem.answer).month == start.month
+
+
+def test_dates_top_is_a_long_chain_in_a_bounded_prompt() -> None:
+    fam = DateArithmetic()
+    assert fam.top == 70
+    for n in range(4):
+        it = item(fam, fam.top, n)
+        assert len(it.problem.facts["steps"]) == 790 and len(it.prompt) < 40_000
+        assert 1700 <= dt.date.fromisoformat(it.problem.answer).year <= 2400
 
 
 def test_weekday_steps_state_the_start_weekday() -> None:
