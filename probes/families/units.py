@@ -3,8 +3,11 @@
 What grows with the level ``d`` (see ``UnitConversion.plan``):
 
 * ``terms = round(1.1**d)``: how many quantities are added up, the main size (1 up to level 4,
-  3 at 10, 7 at 20, 17 at 30, 45 at the top level 40); each needs its own conversion factor, so
-  the top asks for a long exact sum of decimal products, which no one does reliably in their head.
+  3 at 10, 7 at 20, 17 at 30, 45 at 40, 117 at 50, 304 at 60, 790 at the top level 70); each
+  needs its own conversion factor. A frontier model without tools still summed 45 at level 40,
+  so the sum goes on to hundreds of decimal products (up to 6 + 3 digits times factors like
+  1609.344 or 0.028349523125), every one of which must be exact to land within 0.005: about
+  27k characters of prompt at the top and no shortcut beyond grouping terms by unit.
 * ``kinds = min(4, 1 + d // 3)`` unit families (metric length and mass; + time; + speed; +
   imperial units, whose factor is stated); ``digits = min(6, 1 + d // 4)`` integer digits and
   ``decimals = min(3, d // 5)`` decimals in each given value; ``unstated`` (from level 4) stops
@@ -84,7 +87,7 @@ class UnitConversion(ProbeFamily):
     name = "unit_conversion"
     skill = "units"
     version = "2"
-    top = 40
+    top = 70
     grows = "terms"
     formula = (
         "terms = round(1.1**d); kinds = min(4, 1 + d//3); digits = min(6, 1 + d//4); "
@@ -122,12 +125,17 @@ class UnitConversion(ProbeFamily):
             sources = [u for u in pool if u != dst and _SIZE[dst] < _SIZE[u] <= grow * _SIZE[dst]]
         digits, decimals = p["digits"], p["decimals"]
         parts: list[tuple[str, str]] = []
+        scaled: dict[str, int] = {}  # per unit, the values' sum in units of 10**-decimals
         for _ in range(p["terms"]):
             whole = rng.randint(1 if digits == 1 else 10 ** (digits - 1), 10**digits - 1)
             frac = rng.randint(1, 10**decimals - 1) if decimals else 0
             value = f"{whole}.{frac:0{decimals}d}".rstrip("0") if frac else str(whole)
-            parts.append((value, pick(rng, sources)))
-        exact = sum((Fraction(v) * _SIZE[u] for v, u in parts), Fraction(0)) / _SIZE[dst]
+            unit = pick(rng, sources)
+            parts.append((value, unit))
+            scaled[unit] = scaled.get(unit, 0) + whole * 10**decimals + frac
+        # Exact, and the same Fraction as summing each value's own Fraction, in a few operations.
+        total = sum((Fraction(n, 10**decimals) * _SIZE[u] for u, n in scaled.items()), Fraction(0))
+        exact = total / _SIZE[dst]
         factors = [] if p["unstated"] else sorted({_factor(u, dst) for _, u in parts if not UNITS[u][3]})
         facts = {"parts": parts, "dst": dst, "exact": float(exact), "factors": factors}
         return Problem(facts=facts, answer=_fmt(float(exact)))

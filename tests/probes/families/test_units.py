@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import pytest
 
@@ -33,7 +34,8 @@ def test_units_tolerance_is_half_a_cent() -> None:
 
 @pytest.mark.parametrize(
     ("d", "terms", "kinds", "digits", "decimals"),
-    [(1, 1, 1, 1, 0), (4, 1, 2, 2, 0), (5, 2, 2, 2, 1), (10, 3, 4, 3, 2), (20, 7, 4, 6, 3), (40, 45, 4, 6, 3)],
+    [(1, 1, 1, 1, 0), (4, 1, 2, 2, 0), (5, 2, 2, 2, 1), (10, 3, 4, 3, 2), (20, 7, 4, 6, 3), (40, 45, 4, 6, 3),
+     (60, 304, 4, 6, 3), (70, 790, 4, 6, 3)],
 )
 def test_units_plan(d: int, terms: int, kinds: int, digits: int, decimals: int) -> None:
     p = UnitConversion().plan(d)
@@ -41,7 +43,7 @@ def test_units_plan(d: int, terms: int, kinds: int, digits: int, decimals: int) 
     assert p["unstated"] == (d >= 4) and p["any_direction"] == (d >= 3)
 
 
-@pytest.mark.parametrize("d", [1, 2, 3, 6, 9, 12, 20, 30, 40])
+@pytest.mark.parametrize("d", [1, 2, 3, 6, 9, 12, 20, 30, 40, 55, 70])
 def test_units_problem_matches_plan(d: int) -> None:
     fam = UnitConversion()
     p = fam.plan(d)
@@ -60,6 +62,17 @@ def test_units_problem_matches_plan(d: int) -> None:
         stated = re.findall(r"1 (\S+) = ([\d.]+) (\S+?)[;.]", it.prompt)
         assert bool(stated) == (not p["unstated"] or any(u in ("in", "ft", "yd", "mi", "oz", "lb", "mph")
                                                            for _, u in parts))
+
+
+def test_units_top_is_a_long_exact_sum_in_a_bounded_prompt() -> None:
+    fam = UnitConversion()
+    assert fam.top == 70
+    for n in range(4):
+        it = item(fam, fam.top, n)
+        exact = sum(Fraction(v) * Fraction(_BASE[u]).limit_denominator(10**15) for v, u in it.problem.facts["parts"])
+        assert float(exact / Fraction(_BASE[it.problem.facts["dst"]]).limit_denominator(10**15)) == pytest.approx(
+            it.problem.facts["exact"], rel=1e-14)
+        assert len(it.prompt) < 40_000 and fam.score(it, it.answer).score == 1.0
 
 
 def test_units_level_one_states_its_factor() -> None:
