@@ -5,11 +5,16 @@ a date forward or back by each result, in order, so neither skill alone suffices
 the level ``d`` (see ``Composition.plan``):
 
 * ``stages = round(1.1**d)``: how many expressions feed moves, the main size (1 up to level 4,
-  3 at 10, 7 at 20, 17 at 30, 28 at the top level 35); it more than doubles every ten levels.
-* Each expression has ``operands = 2 + d // 10`` numbers of ``digits = 1 + d // 8`` digits with
-  ``products = min(operands - 1, (d + 5) // 10)`` multiplications; from level 8 (``modulus = 1000``)
-  a move is the expression's remainder modulo 1000, which keeps dates in range while the
-  expressions grow. Expressions use only + and *, so every value is a non-negative day count.
+  3 at 10, 7 at 20, 17 at 30, 28 at 35, 73 at 45, 189 at 55, 304 at the top level 60); it more
+  than doubles every ten levels. A frontier model without tools did all 28 at level 35.
+* Each expression has ``operands = 2 + h // 10`` numbers of ``digits = 1 + h // 8`` digits with
+  ``products = min(operands - 1, (h + 5) // 10)`` multiplications, ``h = min(d, 35)`` (they hold
+  at 5, 5 and 4 past the old top); from level 8 (``modulus = 1000``) a move is the expression's
+  remainder modulo 1000, which keeps dates in range while the expressions grow. Expressions use
+  only + and *, so every value is a non-negative day count.
+* ``resets`` (from level 36): after about one move in three the date jumps to that month's last
+  day or the next month's first, so the moves cannot be summed into one net move; the date must
+  be carried through all of them.
 
 Level 1 is "Let N = 2 + 3. What date is N days after 2031-03-05?". Scoring: exact date (ISO,
 '5 March 2031' or 'March 5, 2031'); no partial credit.
@@ -25,10 +30,19 @@ from typing import Any
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, wrap_answer
 from probes.families.arithmetic import evaluate, expression, iround, show
-from probes.families.dates import long_date, random_date, score_date
+from probes.families.dates import apply_step, long_date, random_date, score_date
 
 #: Moves that would leave these years go the other way instead.
 _YEARS = (1700, 2400)
+#: The old top. Past it the expressions keep their size (modulo 1000 only their last three digits
+#: matter, so longer operands would add text, not work), the chain of stages grows, and about one
+#: move in three is followed by a jump to its month's last day or the next month's first, so the
+#: moves no longer add up to one net move: the date must be tracked through the whole chain.
+_HOLD = 35
+_RESET_TEXT = {
+    "month_end": "then to the last day of that month",
+    "month_next": "then to the first day of the next month",
+}
 
 
 @dataclass(frozen=True)
@@ -38,22 +52,24 @@ class Composition(ProbeFamily):
     name = "composition"
     skill = "composition"
     version = "2"
-    top = 35
+    top = 60
     grows = "stages"
     formula = (
-        "stages = round(1.1**d); operands = 2 + d//10; digits = 1 + d//8; "
-        "products = min(operands-1, (d+5)//10); modulus = 1000 from d=8"
+        "stages = round(1.1**d); h = min(d, 35); operands = 2 + h//10; digits = 1 + h//8; "
+        "products = min(operands-1, (h+5)//10); modulus = 1000 from d=8; month resets from d=36"
     )
 
     def plan(self, difficulty: int) -> dict[str, int]:
         d = difficulty
-        operands = 2 + d // 10
+        h = min(d, _HOLD)  # past the old top the expressions hold their size; the chain grows
+        operands = 2 + h // 10
         return {
             "stages": iround(1.1**d),
             "operands": operands,
-            "digits": 1 + d // 8,
-            "products": min(operands - 1, (d + 5) // 10),
+            "digits": 1 + h // 8,
+            "products": min(operands - 1, (h + 5) // 10),
             "modulus": 1000 * min(1, d // 8),
+            "resets": min(1, d // (_HOLD + 1)),
         }
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
@@ -62,6 +78,7 @@ class Composition(ProbeFamily):
         date = start
         exprs: list[str] = []
         moves: list[int] = []  # signed day counts
+        resets: list[str] = []  # per stage past the old top: "", "month_end" or "month_next"
         for _ in range(p["stages"]):
             tree = expression(rng, p["operands"], p["digits"], p["products"], minus=False, brackets=True)
             value = evaluate(tree)
@@ -72,7 +89,14 @@ class Composition(ProbeFamily):
             date += dt.timedelta(days=sign * days)
             exprs.append(show(tree))
             moves.append(sign * days)
-        facts: dict[str, Any] = {"start": start, "exprs": exprs, "moves": moves, "modulus": p["modulus"]}
+            if p["resets"]:  # drawn only past the old top, so lower levels keep their streams
+                reset = rng.choice(("month_end", "month_next")) if rng.random() < 1 / 3 else ""
+                if reset:
+                    date = apply_step(date, (reset, 0))
+                resets.append(reset)
+        facts: dict[str, Any] = {
+            "start": start, "exprs": exprs, "moves": moves, "modulus": p["modulus"], "resets": resets,
+        }
         return Problem(facts=facts, answer=date.isoformat())
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
@@ -97,6 +121,10 @@ class Composition(ProbeFamily):
             moves_text = f"What date is {names[0]} days after {shown}?"
         else:
             steps = [f"{'forward' if m >= 0 else 'back'} {n} days" for n, m in zip(names, moves, strict=True)]
+            resets: list[str] = f.get("resets", [])
+            for i, reset in enumerate(resets):
+                if reset:
+                    steps[i] += f" ({_RESET_TEXT[reset]})"
             moves_text = f"Start at {shown} and go " + ", then ".join(steps) + ". Which date do you reach?"
         listing = "; ".join(defs)
         if novelty == 0:
