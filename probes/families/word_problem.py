@@ -5,7 +5,11 @@ half away) changes their counts, and the question asks for one person's final co
 level 6, the money that person gets for selling all of them. What grows with the level ``d``:
 
 * ``events = round(d * 1.07**max(0, d-10))``: the chain's length, the main size (1 at level 1,
-  10 at 10, 39 at 20, 116 at 30, 304 at 40); past level 10 it at least doubles every ten levels.
+  10 at 10, 39 at 20, 116 at 30, 304 at 40, 480 at 45, 749 at the top level 50); past level 10
+  it at least doubles every ten levels. A frontier model without tools still tracked 304 events
+  among 9 people at level 40; the top asks for 749 among 11, where "gives half" events make a
+  person's count depend on the giver's, so most of the ledger must be tracked. The top stops at
+  50 because the prompt is about 26k characters plain and 56k with the no-op clauses.
 * ``people = 1 + d // 5`` whose counts must all be tracked (events pass objects between them);
   ``amount = 5d`` bounds the numbers; ``kinds = min(4, 1 + d // 2)`` event kinds (buy; give;
   multiply; give half); ``price = min(1, d // 6)`` adds the final sale.
@@ -110,7 +114,7 @@ class WordProblem(ProbeFamily):
     name = "word_problem"
     skill = "math_word"
     version = "2"
-    top = 40
+    top = 50
     grows = "events"
     formula = (
         "events = round(d * 1.07**max(0, d-10)); people = 1 + d//5; amount = 5d; "
