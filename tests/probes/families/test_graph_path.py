@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import time
@@ -80,3 +82,27 @@ def test_graph_path_bare_answer() -> None:
     assert FAM.score(it, it.problem.answer).score == 1.0
     assert FAM.score(it, f"A - B = {it.problem.answer}").score == 1.0
     assert FAM.score(it, str(int(it.problem.answer) + 1)).score == 0.0
+
+
+def old_level_digest(family: ProbeFamily, difficulty: int) -> str:
+    """A digest of a level's plan and of items 0..2 at every novelty (prompts and answers)."""
+    h = hashlib.sha256(json.dumps(family.plan(difficulty), sort_keys=True).encode())
+    for index in range(3):
+        for novelty in range(4):
+            it = make_item(family, b"pinned-old-levels", index, difficulty, novelty)
+            h.update(it.prompt.encode() + b"\x00" + it.answer.encode() + b"\x01")
+    return h.hexdigest()[:32]
+
+
+#: Digests of plan and items at levels 1, 10 and the old top, taken before the scale was
+#: extended: the levels already calibrated must never change.
+OLD_LEVEL_DIGESTS = {
+    1: "1708a95bf7e4700753f7260365c30a7a",
+    10: "4289c7defbbfd467dc6eeef00ea3885c",
+    40: "c29111c0dabd8fe8f0772c0ffd7a0b18",
+}
+
+
+def test_graph_path_old_levels_unchanged() -> None:
+    for d, expected in OLD_LEVEL_DIGESTS.items():
+        assert old_level_digest(FAM, d) == expected, d

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 
 from probes.base import Item, ProbeFamily, make_item
@@ -65,3 +67,27 @@ def test_graph_reach_top_level_is_cheap() -> None:
     prompts = [item(FAM, FAM.top, 0, i).prompt for i in range(20)]
     assert (time.perf_counter() - start) / 20 < 0.02
     assert max(len(p) for p in prompts) < 30_000
+
+
+def old_level_digest(family: ProbeFamily, difficulty: int) -> str:
+    """A digest of a level's plan and of items 0..2 at every novelty (prompts and answers)."""
+    h = hashlib.sha256(json.dumps(family.plan(difficulty), sort_keys=True).encode())
+    for index in range(3):
+        for novelty in range(4):
+            it = make_item(family, b"pinned-old-levels", index, difficulty, novelty)
+            h.update(it.prompt.encode() + b"\x00" + it.answer.encode() + b"\x01")
+    return h.hexdigest()[:32]
+
+
+#: Digests of plan and items at levels 1, 10 and the old top, taken before the scale was
+#: extended: the levels already calibrated must never change.
+OLD_LEVEL_DIGESTS = {
+    1: "58f30996c09f5d49f546a5cbe432e0ac",
+    10: "35694a298471a4d732f1ffeca5004f58",
+    40: "14d3cb964b2f455d0ded90f727113c12",
+}
+
+
+def test_graph_reach_old_levels_unchanged() -> None:
+    for d, expected in OLD_LEVEL_DIGESTS.items():
+        assert old_level_digest(FAM, d) == expected, d

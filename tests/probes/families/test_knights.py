@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import time
 
 from probes.base import Item, ProbeFamily, make_item
@@ -101,3 +103,27 @@ def test_knights_bare_and_partial_answers() -> None:
     assert FAM.score(it, f"The knights are {', '.join(knights)}.").score == 1.0
     if len(knights) > 1:
         assert FAM.score(it, f"Answer: {knights[0]}").score == 0.0
+
+
+def old_level_digest(family: ProbeFamily, difficulty: int) -> str:
+    """A digest of a level's plan and of items 0..2 at every novelty (prompts and answers)."""
+    h = hashlib.sha256(json.dumps(family.plan(difficulty), sort_keys=True).encode())
+    for index in range(3):
+        for novelty in range(4):
+            it = make_item(family, b"pinned-old-levels", index, difficulty, novelty)
+            h.update(it.prompt.encode() + b"\x00" + it.answer.encode() + b"\x01")
+    return h.hexdigest()[:32]
+
+
+#: Digests of plan and items at levels 1, 10 and the old top, taken before the scale was
+#: extended: the levels already calibrated must never change.
+OLD_LEVEL_DIGESTS = {
+    1: "ca3b696229a3622f41a612da940ed63c",
+    10: "8d56400dcb094fa25ddff4ea2457fa36",
+    35: "c12672fd0e2cf58af31b550f6d9cd5c6",
+}
+
+
+def test_knights_old_levels_unchanged() -> None:
+    for d, expected in OLD_LEVEL_DIGESTS.items():
+        assert old_level_digest(FAM, d) == expected, d

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from typing import Any
@@ -97,3 +99,27 @@ def test_program_trace_bare_answer() -> None:
 def test_program_trace_dead_code_keeps_answer() -> None:
     plain, perturbed = item(FAM, 8, 0), item(FAM, 8, 2)
     assert "unused_" in perturbed.prompt and plain.problem.answer == perturbed.problem.answer
+
+
+def old_level_digest(family: ProbeFamily, difficulty: int) -> str:
+    """A digest of a level's plan and of items 0..2 at every novelty (prompts and answers)."""
+    h = hashlib.sha256(json.dumps(family.plan(difficulty), sort_keys=True).encode())
+    for index in range(3):
+        for novelty in range(4):
+            it = make_item(family, b"pinned-old-levels", index, difficulty, novelty)
+            h.update(it.prompt.encode() + b"\x00" + it.answer.encode() + b"\x01")
+    return h.hexdigest()[:32]
+
+
+#: Digests of plan and items at levels 1, 10 and the old top, taken before the scale was
+#: extended: the levels already calibrated must never change.
+OLD_LEVEL_DIGESTS = {
+    1: "235ed94198b7f8cbfc451338db4a18e6",
+    10: "64ec6748d90596e67a41575cccce33f3",
+    50: "fdcf65efba027409542adefc8b8a0893",
+}
+
+
+def test_program_trace_old_levels_unchanged() -> None:
+    for d, expected in OLD_LEVEL_DIGESTS.items():
+        assert old_level_digest(FAM, d) == expected, d

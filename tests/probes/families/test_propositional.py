@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 import time
@@ -103,3 +105,27 @@ def test_propositional_novelty3_uses_digits() -> None:
     it = item(FAM, 7, 3)
     assert set(it.answer) & {"0", "1"}
     assert FAM.score(it, it.answer).canonical == it.problem.answer
+
+
+def old_level_digest(family: ProbeFamily, difficulty: int) -> str:
+    """A digest of a level's plan and of items 0..2 at every novelty (prompts and answers)."""
+    h = hashlib.sha256(json.dumps(family.plan(difficulty), sort_keys=True).encode())
+    for index in range(3):
+        for novelty in range(4):
+            it = make_item(family, b"pinned-old-levels", index, difficulty, novelty)
+            h.update(it.prompt.encode() + b"\x00" + it.answer.encode() + b"\x01")
+    return h.hexdigest()[:32]
+
+
+#: Digests of plan and items at levels 1, 10 and the old top, taken before the scale was
+#: extended: the levels already calibrated must never change.
+OLD_LEVEL_DIGESTS = {
+    1: "5ab6c1816f5384bcbc988c3f54967b9a",
+    10: "742ef4b2c5f4b5e0b1d1c11322c4e422",
+    50: "2f5eb751b39115ab96b195583dbb5517",
+}
+
+
+def test_propositional_old_levels_unchanged() -> None:
+    for d, expected in OLD_LEVEL_DIGESTS.items():
+        assert old_level_digest(FAM, d) == expected, d
