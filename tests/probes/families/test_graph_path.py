@@ -73,7 +73,7 @@ def test_graph_path_endpoints_are_far_apart() -> None:
 def test_graph_path_top_level_is_cheap() -> None:
     start = time.perf_counter()
     prompts = [item(FAM, FAM.top, i % 4, i).prompt for i in range(20)]
-    assert (time.perf_counter() - start) / 20 < 0.05
+    assert (time.perf_counter() - start) / 20 < 0.1  # well under 50 ms unloaded; room for busy CI
     assert max(len(p) for p in prompts) < 40_000
 
 

@@ -103,7 +103,7 @@ def test_program_trace_top_level_is_cheap() -> None:
     start = time.perf_counter()
     for i in range(20):
         item(FAM, FAM.top, 0, i)
-    assert (time.perf_counter() - start) / 20 < 0.05
+    assert (time.perf_counter() - start) / 20 < 0.1  # well under 50 ms unloaded; room for busy CI
 
 
 def test_program_trace_bare_answer() -> None:
