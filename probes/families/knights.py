@@ -1,10 +1,11 @@
 """Knights and knaves: knights always tell the truth, knaves always lie; find who is a knight.
 
 What grows: the number of ``people`` (2 at level 1, 6 at level 10, then doubling every ten levels:
-24 at level 30, 33 at the top, 35) and, with it, the share of compound statements (two people in
-one claim, or the speaker in relation to someone), which call for case analysis instead of
-following a chain. At levels 1..3 the narrator tells the kind of one person (``unknown`` is one
-less than ``people``), so level 1 is one step: "Alice is a knight; Alice says Bruno is a knave".
+24 at level 30, 33 at level 35, the original top, and 135 at the top, 55) and, with it, the
+share of compound statements (two people in one claim, or the speaker in relation to someone),
+which call for case analysis instead of following a chain. At levels 1..3 the narrator tells
+the kind of one person (``unknown`` is one less than ``people``), so level 1 is one step:
+"Alice is a knight; Alice says Bruno is a knave".
 
 Puzzles are generated from a hidden assignment: every person speaks once, then statements that
 rule out a surviving alternative are added until exactly one assignment is consistent. A small
@@ -12,6 +13,9 @@ propagating solver (not brute force over 2**people) checks the uniqueness, so th
 fast. From level 8 compound statements never mention their speaker, so no single claim settles
 anyone's kind and solving takes case analysis; a side effect is that from there on the answer is
 never "none" or everyone (all knaves and all knights would fit the same claims about others).
+Past level 35 the same formulas run on (about 136 statements among 135 people at the top, prompts
+near 8k characters), with larger pools of names used only for puzzles of more than 42 people, so
+levels 1..35 are generated exactly as before.
 Novelty 3 asks for the knaves instead; ``Verdict.canonical`` is always the set of knights by
 position (e.g. ``knights:0,2``), so answers to every rendering compare equal.
 Scoring: exact set match; no partial credit.
@@ -35,6 +39,17 @@ PEOPLE = (*NAMES, "Aiko", "Bjorn", "Carmen", "Dmitri", "Elif", "Felix", "Greta",
 ODD_PEOPLE = (*ODD_NAMES, "Abrel", "Bosqin", "Cartheny", "Drevan", "Eskaly", "Fornith", "Galdrey",
               "Harnel", "Ithrin", "Jessamor", "Kirvane", "Luthry", "Mendrel", "Nolvary", "Ostrel",
               "Pirneth", "Quillan", "Rovask")
+#: Larger pools, used only for puzzles bigger than the old top's (past ``len(PEOPLE)`` people).
+MANY_PEOPLE = tuple(dict.fromkeys(PEOPLE + tuple(
+    a + b for b in ("a", "en", "ia", "o", "us", "ina", "ric", "wyn", "el", "iro")
+    for a in ("Al", "Bel", "Cor", "Dar", "Em", "Fen", "Gar", "Hal", "Ir", "Jor", "Kal", "Lor", "Mar", "Nor",
+              "Os", "Per", "Quin", "Ros", "Tav", "Ul")
+    if a + b not in PEOPLE)))
+MANY_ODD = tuple(dict.fromkeys(ODD_PEOPLE + tuple(
+    a + b for b in ("qua", "vex", "zil", "orth", "ix", "umb", "esk", "ond", "yth", "arn")
+    for a in ("Bry", "Cwen", "Dro", "Fyx", "Glo", "Hrak", "Jyn", "Kro", "Lyth", "Mnor", "Pry", "Qel",
+              "Skar", "Thro", "Vyr", "Wex", "Xan", "Zor", "Yth", "Gwy")
+    if a + b not in ODD_PEOPLE)))
 
 # Statement: (form, speaker, a, b). Simple forms mention one other person; compound forms two
 # people (b may be the speaker) or the speaker's own kind.
@@ -175,7 +190,7 @@ class KnightsKnaves(ProbeFamily):
     name = "knights_knaves"
     skill = "logic"
     version = "2"
-    top = 35
+    top = 55
     grows = "people"
     formula = ("people = 2 + (d-1)//2 up to d=10, then floor(6 * 2**((d-10)/10)); "
                "unknown = people - (1 if d <= 3 else 0); compound = ceil(people * clamp(d-3, 0, 20) / 40)")
@@ -229,12 +244,13 @@ class KnightsKnaves(ProbeFamily):
     @staticmethod
     def _problem(rng: random.Random, n: int, stmts: list[Stmt], told: dict[int, bool],
                  assign: tuple[bool, ...]) -> Problem:
-        picks = rng.sample(range(len(PEOPLE)), n)
-        odd = rng.sample(range(len(ODD_PEOPLE)), n)
+        people, odd_people = _pools(n)
+        picks = rng.sample(range(len(people)), n)
+        odd = rng.sample(range(len(odd_people)), n)
         knights = [i for i in range(n) if assign[i]]
         facts = {"n": n, "stmts": stmts, "told": sorted(told.items()), "names": picks, "odd": odd,
                  "knights": knights}
-        return Problem(facts=facts, answer=_listing([PEOPLE[p] for p in picks], knights))
+        return Problem(facts=facts, answer=_listing([people[p] for p in picks], knights))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
@@ -283,7 +299,13 @@ class KnightsKnaves(ProbeFamily):
 def names_for(problem: Problem, novelty: int) -> list[str]:
     """The names a rendering uses (invented ones at novelty 2 and up)."""
     f = problem.facts
-    return [ODD_PEOPLE[i] for i in f["odd"]] if novelty >= 2 else [PEOPLE[i] for i in f["names"]]
+    people, odd_people = _pools(f["n"])
+    return [odd_people[i] for i in f["odd"]] if novelty >= 2 else [people[i] for i in f["names"]]
+
+
+def _pools(n: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The name pools for a puzzle of ``n`` people: the original ones up to the old top's size."""
+    return (PEOPLE, ODD_PEOPLE) if n <= len(PEOPLE) else (MANY_PEOPLE, MANY_ODD)
 
 
 _TOKEN = re.compile(r"[A-Za-z]+")
