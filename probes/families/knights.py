@@ -15,7 +15,9 @@ anyone's kind and solving takes case analysis; a side effect is that from there 
 never "none" or everyone (all knaves and all knights would fit the same claims about others).
 Past level 35 the same formulas run on (about 136 statements among 135 people at the top, prompts
 near 8k characters), with larger pools of names used only for puzzles of more than 42 people, so
-levels 1..35 are generated exactly as before.
+levels 1..35 are generated exactly as before. Those larger puzzles are answered with one letter
+per person in the order listed (K/N, or G/T for guides and tricksters at novelty 3), since a list
+of sixty names would outgrow what an answer marker captures.
 Novelty 3 asks for the knaves instead; ``Verdict.canonical`` is always the set of knights by
 position (e.g. ``knights:0,2``), so answers to every rendering compare equal.
 Scoring: exact set match; no partial credit.
@@ -250,6 +252,8 @@ class KnightsKnaves(ProbeFamily):
         knights = [i for i in range(n) if assign[i]]
         facts = {"n": n, "stmts": stmts, "told": sorted(told.items()), "names": picks, "odd": odd,
                  "knights": knights}
+        if n > len(PEOPLE):
+            return Problem(facts=facts, answer=_letters(n, knights, "KN"))
         return Problem(facts=facts, answer=_listing([people[p] for p in picks], knights))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
@@ -265,20 +269,29 @@ class KnightsKnaves(ProbeFamily):
                     for v, k in f["told"]]
             knaves = [i for i in range(f["n"]) if i not in f["knights"]]
             fmt = answer_instruction(kind, "comma-separated names of the liars, or none")
+            if f["n"] > len(PEOPLE):
+                fmt = answer_instruction(kind, f"one letter per person in the order listed above ({names[0]} "
+                                               "first): G for an honest guide, T for a trickster")
             prompt = (
                 f"In a village story, {people} are each either an honest guide, who only ever says true "
                 "things, or a trickster, who only ever says false things (a 'knight' is an honest guide, "
                 "a 'knave' a trickster). " + " ".join([*told, *said]) + f" Who are the tricksters? {fmt}"
             )
-            return Rendering(prompt=prompt, answer=wrap_answer(kind, _listing(names, knaves)))
+            shown = _letters(f["n"], f["knights"], "GT") if f["n"] > len(PEOPLE) else _listing(names, knaves)
+            return Rendering(prompt=prompt, answer=wrap_answer(kind, shown))
         told = [f"You are told that {names[v]} is a {'knight' if k else 'knave'}." for v, k in f["told"]]
         fmt = answer_instruction(kind, "comma-separated names of the knights, or none")
+        if f["n"] > len(PEOPLE):
+            fmt = answer_instruction(kind, f"one letter per person in the order listed above ({names[0]} first): "
+                                           "K for knight, N for knave")
         intro = (
             f"On an island, knights always tell the truth and knaves always lie. You meet {people}."
             if novelty != 1 else
             f"{people} live where every person is a knight (never lies) or a knave (always lies)."
         )
         prompt = " ".join([intro, *told, *said, f"Which of them are knights? {fmt}"])
+        if f["n"] > len(PEOPLE):
+            return Rendering(prompt=prompt, answer=wrap_answer(kind, problem.answer))
         return Rendering(prompt=prompt, answer=wrap_answer(kind, _listing(names, f["knights"])))
 
     def score(self, item: Item, response: str) -> Verdict:
@@ -287,6 +300,14 @@ class KnightsKnaves(ProbeFamily):
         final = extract_final(response)
         if final is None:
             return Verdict(0.0, None, None)
+        if f["n"] > len(PEOPLE):
+            letters = _LETTER_SEP.sub("", final).upper()
+            yes, no = "GT" if item.novelty == 3 else "KN"
+            if len(letters) != f["n"] or set(letters) - {yes, no}:
+                return Verdict(0.0, final, None)
+            found = [i for i, c in enumerate(letters) if c == yes]
+            return Verdict(1.0 if found == sorted(f["knights"]) else 0.0, final,
+                           "knights:" + ",".join(str(i) for i in found))
         chosen = named(final, names)
         if not chosen and not _NONE.search(final):
             # An empty list must be said ("none"); silence or "I don't know" names nobody.
@@ -316,6 +337,16 @@ def named(text: str, names: list[str]) -> set[int]:
     """Positions of the names mentioned in ``text``."""
     folded = {n.casefold(): i for i, n in enumerate(names)}
     return {folded[w.casefold()] for w in _TOKEN.findall(text) if w.casefold() in folded}
+
+
+_LETTER_SEP = re.compile(r"[\s,;.|/-]+")
+
+
+def _letters(n: int, knights: list[int], pair: str) -> str:
+    """Past 42 people (above the old top) the answer is one letter per person: a list of names
+    would outgrow what an answer marker captures (400 characters)."""
+    chosen = set(knights)
+    return "".join(pair[0] if i in chosen else pair[1] for i in range(n))
 
 
 def _listing(names: list[str], chosen: list[int]) -> str:

@@ -129,3 +129,17 @@ OLD_LEVEL_DIGESTS = {
 def test_knights_old_levels_unchanged() -> None:
     for d, expected in OLD_LEVEL_DIGESTS.items():
         assert old_level_digest(FAM, d) == expected, d
+
+
+def test_knights_large_puzzles_answer_one_letter_per_person() -> None:
+    # Past 42 people (above the old top) a list of names would outgrow an answer marker's capture.
+    for novelty, yes in ((0, "K"), (3, "G")):
+        it = item(FAM, FAM.top, novelty, 2)
+        f = it.problem.facts
+        letters = it.problem.answer if novelty == 0 else it.problem.answer.replace("K", "G").replace("N", "T")
+        assert len(letters) == f["n"] == 135 and [i for i, c in enumerate(letters) if c == yes] == f["knights"]
+        assert FAM.score(it, f"Answer: {letters}").score == 1.0
+        assert FAM.score(it, " ".join(letters.lower())).score == 1.0
+        assert FAM.score(it, letters[:-1]).score == 0.0
+        flipped = letters[:5] + ("T" if letters[5] == "G" else "G" if novelty else "N" if letters[5] == "K" else "K")
+        assert FAM.score(it, flipped + letters[6:]).score == 0.0
