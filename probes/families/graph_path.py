@@ -1,12 +1,17 @@
 """Graph reasoning: shortest path cost in a weighted undirected graph given as an edge list.
 
 What grows: ``nodes`` (2 at level 1, a single edge, so the answer is stated; 20 at level 10;
-then doubling every ten levels: 160 at the top, 40), ``edges`` (about 1.6 per node) and the
-largest weight (up to 99). Nodes lie on a hidden line and edges join nodes at most ``BAND``
-places apart; the question asks for the route between the two ends of the line, so the best
-route runs through at least a third of the nodes and competes with many near-equal rivals,
-unlike a random graph whose far ends are a few hops apart. Past 24 nodes the names are
-two-letter codes (towns with suffixes at novelty 2 and up).
+then doubling every ten levels: 160 at level 40, the original top, and 640 at the top, 60),
+``edges`` (about 1.6 per node: 1021 at the top) and the largest weight (up to 99).
+
+Nodes lie on a hidden line and edges join nodes at most ``BAND`` places apart; the question
+asks for the route between the two ends of the line, so the best route runs through at least a
+third of the nodes and competes with many near-equal rivals, unlike a random graph whose far
+ends are a few hops apart. Past 24 nodes the names are two-letter codes (towns with suffixes at
+novelty 2 and up; past 216 nodes, only above the old top, a larger pool of towns with short
+suffixes). Levels 1..40 are generated exactly as before; above them the same formula runs on,
+so the top asks for Dijkstra by hand over a thousand edges (prompts up to about 37k characters,
+at novelty 2).
 
 Scoring: exact integer match on the extracted final number; no partial credit.
 """
@@ -33,6 +38,11 @@ TOWNS = (
 CODES = tuple(a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 MORE_TOWNS = TOWNS + tuple(t + end for end in ("ford", "wick", "ton", "mouth", "by", "stead", "holm", "ley")
                            for t in TOWNS)
+#: Town names for graphs past ``MORE_TOWNS`` (beyond the old tops): short endings keep prompts bounded.
+ENDINGS = ("by", "ton", "ley", "ham", "den", "wick", "ford", "dale", "holm", "port", "gate", "well", "wood",
+           "more", "side", "burn", "cote", "hay", "ness", "bank", "brook", "cross", "field", "hill", "mead",
+           "moor", "stow", "wade", "worth", "combe")
+MANY_TOWNS = TOWNS + tuple(t + end for end in ENDINGS for t in TOWNS)
 #: Nodes sit on a hidden line and edges join nodes at most this many places apart, so the
 #: shortest route between the ends runs through about n / BAND nodes and has many rivals.
 BAND = 3
@@ -42,7 +52,8 @@ Edge = tuple[int, int, int]
 
 def _pools(n: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     small = n <= len(LETTERS)
-    return (LETTERS if small else CODES), (TOWNS if small else MORE_TOWNS)
+    towns = TOWNS if small else MORE_TOWNS if n <= len(MORE_TOWNS) else MANY_TOWNS
+    return (LETTERS if small else CODES), towns
 
 
 def draw_names(rng: random.Random, n: int) -> dict[str, list[int]]:
@@ -107,7 +118,7 @@ class GraphShortestPath(ProbeFamily):
     name = "graph_shortest_path"
     skill = "graph"
     version = "2"
-    top = 40
+    top = 60
     grows = "nodes"
     formula = ("nodes = 2d up to d=10, then floor(20 * 2**((d-10)/10)); edges = nodes - 1 + floor(0.6*(nodes-2)); "
                f"max_weight = min(99, 4 + 3d); edges join nodes at most {BAND} apart on a hidden line")

@@ -1,7 +1,10 @@
 """Graph reasoning: how many nodes can be reached from a start node along directed edges.
 
-What grows: ``nodes`` (3 at level 1, 21 at level 10, then doubling every ten levels: 168 at the
-top, 40) and ``edges`` (a tree's worth at level 1, about 1.5 per node from level 11). The
+What grows: ``nodes`` (3 at level 1, 21 at level 10, then doubling every ten levels: 168 at level
+40, the original top, and 672 at the top, 60) and ``edges`` (a tree's worth at level 1, about 1.5
+per node from level 11: 1007 at the top). Levels 1..40 are generated exactly as before; above
+them the same formula runs on, so the top asks for a search by hand over a thousand edges with
+hundreds of nodes reached (prompts up to about 26k characters, at novelty 3). The
 generator fixes the reachable set first (a third to two thirds of the other nodes, joined by
 chains from the start) and adds the other edges only inside that set, among the unreachable
 nodes or from them into it: many edges lead into the reachable part, none out of it, so the
@@ -44,7 +47,7 @@ class GraphReachability(ProbeFamily):
     name = "graph_reachability"
     skill = "graph"
     version = "2"
-    top = 40
+    top = 60
     grows = "nodes"
     formula = "nodes = 2d + 1 up to d=10, then floor(21 * 2**((d-10)/10)); edges = nodes - 1 + nodes*min(d-1, 10)//20"
 

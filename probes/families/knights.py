@@ -1,10 +1,11 @@
 """Knights and knaves: knights always tell the truth, knaves always lie; find who is a knight.
 
 What grows: the number of ``people`` (2 at level 1, 6 at level 10, then doubling every ten levels:
-24 at level 30, 33 at the top, 35) and, with it, the share of compound statements (two people in
-one claim, or the speaker in relation to someone), which call for case analysis instead of
-following a chain. At levels 1..3 the narrator tells the kind of one person (``unknown`` is one
-less than ``people``), so level 1 is one step: "Alice is a knight; Alice says Bruno is a knave".
+24 at level 30, 33 at level 35, the original top, and 135 at the top, 55) and, with it, the
+share of compound statements (two people in one claim, or the speaker in relation to someone),
+which call for case analysis instead of following a chain. At levels 1..3 the narrator tells
+the kind of one person (``unknown`` is one less than ``people``), so level 1 is one step:
+"Alice is a knight; Alice says Bruno is a knave".
 
 Puzzles are generated from a hidden assignment: every person speaks once, then statements that
 rule out a surviving alternative are added until exactly one assignment is consistent. A small
@@ -12,6 +13,11 @@ propagating solver (not brute force over 2**people) checks the uniqueness, so th
 fast. From level 8 compound statements never mention their speaker, so no single claim settles
 anyone's kind and solving takes case analysis; a side effect is that from there on the answer is
 never "none" or everyone (all knaves and all knights would fit the same claims about others).
+Past level 35 the same formulas run on (about 136 statements among 135 people at the top, prompts
+near 8k characters), with larger pools of names used only for puzzles of more than 42 people, so
+levels 1..35 are generated exactly as before. Those larger puzzles are answered with one letter
+per person in the order listed (K/N, or G/T for guides and tricksters at novelty 3), since a list
+of sixty names would outgrow what an answer marker captures.
 Novelty 3 asks for the knaves instead; ``Verdict.canonical`` is always the set of knights by
 position (e.g. ``knights:0,2``), so answers to every rendering compare equal.
 Scoring: exact set match; no partial credit.
@@ -35,6 +41,17 @@ PEOPLE = (*NAMES, "Aiko", "Bjorn", "Carmen", "Dmitri", "Elif", "Felix", "Greta",
 ODD_PEOPLE = (*ODD_NAMES, "Abrel", "Bosqin", "Cartheny", "Drevan", "Eskaly", "Fornith", "Galdrey",
               "Harnel", "Ithrin", "Jessamor", "Kirvane", "Luthry", "Mendrel", "Nolvary", "Ostrel",
               "Pirneth", "Quillan", "Rovask")
+#: Larger pools, used only for puzzles bigger than the old top's (past ``len(PEOPLE)`` people).
+MANY_PEOPLE = tuple(dict.fromkeys(PEOPLE + tuple(
+    a + b for b in ("a", "en", "ia", "o", "us", "ina", "ric", "wyn", "el", "iro")
+    for a in ("Al", "Bel", "Cor", "Dar", "Em", "Fen", "Gar", "Hal", "Ir", "Jor", "Kal", "Lor", "Mar", "Nor",
+              "Os", "Per", "Quin", "Ros", "Tav", "Ul")
+    if a + b not in PEOPLE)))
+MANY_ODD = tuple(dict.fromkeys(ODD_PEOPLE + tuple(
+    a + b for b in ("qua", "vex", "zil", "orth", "ix", "umb", "esk", "ond", "yth", "arn")
+    for a in ("Bry", "Cwen", "Dro", "Fyx", "Glo", "Hrak", "Jyn", "Kro", "Lyth", "Mnor", "Pry", "Qel",
+              "Skar", "Thro", "Vyr", "Wex", "Xan", "Zor", "Yth", "Gwy")
+    if a + b not in ODD_PEOPLE)))
 
 # Statement: (form, speaker, a, b). Simple forms mention one other person; compound forms two
 # people (b may be the speaker) or the speaker's own kind.
@@ -175,7 +192,7 @@ class KnightsKnaves(ProbeFamily):
     name = "knights_knaves"
     skill = "logic"
     version = "2"
-    top = 35
+    top = 55
     grows = "people"
     formula = ("people = 2 + (d-1)//2 up to d=10, then floor(6 * 2**((d-10)/10)); "
                "unknown = people - (1 if d <= 3 else 0); compound = ceil(people * clamp(d-3, 0, 20) / 40)")
@@ -229,12 +246,15 @@ class KnightsKnaves(ProbeFamily):
     @staticmethod
     def _problem(rng: random.Random, n: int, stmts: list[Stmt], told: dict[int, bool],
                  assign: tuple[bool, ...]) -> Problem:
-        picks = rng.sample(range(len(PEOPLE)), n)
-        odd = rng.sample(range(len(ODD_PEOPLE)), n)
+        people, odd_people = _pools(n)
+        picks = rng.sample(range(len(people)), n)
+        odd = rng.sample(range(len(odd_people)), n)
         knights = [i for i in range(n) if assign[i]]
         facts = {"n": n, "stmts": stmts, "told": sorted(told.items()), "names": picks, "odd": odd,
                  "knights": knights}
-        return Problem(facts=facts, answer=_listing([PEOPLE[p] for p in picks], knights))
+        if n > len(PEOPLE):
+            return Problem(facts=facts, answer=_letters(n, knights, "KN"))
+        return Problem(facts=facts, answer=_listing([people[p] for p in picks], knights))
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
         f = problem.facts
@@ -249,20 +269,29 @@ class KnightsKnaves(ProbeFamily):
                     for v, k in f["told"]]
             knaves = [i for i in range(f["n"]) if i not in f["knights"]]
             fmt = answer_instruction(kind, "comma-separated names of the liars, or none")
+            if f["n"] > len(PEOPLE):
+                fmt = answer_instruction(kind, f"one letter per person in the order listed above ({names[0]} "
+                                               "first): G for an honest guide, T for a trickster")
             prompt = (
                 f"In a village story, {people} are each either an honest guide, who only ever says true "
                 "things, or a trickster, who only ever says false things (a 'knight' is an honest guide, "
                 "a 'knave' a trickster). " + " ".join([*told, *said]) + f" Who are the tricksters? {fmt}"
             )
-            return Rendering(prompt=prompt, answer=wrap_answer(kind, _listing(names, knaves)))
+            shown = _letters(f["n"], f["knights"], "GT") if f["n"] > len(PEOPLE) else _listing(names, knaves)
+            return Rendering(prompt=prompt, answer=wrap_answer(kind, shown))
         told = [f"You are told that {names[v]} is a {'knight' if k else 'knave'}." for v, k in f["told"]]
         fmt = answer_instruction(kind, "comma-separated names of the knights, or none")
+        if f["n"] > len(PEOPLE):
+            fmt = answer_instruction(kind, f"one letter per person in the order listed above ({names[0]} first): "
+                                           "K for knight, N for knave")
         intro = (
             f"On an island, knights always tell the truth and knaves always lie. You meet {people}."
             if novelty != 1 else
             f"{people} live where every person is a knight (never lies) or a knave (always lies)."
         )
         prompt = " ".join([intro, *told, *said, f"Which of them are knights? {fmt}"])
+        if f["n"] > len(PEOPLE):
+            return Rendering(prompt=prompt, answer=wrap_answer(kind, problem.answer))
         return Rendering(prompt=prompt, answer=wrap_answer(kind, _listing(names, f["knights"])))
 
     def score(self, item: Item, response: str) -> Verdict:
@@ -271,6 +300,14 @@ class KnightsKnaves(ProbeFamily):
         final = extract_final(response)
         if final is None:
             return Verdict(0.0, None, None)
+        if f["n"] > len(PEOPLE):
+            letters = _LETTER_SEP.sub("", final).upper()
+            yes, no = "GT" if item.novelty == 3 else "KN"
+            if len(letters) != f["n"] or set(letters) - {yes, no}:
+                return Verdict(0.0, final, None)
+            found = [i for i, c in enumerate(letters) if c == yes]
+            return Verdict(1.0 if found == sorted(f["knights"]) else 0.0, final,
+                           "knights:" + ",".join(str(i) for i in found))
         chosen = named(final, names)
         if not chosen and not _NONE.search(final):
             # An empty list must be said ("none"); silence or "I don't know" names nobody.
@@ -283,7 +320,13 @@ class KnightsKnaves(ProbeFamily):
 def names_for(problem: Problem, novelty: int) -> list[str]:
     """The names a rendering uses (invented ones at novelty 2 and up)."""
     f = problem.facts
-    return [ODD_PEOPLE[i] for i in f["odd"]] if novelty >= 2 else [PEOPLE[i] for i in f["names"]]
+    people, odd_people = _pools(f["n"])
+    return [odd_people[i] for i in f["odd"]] if novelty >= 2 else [people[i] for i in f["names"]]
+
+
+def _pools(n: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The name pools for a puzzle of ``n`` people: the original ones up to the old top's size."""
+    return (PEOPLE, ODD_PEOPLE) if n <= len(PEOPLE) else (MANY_PEOPLE, MANY_ODD)
 
 
 _TOKEN = re.compile(r"[A-Za-z]+")
@@ -294,6 +337,16 @@ def named(text: str, names: list[str]) -> set[int]:
     """Positions of the names mentioned in ``text``."""
     folded = {n.casefold(): i for i, n in enumerate(names)}
     return {folded[w.casefold()] for w in _TOKEN.findall(text) if w.casefold() in folded}
+
+
+_LETTER_SEP = re.compile(r"[\s,;.|/-]+")
+
+
+def _letters(n: int, knights: list[int], pair: str) -> str:
+    """Past 42 people (above the old top) the answer is one letter per person: a list of names
+    would outgrow what an answer marker captures (400 characters)."""
+    chosen = set(knights)
+    return "".join(pair[0] if i in chosen else pair[1] for i in range(n))
 
 
 def _listing(names: list[str], chosen: list[int]) -> str:

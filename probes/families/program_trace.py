@@ -2,10 +2,18 @@
 
 What grows: the executed ``steps`` = ``lines`` (body statements, 1 at level 1, up to 8) times
 ``iterations`` of the loop around them (1 until level 6, 2 at level 10, then doubling every ten
-levels: 40 at the top, 50, so 320 steps). Variables (2..6), if/else statements among the lines
-and operators (+, then -, then *) grow slowly with the level. Inside a loop every assignment
-takes a remainder (``% m``), so values stay small however long the loop runs; the program stays
-a dozen lines while its trace gets long.
+levels: 40 at level 50, so 320 steps; 1280 at the top, 100, so 10240 steps). Variables (2..6),
+if/else statements among the lines and operators (+, then -, then *) grow slowly with the level.
+Inside a loop every assignment takes a remainder (``% m``), so values stay below ``m`` however
+long the loop runs; the program stays a dozen lines while its trace gets long.
+
+Up to level 50 (the original top) every looped update is affine in one variable modulo a
+two-digit prime, so a strong model can find a closed form or a short cycle. Past it two more
+dimensions switch on: ``nonlinear`` body lines multiply two variables (``t = (t * u + c) % m`` or
+``t = (t * t + u) % m``; 1 at level 51, all 8 from level 93) and the remainder is a random prime
+of ``modulus_digits`` digits (3 at level 51, 7 from level 91). Several interacting quadratic
+updates modulo a large prime have no closed form and no short cycle, so the only route is to run
+thousands of multi-digit multiplications in order. Levels 1..50 are generated exactly as before.
 
 The generator builds the program as data and computes its output with its own tiny interpreter;
 nothing a model writes is ever executed. Novelty 2 renames variables and adds dead code;
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +43,8 @@ _OPS = ("+", "-", "*")
 #: Loop remainders: primes, so multiplying by 2..9 never collapses values to 0 and a blind
 #: guess at a looped answer (one of 0..p-1) passes at most 1/53 of the time.
 PRIMES = (53, 59, 61, 67, 71, 73, 79, 83, 89, 97)
+#: The last level of the original scale: everything up to it is generated exactly as before.
+_OLD_TOP = 50
 
 
 def ev(e: Expr, env: dict[str, int]) -> int:
@@ -52,19 +63,90 @@ def ev(e: Expr, env: dict[str, int]) -> int:
     return a % b
 
 
-def run(stmts: list[Stmt], env: dict[str, int]) -> None:
-    """Execute generated statements (our own data structure, never model text)."""
+def _compiled(e: Expr) -> Callable[[dict[str, int]], int]:
+    """An expression as a closure (``ev`` without re-walking the tree on every loop step)."""
+    if e[0] == "c":
+        k = int(e[1])
+        return lambda env: k
+    if e[0] == "v":
+        name = e[1]
+        return lambda env: env[name]
+    f, g = _compiled(e[1]), _compiled(e[2])
+    if e[0] == "+":
+        return lambda env: f(env) + g(env)
+    if e[0] == "-":
+        return lambda env: f(env) - g(env)
+    if e[0] == "*":
+        return lambda env: f(env) * g(env)
+    return lambda env: f(env) % g(env)
+
+
+def _block(stmts: list[Stmt]) -> Callable[[dict[str, int]], None]:
+    """Statements as one closure; the same semantics as walking them with ``ev``."""
+    steps: list[Callable[[dict[str, int]], None]] = []
     for s in stmts:
         if s[0] == "set":
-            env[s[1]] = ev(s[2], env)
+            steps.append(_setter(s[1], _compiled(s[2])))
         elif s[0] == "for":
-            for i in range(s[1]):
-                env[s[3]] = i
-                run(s[2], env)
+            steps.append(_loop(s[1], s[3], _block(s[2])))
         elif s[0] == "if":
-            name, _, bound = s[1]
-            limit = env[bound] if isinstance(bound, str) else bound
-            run(s[2] if env[name] > limit else s[3], env)
+            steps.append(_branch(s[1], _block(s[2]), _block(s[3])))
+
+    def block(env: dict[str, int]) -> None:
+        for step in steps:
+            step(env)
+    return block
+
+
+def _setter(name: str, value: Callable[[dict[str, int]], int]) -> Callable[[dict[str, int]], None]:
+    def step(env: dict[str, int]) -> None:
+        env[name] = value(env)
+    return step
+
+
+def _loop(count: int, var: str, body: Callable[[dict[str, int]], None]) -> Callable[[dict[str, int]], None]:
+    def step(env: dict[str, int]) -> None:
+        for i in range(count):
+            env[var] = i
+            body(env)
+    return step
+
+
+def _branch(cond: tuple[str, str, str | int], then: Callable[[dict[str, int]], None],
+            other: Callable[[dict[str, int]], None]) -> Callable[[dict[str, int]], None]:
+    name, _, bound = cond
+
+    def step(env: dict[str, int]) -> None:
+        limit = env[bound] if isinstance(bound, str) else bound
+        (then if env[name] > limit else other)(env)
+    return step
+
+
+def run(stmts: list[Stmt], env: dict[str, int]) -> None:
+    """Execute generated statements (our own data structure, never model text)."""
+    _block(stmts)(env)
+
+
+def _prime(rng: random.Random, digits: int) -> int:
+    """A random prime with ``digits`` digits (trial division: at most seven digits are asked for)."""
+    n = rng.randrange(10 ** (digits - 1), 10**digits) | 1
+    while any(n % q == 0 for q in range(3, math.isqrt(n) + 1, 2)):
+        n += 2
+    return n
+
+
+def _nonlinear(rng: random.Random, target: str, names: list[str], modulus: int) -> Stmt:
+    """``target = (target * other + c) % m`` or ``target = (target * target + other) % m``.
+
+    Products of variables make the loop a nonlinear map of several interacting values: no
+    closed form, and (modulo a large prime) no short cycle to exploit.
+    """
+    other = pick(rng, [v for v in names if v != target])
+    if rng.random() < 0.5:
+        expr: Expr = ("+", ("*", ("v", target), ("v", other)), ("c", rng.randint(1, 9)))
+    else:
+        expr = ("+", ("*", ("v", target), ("v", target)), ("v", other))
+    return ("set", target, ("%", expr, ("c", modulus)))
 
 
 def _assign(rng: random.Random, target: str, names: list[str], ops: tuple[str, ...], loop: bool,
@@ -90,13 +172,18 @@ def _program(rng: random.Random, p: dict[str, int]) -> list[Stmt]:
     names = list(_VARS[: p["variables"]])
     ops = _OPS[: p["operators"]]
     loop = p["iterations"] > 1
-    modulus = pick(rng, PRIMES)
+    # Past the old top (level 50) the remainder is a random prime of several digits.
+    modulus = _prime(rng, p["modulus_digits"]) if p["modulus_digits"] else pick(rng, PRIMES)
     prog: list[Stmt] = [("set", v, ("c", rng.randint(1, 9))) for v in names]
     branchy = set(rng.sample(range(p["lines"]), p["branches"]))
+    products = set(rng.sample(range(p["lines"]), p["nonlinear"])) if p["nonlinear"] else set()
     body: list[Stmt] = []
     for k in range(p["lines"]):
         target = pick(rng, names)
-        stmt = _assign(rng, target, names, ops, loop, modulus)
+        if k in products:
+            stmt = _nonlinear(rng, target, names, modulus)
+        else:
+            stmt = _assign(rng, target, names, ops, loop, modulus)
         if k in branchy:
             other = pick(rng, [v for v in names if v != target])
             limit = rng.randint(modulus // 4, 3 * modulus // 4) if loop else rng.randint(1, 20)
@@ -171,11 +258,12 @@ class ProgramTrace(ProbeFamily):
     name = "program_trace"
     skill = "code_tracing"
     version = "2"
-    top = 50
+    top = 100
     grows = "steps"
     formula = ("lines = min(1 + (d-1)//3, 8); iterations = max(1, floor(2.5 * 2**((d-10)/10))); "
                "steps = lines * iterations; variables = min(2 + d//8, 6); branches = min(lines//2, (d+2)//8); "
-               "operators = min(3, 1 + (d-1)//3)")
+               "operators = min(3, 1 + (d-1)//3); past d=50: nonlinear = min(lines, 1 + (d-51)//6) "
+               "lines multiply two variables, modulus_digits = min(7, 3 + (d-51)//10)")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         d = difficulty
@@ -188,11 +276,17 @@ class ProgramTrace(ProbeFamily):
             "variables": min(2 + d // 8, len(_VARS)),
             "branches": min(lines // 2, (d + 2) // 8),
             "operators": min(len(_OPS), 1 + (d - 1) // 3),
+            "nonlinear": min(lines, 1 + (d - 51) // 6) if d > _OLD_TOP else 0,
+            "modulus_digits": min(7, 3 + (d - 51) // 10) if d > _OLD_TOP else 0,
         }
 
     def chance(self, difficulty: int) -> float:
-        # Open integers without a loop; with one, the answer is a remainder below a prime >= 53.
-        return 1 / PRIMES[0] if self.plan(difficulty)["iterations"] > 1 else 0.0
+        # Open integers without a loop; with one, the answer is a remainder below a prime >= 53
+        # (past the old top, a prime of ``modulus_digits`` digits).
+        p = self.plan(difficulty)
+        if p["modulus_digits"]:
+            return float(10.0 ** -(p["modulus_digits"] - 1))
+        return 1 / PRIMES[0] if p["iterations"] > 1 else 0.0
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         prog = _program(rng, self.plan(difficulty))

@@ -1,10 +1,13 @@
 """Propositional logic: evaluate formulas under a given truth assignment.
 
 What grows: ``connectives`` per formula (1 at level 1, 6 at level 10, then doubling every ten
-levels: 96 at the top, 50), with half as many negations on random nodes, and more slowly the
-number of formulas (1 + d//8, 7 at the top), variables (2..12) and operators (and/or, then
-implies, xor, iff). Formulas are random binary trees of exactly that many connectives, fully
-bracketed, so deep levels mean long bracket matching as well as many evaluations.
+levels: 96 at level 50, the original top, and 384 at the top, 70), with half as many negations on
+random nodes, and more slowly the number of formulas (1 + d//8, 7 from level 48 on), variables
+(2..12) and operators (and/or, then implies, xor, iff). Past level 50 only the formulas grow:
+seven formulas of 384 connectives (about 2,700 connectives to evaluate, prompts up to about 37k
+characters) at the top. Levels 1..50 are generated exactly as before. Formulas are random
+binary trees of exactly that many connectives, fully bracketed, so deep levels mean long
+bracket matching as well as many evaluations.
 
 The answer is one letter per formula, T or F (e.g. ``TFT``); novelty 3 asks for 1/0 instead.
 ``Verdict.canonical`` is always the T/F string. Scoring: exact match of the whole string; no
@@ -23,6 +26,9 @@ from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, wrap_answer
 from probes.extract import extract_final
 
+#: The last level of the original scale; past it the formula count stays at 7 and only the
+#: formulas grow, so the prompt stays bounded.
+_OLD_TOP = 50
 _VARS = ("P", "Q", "R", "S", "U", "V", "W", "X", "Y", "Z", "K", "M")
 _ODD = ("Glim", "Varn", "Tosk", "Brel", "Quon", "Sarp", "Dwen", "Holt", "Jusk", "Lorp", "Mizz", "Nard")
 _ALL = ("and", "or", "implies", "xor", "iff")
@@ -102,16 +108,17 @@ class PropositionalLogic(ProbeFamily):
     name = "propositional_logic"
     skill = "logic"
     version = "2"
-    top = 50
+    top = 70
     grows = "connectives"
-    formula = ("formulas = 1 + d//8; connectives (each) = ceil(0.6*d) up to d=10, then floor(6 * 2**((d-10)/10)); "
+    formula = ("formulas = 1 + min(d, 50)//8; "
+               "connectives (each) = ceil(0.6*d) up to d=10, then floor(6 * 2**((d-10)/10)); "
                "negations = connectives//2; variables = min(2 + d//3, 12); operators = min(5, 2 + (d-1)//2)")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         d = difficulty
         size = math.ceil(0.6 * d) if d <= 10 else math.floor(6 * 2 ** ((d - 10) / 10))
         return {
-            "formulas": 1 + d // 8,
+            "formulas": 1 + min(d, _OLD_TOP) // 8,
             "connectives": size,
             "negations": size // 2,
             "variables": min(2 + d // 3, len(_VARS)),

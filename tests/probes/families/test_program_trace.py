@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from typing import Any
@@ -36,14 +37,19 @@ def test_program_trace_interpreter() -> None:
 
 
 def test_program_trace_plan_formula() -> None:
-    expected_steps = {1: 1, 4: 2, 6: 2, 7: 6, 10: 8, 13: 15, 20: 35, 30: 80, 40: 160, 50: 320}
+    expected_steps = {1: 1, 4: 2, 6: 2, 7: 6, 10: 8, 13: 15, 20: 35, 30: 80, 40: 160, 50: 320, 60: 640,
+                      80: 2560, 100: 10240}
     for d, steps in expected_steps.items():
         assert FAM.plan(d)["steps"] == steps, d
-    assert FAM.plan(1) == {"steps": 1, "lines": 1, "iterations": 1, "variables": 2, "branches": 0, "operators": 1}
+    assert FAM.plan(1) == {"steps": 1, "lines": 1, "iterations": 1, "variables": 2, "branches": 0, "operators": 1,
+                           "nonlinear": 0, "modulus_digits": 0}
     assert FAM.plan(50) == {"steps": 320, "lines": 8, "iterations": 40, "variables": 6, "branches": 4,
-                            "operators": 3}
-    assert FAM.top == 50 and FAM.grows == "steps"
-    assert FAM.chance(1) == 0.0 and FAM.chance(10) == 1 / PRIMES[0]
+                            "operators": 3, "nonlinear": 0, "modulus_digits": 0}
+    assert FAM.plan(51)["nonlinear"] == 1 and FAM.plan(51)["modulus_digits"] == 3
+    assert FAM.plan(100) == {"steps": 10240, "lines": 8, "iterations": 1280, "variables": 6, "branches": 4,
+                             "operators": 3, "nonlinear": 8, "modulus_digits": 7}
+    assert FAM.top == 100 and FAM.grows == "steps"
+    assert FAM.chance(1) == 0.0 and FAM.chance(10) == 1 / PRIMES[0] and FAM.chance(100) == 1e-6
 
 
 def _count(stmts: list[Any], kind: str) -> int:
@@ -52,7 +58,7 @@ def _count(stmts: list[Any], kind: str) -> int:
 
 
 def test_program_trace_program_matches_plan() -> None:
-    for d in (1, 3, 6, 7, 10, 20, 50):
+    for d in (1, 3, 6, 7, 10, 20, 50, 51, 75, 100):
         p = FAM.plan(d)
         for index in range(3):
             prog = item(FAM, d, 0, index).problem.facts["program"]
@@ -63,10 +69,13 @@ def test_program_trace_program_matches_plan() -> None:
             assert len(loops) == (p["iterations"] > 1) and (not loops or loops[0][1] == p["iterations"])
             assert len(body) == p["lines"] and _count(body, "if") == p["branches"]
             assert prog[-1][0] == "print"
+            lines = [s if s[0] == "set" else s[2][0] for s in body]  # an if's then-branch is the line
+            products = [s for s in lines if s[2][1][0] == "+" and s[2][1][1][0] == "*" and s[2][1][1][2][0] == "v"]
+            assert len(products) == p["nonlinear"]
 
 
 def test_program_trace_answer_matches_python() -> None:
-    for d in (1, 5, 10, 20, 35, 50):
+    for d in (1, 5, 10, 20, 35, 50, 55, 80, 100):
         for index in range(4):
             for novelty in (0, 2):
                 it = item(FAM, d, novelty, index)
@@ -75,17 +84,26 @@ def test_program_trace_answer_matches_python() -> None:
 
 def test_program_trace_loops_stay_small() -> None:
     for index in range(20):
-        it = item(FAM, FAM.top, 0, index)
+        it = item(FAM, 50, 0, index)
         assert 0 <= int(it.problem.answer) < max(PRIMES)
         assert len(it.prompt) < 2_000
         assert re.search(r"for i in range\(40\):", it.prompt)
+
+
+def test_program_trace_top_level_is_long_and_nonlinear() -> None:
+    for index in range(10):
+        it = item(FAM, FAM.top, 0, index)
+        modulus = int(re.findall(r"% (\d+)", it.prompt)[0])
+        assert 10**6 <= modulus < 10**7 + 100 and 0 <= int(it.problem.answer) < modulus
+        assert len(it.prompt) < 2_000 and "for i in range(1280):" in it.prompt
+        assert len(re.findall(r"\(([a-f]) \* [a-f]\)", it.prompt)) >= 8
 
 
 def test_program_trace_top_level_is_cheap() -> None:
     start = time.perf_counter()
     for i in range(20):
         item(FAM, FAM.top, 0, i)
-    assert (time.perf_counter() - start) / 20 < 0.02
+    assert (time.perf_counter() - start) / 20 < 0.1  # well under 50 ms unloaded; room for busy CI
 
 
 def test_program_trace_bare_answer() -> None:
@@ -97,3 +115,27 @@ def test_program_trace_bare_answer() -> None:
 def test_program_trace_dead_code_keeps_answer() -> None:
     plain, perturbed = item(FAM, 8, 0), item(FAM, 8, 2)
     assert "unused_" in perturbed.prompt and plain.problem.answer == perturbed.problem.answer
+
+
+def old_level_digest(family: ProbeFamily, difficulty: int) -> str:
+    """A digest of items 0..2 of a level at every novelty (prompts and answers)."""
+    h = hashlib.sha256()
+    for index in range(3):
+        for novelty in range(4):
+            it = make_item(family, b"pinned-old-levels", index, difficulty, novelty)
+            h.update(it.prompt.encode() + b"\x00" + it.answer.encode() + b"\x01")
+    return h.hexdigest()[:32]
+
+
+#: Digests of the items at levels 1, 10 and the old top, taken before the scale was
+#: extended: the levels already calibrated must never change.
+OLD_LEVEL_DIGESTS = {
+    1: "5f31bf56ce467d301c2b5bc1f253e4c3",
+    10: "8b43cadeac98c725ce6e4d96d92bb278",
+    50: "c0dfe09fe2dd57f79774b5f9d1a06864",
+}
+
+
+def test_program_trace_old_levels_unchanged() -> None:
+    for d, expected in OLD_LEVEL_DIGESTS.items():
+        assert old_level_digest(FAM, d) == expected, d
