@@ -91,3 +91,28 @@ def test_level_one_names_its_one_word() -> None:
     (word,) = [c[1] for c in it.problem.facts["constraints"] if c[0] == "include"]
     assert it.problem.answer == word and f"'{word}'" in it.prompt
     assert fam.score(it, f"{word}").score == 1.0
+
+
+OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.instructions import InstructionFollowing as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "3b85191b5371c51601b8fe038e76d9aae1d3850bec3add778e11815b5794552b"
+    old_keys = ('constraints', 'words', 'forbidden_letters')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "35737d12a7dfab01f5f9ff6cf03ad93ada0bb8b11bbd3ea705ee019d1ee9f3a9"

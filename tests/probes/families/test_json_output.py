@@ -119,3 +119,28 @@ def test_level_one_is_one_copied_string() -> None:
     obj = json.loads(it.problem.answer)
     assert list(obj) == ["name"] and obj["name"] in it.prompt
     assert fam.score(it, json.dumps(obj)).score == 1.0
+
+
+OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.json_output import JsonOutput as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "dcc1e2782714d0de33b3470bb3f53bd5391c634a3750a8b55f820e065d63a74f"
+    old_keys = ('fields', 'amendments', 'worded', 'derived')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "3902177b5c458cd6d85875c82eb021b93096babf262c3d88ae7b221866b1fba6"

@@ -109,3 +109,28 @@ def test_terms_stay_exactly_comparable() -> None:
             it = item(fam, d, index=index)
             assert max(abs(v) for v in [*it.problem.facts["shown"], int(it.problem.answer)]) < 10**14
             assert fam.score(it, str(int(it.problem.answer) + 1)).score == 0.0
+
+
+OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.sequence import SequenceInduction as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "141659ff6cda637323de6b9a005c503d0260515894c36f0fb62f47a417dc722a"
+    old_keys = ('order', 'terms')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "8d70917c655f7ab36bfd9d87ce81b656b23d8a9c5ab4296c8e73c0d94d879511"

@@ -88,3 +88,28 @@ def test_level_one_is_a_worked_upper_casing() -> None:
 def test_top_level_prompt_stays_small() -> None:
     fam = StringTransform()
     assert max(len(item(fam, fam.top, n, i).prompt) for i in range(5) for n in range(4)) < 8000
+
+
+OLD_TOP = 40  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.string_transform import StringTransform as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "097180deacb4b8096ee1a1a7a9ece7824ae774473707c005eab31e2cd7db7576"
+    old_keys = ('operations', 'letters', 'kinds')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "a9c01216603d5a7009ad414fead73e3c928f58c495f06dfd0e9142f4253b4e1f"
