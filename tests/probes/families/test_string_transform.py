@@ -48,15 +48,16 @@ def test_plan_formula() -> None:
     assert fam.plan(10)["operations"] == 4
     assert fam.plan(20)["operations"] == 8
     assert fam.plan(30)["operations"] == 16
-    assert fam.plan(fam.top)["operations"] == 32
+    assert fam.plan(40)["operations"] == 32
+    assert fam.plan(fam.top)["operations"] == 256
     for d in fam.levels:
         p = fam.plan(d)
         assert p["operations"] == _expected_operations(d)
         assert p["letters"] == 3 + d
-        assert p["kinds"] == min(len(KINDS), 1 + d // 2)
+        assert p["kinds"] == (min(10, 1 + d // 2) if d <= OLD_TOP else len(KINDS))
 
 
-@pytest.mark.parametrize("difficulty", [1, 2, 7, 10, 18, 25, 40])
+@pytest.mark.parametrize("difficulty", [1, 2, 7, 10, 18, 25, 40, 41, 70])
 def test_problem_follows_the_plan(difficulty: int) -> None:
     fam = StringTransform()
     p = fam.plan(difficulty)
@@ -85,9 +86,18 @@ def test_level_one_is_a_worked_upper_casing() -> None:
     assert fam.score(it, it.problem.answer).score == 1.0
 
 
-def test_top_level_prompt_stays_small() -> None:
+def test_top_level_prompt_stays_bounded() -> None:
     fam = StringTransform()
-    assert max(len(item(fam, fam.top, n, i).prompt) for i in range(5) for n in range(4)) < 8000
+    assert max(len(item(fam, OLD_TOP, n, i).prompt) for i in range(5) for n in range(4)) < 8000
+    assert max(len(item(fam, fam.top, n, i).prompt) for i in range(5) for n in range(4)) < 40_000
+
+
+def test_new_kinds_only_above_the_old_top() -> None:
+    fam = StringTransform()
+    assert apply("shift_by_position", 0, "abcZ") == "bdfD" and apply("atbash", 0, "aBzm") == "zYan"
+    old = {op for i in range(30) for op, _ in item(fam, OLD_TOP, index=i).problem.facts["ops"]}
+    new = {op for i in range(10) for op, _ in item(fam, fam.top, index=i).problem.facts["ops"]}
+    assert {"shift_by_position", "atbash"} <= new and not {"shift_by_position", "atbash"} & old
 
 
 OLD_TOP = 40  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
