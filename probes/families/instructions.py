@@ -7,7 +7,12 @@ count the line must have (``words = 2d - 1``) and the forbidden letters
 required word (level 1: one word, which the prompt names), then the first word, all lower or
 upper case, a forbidden letter, the last word, no commas, a maximum word length, words at given
 positions (8), a word's exact number of uses (10), one word's first use before another's (12)
-and a letter's exact total count (14). The top level is 44 such constraints on a 59-word line.
+and a letter's exact total count (14). Level 30 (the top before the scale was extended,
+unchanged since) is 44 such constraints on a 59-word line; the same formulas continue to the top
+level 40, except that the line stays at 59 words (the answer extraction reads 400 characters):
+88 distinct constraints on it (~5k characters of prompt) and, above level 30, no fixed positions
+(they would spell the line out) but many first-use orders, exact word counts and every usable
+letter's exact total, so the words must be searched for jointly and every letter counted exactly.
 
 The generator writes a line first and states only facts true of it, so a reference answer is
 real. Partial credit (documented): the score is the fraction of constraints the final answer
@@ -45,6 +50,10 @@ REPEATED_FROM = {"include": 1, "position": 8, "count": 10, "before": 12, "letter
 Constraint = tuple[str, str | int, str | int]
 
 
+#: The top before the scale was extended: levels up to here are unchanged.
+OLD_TOP = 30
+
+
 def constraints_at(d: int) -> int:
     """Constraints at level ``d``: 1 + d up to level 10, then doubling every ten levels."""
     return 1 + d if d <= 10 else int(11 * 2 ** ((d - 10) / 10))
@@ -52,7 +61,10 @@ def constraints_at(d: int) -> int:
 
 def plan_at(d: int) -> dict[str, int]:
     """The size parameters at level ``d`` (see the module docstring)."""
-    return {"constraints": constraints_at(d), "words": 2 * d - 1, "forbidden_letters": min(4, d // 4)}
+    # Above the old top the line stays at 59 words: the shared answer extraction reads at most 400
+    # characters, and more constraints on the same words is the harder search anyway.
+    return {"constraints": constraints_at(d), "words": min(2 * d - 1, 2 * OLD_TOP - 1),
+            "forbidden_letters": min(4, d // 4)}
 
 
 def check(c: tuple[str, str | int] | Constraint, text: str) -> bool:
@@ -151,9 +163,9 @@ class InstructionFollowing(ProbeFamily):
     name = "instruction_following"
     skill = "instruction_following"
     version = "2"
-    top = 30
+    top = 40
     grows = "constraints"
-    formula = ("constraints = 1 + d to d=10, then floor(11 * 2**((d-10)/10)); words = 2d - 1; "
+    formula = ("constraints = 1 + d to d=10, then floor(11 * 2**((d-10)/10)); words = min(2d - 1, 59); "
                "forbidden_letters = min(4, d//4)")
 
     def plan(self, difficulty: int) -> dict[str, int]:
@@ -166,6 +178,8 @@ class InstructionFollowing(ProbeFamily):
         p = self.plan(difficulty)
         singles = [k for k, start in SINGLE_FROM.items() if difficulty >= start]
         repeated = [k for k, start in REPEATED_FROM.items() if difficulty >= start]
+        if difficulty > OLD_TOP:  # fixed positions would spell the line out: orders and counts instead
+            repeated = [k for k in repeated if k != "position"]
         maxlen = rng.randint(5, 6) if "maxlen" in singles else 99
         # Common letters make the ban bite; redraw until enough vocabulary survives the bans.
         for _ in range(50):

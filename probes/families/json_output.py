@@ -7,7 +7,12 @@ part counts, ``has_*`` flags and people), the ``amendments`` that later change a
 same field, so the object is the end state of a log), the integers stated in words
 (``worded = max(0, (d-2)//2)``) and ``derived`` keys (from level 9 ``total_cents`` = price x
 quantity, from 15 ``total_parts`` = the sum of every ``*_count``, from 20 ``features_on`` = the
-number of true ``has_*`` flags). Level 1 is one string field copied from one sentence.
+number of true ``has_*`` flags). Level 1 is one string field copied from one sentence. Level
+30 (the top before the scale was extended, unchanged since) states all 40 classic fields with
+80 amendments. Above it the same formulas continue to the top level 45: 113 fields, drawn also
+from part counts by material (``brass_gears_count`` beside ``gears_count``: near-twin names a
+log line must be matched to word for word), and 640 amendments (~40k characters), so the object
+is the end state of a long log and ``total_parts`` sums ~90 amended counts exactly.
 Partial credit (documented): the score is the fraction of required fields whose value and type
 are right; any key outside the schema counts as one more wrong field; a reply with no JSON
 object scores 0. Only a perfect object passes. ``Verdict.canonical`` is the object restricted to
@@ -55,7 +60,13 @@ EXTRA_FIELDS = (
     *((f"has_{x}", "boolean", f"It has {{v}} {x}.") for x in _FEATURES),
     *((r, "string", f"Its {r} is {{v}}.") for r in _ROLES),
 )
-FIELDS = BASE_FIELDS + EXTRA_FIELDS
+#: The top before the scale was extended: levels up to here draw only from EXTRA_FIELDS, unchanged.
+OLD_TOP = 30
+_MATERIALS = ("brass", "steel", "oak", "glass", "copper", "bone", "tin", "clay")
+#: Fields that come in above the old top: part counts by material ("brass_gears_count"), near-twins
+#: of the plain part counts, so a log line must be matched to its field word for word.
+MORE_FIELDS = tuple((f"{m}_{p}_count", "integer", f"It has {{v}} {m} {p}.") for m in _MATERIALS for p in _PARTS)
+FIELDS = BASE_FIELDS + EXTRA_FIELDS + MORE_FIELDS
 _TYPES = {k: t for k, t, _ in FIELDS}
 _TEMPLATES = {k: s for k, _, s in FIELDS}
 #: Derived keys in the order the levels bring them in, with their schema description.
@@ -67,7 +78,8 @@ DERIVED = (
 _DERIVED_FROM = (9, 15, 20)
 #: Integer fields an amendment may raise or lower, and how the log names them.
 _NOUNS = {"price_cents": "the price in cents", "quantity": "the warehouse stock",
-          **{f"{p}_count": f"the number of {p}" for p in _PARTS}}
+          **{f"{p}_count": f"the number of {p}" for p in _PARTS},
+          **{f"{m}_{p}_count": f"the number of {m} {p}" for m in _MATERIALS for p in _PARTS}}
 
 
 def _geo(d: int, at10: int, per: int) -> int:
@@ -170,10 +182,11 @@ class JsonOutput(ProbeFamily):
     name = "json_output"
     skill = "structured_output"
     version = "2"
-    top = 30
+    top = 45
     grows = "fields"
     formula = ("fields = d to d=10, then floor(10 * 2**((d-10)/10)); amendments = max(0, d-5) to d=10, "
-               "then floor(5 * 2**((d-10)/5)); worded = max(0, (d-2)//2); derived = [d>=9] + [d>=15] + [d>=20]")
+               "then floor(5 * 2**((d-10)/5)); worded = max(0, (d-2)//2); derived = [d>=9] + [d>=15] + [d>=20]; "
+               "above d=30 fields include material part counts")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         return plan_at(difficulty)
@@ -185,7 +198,8 @@ class JsonOutput(ProbeFamily):
         p = self.plan(difficulty)
         count = p["fields"]
         keys = [k for k, _, _ in BASE_FIELDS[:count]]
-        keys += [k for k, _, _ in rng.sample(EXTRA_FIELDS, max(0, count - len(BASE_FIELDS)))]
+        extra = EXTRA_FIELDS if difficulty <= OLD_TOP else EXTRA_FIELDS + MORE_FIELDS
+        keys += [k for k, _, _ in rng.sample(extra, max(0, count - len(BASE_FIELDS)))]
         obj = {key: _value(rng, key) for key in keys}
         small = [k for k in keys if _TYPES[k] == "integer" and obj[k] < 1000]
         worded = sorted(rng.sample(small, min(len(small), p["worded"])))

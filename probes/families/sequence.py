@@ -8,10 +8,14 @@ order: arithmetic steps and "k times plus c" (2), Fibonacci-like sums, polynomia
 order-1, interleaved polynomials, a polynomial plus a geometric term, and from level 14 on
 recurrences with random small coefficients. ``terms = 2*order + 1`` terms are shown, one more
 than the 2*order that determine a recurrence of that order, so the intended continuation is
-the unique one of minimal order. Level 1 is "add a one-digit step" with five small terms; the
-top level asks for the continuation of an order-16 recurrence, i.e. solving a 16x16 system of
-large integers in one's head.
-Scoring: exact integer match on the extracted final number; no partial credit.
+the unique one of minimal order. Level 1 is "add a one-digit step" with five small terms; level
+30 (the top before the scale was extended, unchanged since) asks for the continuation of an
+order-16 recurrence with terms below 1e14. Above level 30 every rule is a recurrence with random
+coefficients in -3..3 and no cap on the terms (exact big integers): the order keeps doubling
+every ten levels, to 64 at the top level 50, where 129 terms of up to ~60 digits are shown and
+the next one needs a 64x64 integer system solved (no named pattern, no shortcut).
+Scoring: exact integer match on the extracted final number (above level 30 every digit, as
+arithmetic's ``score_integer``); no partial credit.
 """
 
 from __future__ import annotations
@@ -22,11 +26,16 @@ from dataclasses import dataclass
 
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, numeric_score, odd_number, pick, wrap_answer
+from probes.families.arithmetic import score_integer
 
 #: From this level on, some rules are recurrences with random coefficients (no named pattern).
 RANDOM_RECURRENCE_FROM = 14
 #: Every term stays below this in size: answers compare exactly as numbers (floats are exact here).
 MAX_TERM = 10**14
+
+
+#: The top before the scale was extended: levels up to here are unchanged (terms below MAX_TERM).
+OLD_TOP = 30
 
 
 def order_at(d: int) -> int:
@@ -94,6 +103,18 @@ def _terms(rng: random.Random, difficulty: int, order: int, count: int) -> tuple
     return _styled(rng, "polynomial", order, count)  # binomial polynomials always stay small
 
 
+def _big_recurrence(rng: random.Random, order: int, count: int) -> tuple[list[int], str]:
+    """Above the old top: a recurrence with random coefficients in -3..3 and exact big integers.
+
+    No named pattern and no size cap: the continuation needs the order-``order`` system solved
+    over numbers with dozens of digits (the minimal order is ``order`` for all but a vanishing
+    share of seeds, which the family test checks on samples).
+    """
+    coeffs = [rng.randint(-3, 3) for _ in range(order - 1)] + [rng.choice([-3, -2, -1, 1, 2, 3])]
+    seed = [rng.randint(-99, 99) for _ in range(order)]
+    return _recur(seed, coeffs, count), f"a_n = sum {coeffs} * previous"
+
+
 def _binomial(coeffs: list[int], n: int) -> int:
     """sum c_k * C(n, k): a polynomial of degree len-1 whose values grow only like 2**n."""
     return sum(c * math.comb(n, k) for k, c in enumerate(coeffs))
@@ -129,9 +150,10 @@ class SequenceInduction(ProbeFamily):
     name = "sequence_induction"
     skill = "induction"
     version = "2"
-    top = 30
+    top = 50
     grows = "order"
-    formula = "order = 2 + (d-1)//4 to d=10, then floor(4 * 2**((d-10)/10)); terms shown = 2*order + 1"
+    formula = ("order = 2 + (d-1)//4 to d=10, then floor(4 * 2**((d-10)/10)); terms shown = 2*order + 1; "
+               "above d=30 random-coefficient recurrences over uncapped big integers")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         order = order_at(difficulty)
@@ -141,7 +163,10 @@ class SequenceInduction(ProbeFamily):
         p = self.plan(difficulty)
         # Starting a few terms in multiplies the number of distinct problems per rule.
         skip = rng.randint(0, 3) if difficulty <= 8 else 0
-        seq, rule = _terms(rng, difficulty, p["order"], skip + p["terms"] + 1)
+        if difficulty > OLD_TOP:
+            seq, rule = _big_recurrence(rng, p["order"], p["terms"] + 1)
+        else:
+            seq, rule = _terms(rng, difficulty, p["order"], skip + p["terms"] + 1)
         seq = seq[skip:]
         return Problem(facts={"shown": seq[:-1], "rule": rule}, answer=str(seq[-1]))
 
@@ -170,4 +195,6 @@ class SequenceInduction(ProbeFamily):
         return Rendering(prompt=prompt, answer=wrap_answer(kind, problem.answer))
 
     def score(self, item: Item, response: str) -> Verdict:
+        if item.difficulty > OLD_TOP:  # big integers: exact comparison of every digit
+            return score_integer(response, item.problem.answer)
         return numeric_score(item, response)

@@ -5,8 +5,13 @@ to level 3, one more every three levels to 4 at level 10, then doubling every te
 the top level 40), the word length (``letters = 3 + d``) and the number of distinct operation
 kinds in play (``kinds``: upper-case only at level 1, then reverse, doubling, vowel removal,
 rotation, pair swaps, Caesar shifts, every-other, sorting and case swapping). Level 1 is one
-upper-casing of a four-letter word with a worked example; the top level is 32 chained
-operations on a 43-letter word, which no one traces reliably in their head.
+upper-casing of a four-letter word with a worked example; level 40 (the top before the scale
+was extended, unchanged since) is 32 chained operations on a 43-letter word. Above level 40 the
+operations keep doubling every ten levels and two more kinds come in (``kinds = 12``): a shift
+that depends on each letter's position and an alphabet mirror (atbash), which do not commute
+with the permutations and Caesar shifts, so the chain cannot be collapsed into one net
+permutation plus one net shift. The top level 70 is 256 chained operations on a 73-letter word
+(~20k characters of prompt), every intermediate string needed for the next.
 Scoring: exact, case-sensitive match of the final answer (markdown, quotes and a trailing
 period ignored); no partial credit.
 """
@@ -23,7 +28,9 @@ _CONS = "bcdfghjklmnprstvwz"
 _VOWELS = "aeiou"
 #: Operation kinds in the order the levels bring them in.
 KINDS = ("upper", "reverse", "double", "drop_vowels", "rotate", "swap_pairs", "caesar", "every_other", "sort",
-         "swapcase")
+         "swapcase", "shift_by_position", "atbash")
+#: The top before the scale was extended: levels up to here use only the first ten kinds, unchanged.
+OLD_TOP = 40
 
 _SAY = {
     0: {
@@ -37,6 +44,9 @@ _SAY = {
         "caesar": "shift every letter {k} places forward in the alphabet (z wraps to a, case kept)",
         "swap_pairs": "swap each adjacent pair of letters (abcde -> badce)",
         "swapcase": "swap the case of every letter (aBc -> AbC)",
+        "shift_by_position": "shift the 1st letter 1 place forward in the alphabet, the 2nd 2 places, the 3rd 3 "
+                             "places and so on (z wraps to a, case kept; abc -> bdf)",
+        "atbash": "replace every letter by its mirror in the alphabet (a<->z, b<->y, c<->x, ..., case kept)",
     },
     1: {
         "reverse": "write it backwards (abc -> cba)",
@@ -49,6 +59,9 @@ _SAY = {
         "caesar": "replace each letter by the one {k} places later in the alphabet, wrapping z to a",
         "swap_pairs": "exchange letters 1 and 2, 3 and 4, and so on (abcde -> badce)",
         "swapcase": "make capitals small and small letters capitals (aBc -> AbC)",
+        "shift_by_position": "move the letter in position i forward by i places in the alphabet, counting "
+                             "positions from 1 and wrapping z to a (abc -> bdf)",
+        "atbash": "mirror each letter in the alphabet, so a becomes z, b becomes y and so on (case kept)",
     },
 }
 
@@ -78,6 +91,10 @@ def apply(op: str, k: int, s: str) -> str:
         return s[::2]
     if op == "caesar":
         return "".join(_shift(c, k) for c in s)
+    if op == "shift_by_position":
+        return "".join(_shift(c, i) for i, c in enumerate(s, 1))
+    if op == "atbash":
+        return "".join(chr((ord("A") if c.isupper() else ord("a")) * 2 + 25 - ord(c)) for c in s)
     if op == "swap_pairs":
         return "".join(s[i + 1] + s[i] if i + 1 < len(s) else s[i] for i in range(0, len(s), 2))
     raise ValueError(op)
@@ -113,14 +130,14 @@ class StringTransform(ProbeFamily):
     name = "string_transform"
     skill = "string_manipulation"
     version = "2"
-    top = 40
+    top = 70
     grows = "operations"
     formula = ("operations = 1 + (d-1)//3 to d=10, then floor(4 * 2**((d-10)/10)); letters = 3 + d; "
-               "kinds = min(10, 1 + d//2)")
+               "kinds = min(10, 1 + d//2) to d=40, then 12 (position-dependent shifts and alphabet mirrors)")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         d = difficulty
-        return {"operations": operations_at(d), "letters": 3 + d, "kinds": min(len(KINDS), 1 + d // 2)}
+        return {"operations": operations_at(d), "letters": 3 + d, "kinds": min(10, 1 + d // 2) if d <= OLD_TOP else 12}
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         p = self.plan(difficulty)

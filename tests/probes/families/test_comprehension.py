@@ -109,3 +109,28 @@ def test_chance_is_a_blind_name_guess() -> None:
     fam = ReadingComprehension()
     assert fam.chance(1) == 0.5  # two creatures in two towns
     assert 0.0 < fam.chance(fam.top) < 0.1
+
+
+OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.comprehension import ReadingComprehension as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "d2fc3a488a3f2f4792d36b8a6e1c3ccbdbdc4e52ee3e02fc584c8b48475a861c"
+    old_keys = ('creatures', 'attributes', 'steps')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "8aec86575ccb6434d152e3da04f67f215bbf4d40b8ea71587047812233d9a9ce"

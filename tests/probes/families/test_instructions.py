@@ -54,11 +54,12 @@ def test_instruction_partial_credit() -> None:
 def test_plan_formula() -> None:
     fam = InstructionFollowing()
     assert fam.plan(1) == {"constraints": 2, "words": 1, "forbidden_letters": 0}
-    assert fam.plan(fam.top) == {"constraints": 44, "words": 59, "forbidden_letters": 4}
+    assert fam.plan(30) == {"constraints": 44, "words": 59, "forbidden_letters": 4}
+    assert fam.plan(fam.top) == {"constraints": 88, "words": 59, "forbidden_letters": 4}
     for d in fam.levels:
         assert fam.plan(d) == {
             "constraints": d + 1 if d <= 10 else math.floor(11 * 2 ** ((d - 10) / 10)),
-            "words": 2 * d - 1,
+            "words": min(2 * d - 1, 59),
             "forbidden_letters": min(4, d // 4),
         }
 
@@ -91,3 +92,38 @@ def test_level_one_names_its_one_word() -> None:
     (word,) = [c[1] for c in it.problem.facts["constraints"] if c[0] == "include"]
     assert it.problem.answer == word and f"'{word}'" in it.prompt
     assert fam.score(it, f"{word}").score == 1.0
+
+
+def test_top_level_is_consistent_and_bounded() -> None:
+    """At the new top the reference line meets all 88 constraints (all distinct) in a short prompt."""
+    fam = InstructionFollowing()
+    for n in range(4):
+        it = make_item(fam, b"family-tests", n, fam.top, n)
+        constraints = it.problem.facts["constraints"]
+        assert len(constraints) == len(set(constraints)) == 88
+        assert fam.score(it, it.answer).score == 1.0 and len(it.prompt) < 40_000
+
+
+OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.instructions import InstructionFollowing as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "3b85191b5371c51601b8fe038e76d9aae1d3850bec3add778e11815b5794552b"
+    old_keys = ('constraints', 'words', 'forbidden_letters')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "35737d12a7dfab01f5f9ff6cf03ad93ada0bb8b11bbd3ea705ee019d1ee9f3a9"

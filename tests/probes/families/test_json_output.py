@@ -9,7 +9,7 @@ import re
 import pytest
 
 from probes.base import Item, ProbeFamily, make_item
-from probes.families.json_output import BASE_FIELDS, DERIVED, EXTRA_FIELDS, JsonOutput
+from probes.families.json_output import BASE_FIELDS, DERIVED, EXTRA_FIELDS, MORE_FIELDS, JsonOutput
 
 SALT = b"family-tests"
 
@@ -40,8 +40,10 @@ def test_json_booleans_are_not_numbers() -> None:
 def test_plan_formula() -> None:
     fam = JsonOutput()
     assert fam.plan(1) == {"fields": 1, "amendments": 0, "worded": 0, "derived": 0}
-    assert fam.plan(fam.top) == {"fields": 40, "amendments": 80, "worded": 14, "derived": 3}
-    assert fam.plan(fam.top)["fields"] == len(BASE_FIELDS) + len(EXTRA_FIELDS)
+    assert fam.plan(30) == {"fields": 40, "amendments": 80, "worded": 14, "derived": 3}
+    assert fam.plan(30)["fields"] == len(BASE_FIELDS) + len(EXTRA_FIELDS)
+    assert fam.plan(fam.top) == {"fields": 113, "amendments": 640, "worded": 21, "derived": 3}
+    assert fam.plan(fam.top)["fields"] <= len(BASE_FIELDS) + len(EXTRA_FIELDS) + len(MORE_FIELDS)
     for d in fam.levels:
         assert fam.plan(d) == {
             "fields": d if d <= 10 else math.floor(10 * 2 ** ((d - 10) / 10)),
@@ -119,3 +121,39 @@ def test_level_one_is_one_copied_string() -> None:
     obj = json.loads(it.problem.answer)
     assert list(obj) == ["name"] and obj["name"] in it.prompt
     assert fam.score(it, json.dumps(obj)).score == 1.0
+
+
+def test_extended_levels_stay_bounded_and_use_material_counts() -> None:
+    fam = JsonOutput()
+    more = {k for k, _, _ in MORE_FIELDS}
+    old = {k for i in range(20) for k in make_item(fam, SALT, i, OLD_TOP, 0).problem.facts["keys"]}
+    assert not old & more
+    for n in range(4):
+        it = make_item(fam, SALT, 3, fam.top, n)
+        assert len(it.prompt) < 45_000 and set(it.problem.facts["keys"]) & more
+        assert fam.score(it, it.answer).score == 1.0
+
+
+OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.json_output import JsonOutput as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "dcc1e2782714d0de33b3470bb3f53bd5391c634a3750a8b55f820e065d63a74f"
+    old_keys = ('fields', 'amendments', 'worded', 'derived')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "3902177b5c458cd6d85875c82eb021b93096babf262c3d88ae7b221866b1fba6"

@@ -105,3 +105,28 @@ def test_needle_at_level_one_is_stated() -> None:
     fam = builtin_registry().get("needle_retrieval")
     it = item(fam, 1)
     assert it.problem.facts["chain"] == [f"The code of the {it.problem.facts['vault']} vault is {it.problem.answer}."]
+
+
+OLD_TOP = 35  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.retrieval import NeedleRetrieval as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "4e4eb8d4a68bf3c831e3f1bb2a7bfa1ffb1e43b39518d466ca533a9dec9bd62b"
+    old_keys = ('lines', 'hops', 'decoys', 'corrections')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "c4366ee3a3af4d0c1ec3c036b45f9a62d388727398c826f732be322a1a88a6a5"

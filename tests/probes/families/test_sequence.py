@@ -70,7 +70,7 @@ def _expected_order(d: int) -> int:
 
 def test_plan_formula() -> None:
     fam = SequenceInduction()
-    assert [fam.plan(d)["order"] for d in (1, 10, 20, fam.top)] == [2, 4, 8, 16]
+    assert [fam.plan(d)["order"] for d in (1, 10, 20, 30, 40, fam.top)] == [2, 4, 8, 16, 32, 64]
     for d in fam.levels:
         assert fam.plan(d) == {"order": _expected_order(d), "terms": 2 * _expected_order(d) + 1}
 
@@ -102,10 +102,53 @@ def test_random_recurrences_appear_from_their_level() -> None:
 
 
 def test_terms_stay_exactly_comparable() -> None:
-    """Answers stay below 1e14, where a float (as the verifier compares) is still an exact integer."""
+    """Up to the old top answers stay below 1e14, where a float is still an exact integer."""
     fam = SequenceInduction()
-    for d in (20, 25, fam.top):
+    for d in (20, 25, OLD_TOP):
         for index in range(40):
             it = item(fam, d, index=index)
             assert max(abs(v) for v in [*it.problem.facts["shown"], int(it.problem.answer)]) < 10**14
             assert fam.score(it, str(int(it.problem.answer) + 1)).score == 0.0
+
+
+@pytest.mark.parametrize("difficulty", [31, 40, 50])
+def test_extended_levels_have_the_planned_order_and_exact_big_answers(difficulty: int) -> None:
+    """Above the old top: random recurrences of the planned order over big integers, scored exactly."""
+    fam = SequenceInduction()
+    p = fam.plan(difficulty)
+    for index in range(3):
+        it = item(fam, difficulty, index=index)
+        shown = it.problem.facts["shown"]
+        assert len(shown) == p["terms"] and it.problem.facts["rule"].startswith("a_n")
+        assert len(minimal_recurrence([*shown, int(it.problem.answer)])) == p["order"]
+        answer = int(it.problem.answer)
+        assert fam.score(it, str(answer)).score == 1.0
+        assert fam.score(it, str(answer + 1)).score == 0.0
+        if abs(answer) >= 10**15:  # a float's rounding of a long answer is not the answer
+            assert fam.score(it, f"{float(answer):e}").score == 0.0
+    assert max(len(make_item(fam, SALT, 0, fam.top, n).prompt) for n in range(4)) < 40_000
+
+
+OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.sequence import SequenceInduction as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "141659ff6cda637323de6b9a005c503d0260515894c36f0fb62f47a417dc722a"
+    old_keys = ('order', 'terms')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "8d70917c655f7ab36bfd9d87ce81b656b23d8a9c5ab4296c8e73c0d94d879511"

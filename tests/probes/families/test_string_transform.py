@@ -48,15 +48,16 @@ def test_plan_formula() -> None:
     assert fam.plan(10)["operations"] == 4
     assert fam.plan(20)["operations"] == 8
     assert fam.plan(30)["operations"] == 16
-    assert fam.plan(fam.top)["operations"] == 32
+    assert fam.plan(40)["operations"] == 32
+    assert fam.plan(fam.top)["operations"] == 256
     for d in fam.levels:
         p = fam.plan(d)
         assert p["operations"] == _expected_operations(d)
         assert p["letters"] == 3 + d
-        assert p["kinds"] == min(len(KINDS), 1 + d // 2)
+        assert p["kinds"] == (min(10, 1 + d // 2) if d <= OLD_TOP else len(KINDS))
 
 
-@pytest.mark.parametrize("difficulty", [1, 2, 7, 10, 18, 25, 40])
+@pytest.mark.parametrize("difficulty", [1, 2, 7, 10, 18, 25, 40, 41, 70])
 def test_problem_follows_the_plan(difficulty: int) -> None:
     fam = StringTransform()
     p = fam.plan(difficulty)
@@ -85,6 +86,40 @@ def test_level_one_is_a_worked_upper_casing() -> None:
     assert fam.score(it, it.problem.answer).score == 1.0
 
 
-def test_top_level_prompt_stays_small() -> None:
+def test_top_level_prompt_stays_bounded() -> None:
     fam = StringTransform()
-    assert max(len(item(fam, fam.top, n, i).prompt) for i in range(5) for n in range(4)) < 8000
+    assert max(len(item(fam, OLD_TOP, n, i).prompt) for i in range(5) for n in range(4)) < 8000
+    assert max(len(item(fam, fam.top, n, i).prompt) for i in range(5) for n in range(4)) < 40_000
+
+
+def test_new_kinds_only_above_the_old_top() -> None:
+    fam = StringTransform()
+    assert apply("shift_by_position", 0, "abcZ") == "bdfD" and apply("atbash", 0, "aBzm") == "zYan"
+    old = {op for i in range(30) for op, _ in item(fam, OLD_TOP, index=i).problem.facts["ops"]}
+    new = {op for i in range(10) for op, _ in item(fam, fam.top, index=i).problem.facts["ops"]}
+    assert {"shift_by_position", "atbash"} <= new and not {"shift_by_position", "atbash"} & old
+
+
+OLD_TOP = 40  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical
+
+
+def test_old_levels_are_byte_identical() -> None:
+    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    import hashlib
+    import json
+
+    from probes.base import make_item as _make
+    from probes.families.string_transform import StringTransform as _Family
+
+    family = _Family()
+    h = hashlib.sha256()
+    for d in (1, 10, OLD_TOP):
+        for i in range(3):
+            for n in range(4):
+                it = _make(family, b"pin-old-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "097180deacb4b8096ee1a1a7a9ece7824ae774473707c005eab31e2cd7db7576"
+    old_keys = ('operations', 'letters', 'kinds')  # keys added above the old top are 0 below it
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    digest = hashlib.sha256(plans.encode()).hexdigest()
+    assert digest == "a9c01216603d5a7009ad414fead73e3c928f58c495f06dfd0e9142f4253b4e1f"
