@@ -60,7 +60,8 @@ class PipelineCollector(Collector):
     def _families(self, snap: CountersSnapshot) -> Iterator[Metric]:
         info = GaugeMetricFamily(
             "capmon_target_info",
-            f"Monitored target; response_model and system_fingerprint as last reported. {CACHED}",
+            f"Monitored target; response_model and system_fingerprint as last reported "
+            f"(at most 4 distinct values each per 24 h, then 'other'). {CACHED}",
             labels=["target", "provider", "model", "response_model", "system_fingerprint"],
         )
         up = GaugeMetricFamily(
