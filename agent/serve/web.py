@@ -5,8 +5,10 @@
   unless ``web.allow_unauthenticated_pages: true`` says so explicitly; ``/metrics``, ``/healthz``
   and ``/readyz`` stay open. (403 rather than refusing to start: the agent keeps probing and
   exporting, and an operator who opens a page is told what to set.)
-- The pages render in a worker thread (``run_in_threadpool``): a slow page never holds the event
-  loop that answers ``/healthz`` and runs the probes.
+- The pages render in a worker thread (``run_in_threadpool``), at most ``PAGE_RENDERS`` at once,
+  and ``/`` is rendered at most once per ``INDEX_CACHE_S`` (every request in between gets that
+  page): a flood of page requests never holds the event loop that answers ``/healthz`` and runs the
+  probes.
 - ``/probe/{id}`` with anything but a decimal id SQLite can hold answers 404.
 - Every response carries ``SECURITY_HEADERS`` (a CSP that allows no script and only the pages' own
   style, by hash; nosniff; no framing; no referrer).
@@ -14,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import logging
@@ -57,6 +60,10 @@ PAGES_OFF = (
     "address without basic auth. Set web.basic_auth_users, or web.allow_unauthenticated_pages: true "
     "to serve them without auth.\n"
 )
+#: The status page is rendered at most this often; requests in between get the last rendering.
+INDEX_CACHE_S = 1.0
+#: Page renderings at once (each holds the GIL while it runs; more requests wait their turn).
+PAGE_RENDERS = 2
 #: A probe id SQLite can hold: a decimal integer of at most 19 digits (checked against 2**63 - 1 too).
 _PROBE_ID = re.compile(r"[0-9]{1,19}")
 
@@ -120,10 +127,19 @@ def build_app(
         stored = store.result(result_id)
         return None if stored is None else render_probe(stored, redact=redact)
 
+    cached: list[tuple[float, str]] = []  # (monotonic time rendered, page)
+    renders = asyncio.Semaphore(PAGE_RENDERS)
+    index_lock = asyncio.Lock()
+
     async def index(_: Request) -> Response:
         if not pages_on:
             return PlainTextResponse(PAGES_OFF, status_code=403)
-        return HTMLResponse(await run_in_threadpool(index_page))
+        async with index_lock:  # one rendering for all the requests that arrive meanwhile
+            if not cached or time.monotonic() - cached[0][0] >= INDEX_CACHE_S:
+                async with renders:
+                    page = await run_in_threadpool(index_page)
+                cached[:] = [(time.monotonic(), page)]
+            return HTMLResponse(cached[0][1])
 
     async def probe(request: Request) -> Response:
         if not pages_on:
@@ -131,7 +147,8 @@ def build_app(
         raw = request.path_params["result_id"]
         if not _PROBE_ID.fullmatch(raw) or int(raw) > 2**63 - 1:
             return PlainTextResponse("no such probe\n", status_code=404)
-        page = await run_in_threadpool(probe_page, int(raw))
+        async with renders:
+            page = await run_in_threadpool(probe_page, int(raw))
         if page is None:
             return PlainTextResponse("no such probe\n", status_code=404)
         return HTMLResponse(page)

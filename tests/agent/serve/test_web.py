@@ -163,3 +163,20 @@ def test_pages_render_off_the_event_loop(
     client = _client(make_settings(), store)
     assert [client.get(p).status_code for p in PAGES] == [200, 200]
     assert loops == [False, False]
+
+
+def test_a_flood_of_status_page_requests_renders_it_once_per_interval(
+    make_settings: Callable[..., Settings], store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renders: list[float] = []
+    real = web.render_index
+
+    def counting(*args: Any, **kwargs: Any) -> str:
+        renders.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(web, "render_index", counting)
+    monkeypatch.setattr(web, "INDEX_CACHE_S", 60.0)
+    client = _client(make_settings(), store)
+    pages = {client.get("/").text for _ in range(20)}
+    assert len(renders) == 1 and len(pages) == 1
