@@ -176,6 +176,9 @@ class WebConfig(_Strict):
 
     tls_server_config: TLSServerConfig | None = None
     basic_auth_users: dict[str, SecretStr] = Field(default_factory=dict)
+    #: Serve the pages with prompts and responses (``/``, ``/probe/{id}``) on a non-loopback
+    #: ``listen`` address without ``basic_auth_users``; off, they answer 403 there.
+    allow_unauthenticated_pages: bool = False
 
     @field_validator("basic_auth_users")
     @classmethod

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from agent.report.model import PairedRow, Ratio
 
 DASH = "–"
+#: Model names an endpoint reported, shown per target at most (the rest as "+N more").
+MAX_REPORTED_MODELS = 5
 
 
 def pct(value: float | None, digits: int = 0) -> str:
@@ -96,3 +98,13 @@ def verdict(row: PairedRow, confidence: float) -> str:
         if row.upper < 0:
             return f"{row.baseline} better"
     return "no clear difference"
+
+
+def reported_models(models: list[str]) -> str:
+    """The model names an endpoint reported (endpoint-supplied: the renderer escapes them), at most
+    ``MAX_REPORTED_MODELS`` of them, as `` → a, b (+3 more)``; empty when there are none."""
+    if not models:
+        return ""
+    shown = ", ".join(models[:MAX_REPORTED_MODELS])
+    more = len(models) - MAX_REPORTED_MODELS
+    return f" → {shown}" + (f" (+{more} more)" if more > 0 else "")

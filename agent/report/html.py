@@ -101,7 +101,7 @@ def _summary(report: Report) -> str:
     rows = []
     for s in report.summaries:
         reasons = ", ".join(f"{k} {v}" for k, v in s.error_reasons.items())
-        models = f" → {', '.join(s.response_models)}" if s.response_models else ""
+        models = fmt.reported_models(s.response_models)  # escaped with the whole cell by _table
         ability = (
             DASH
             if s.ability_logits is None

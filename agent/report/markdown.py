@@ -1,12 +1,28 @@
-"""``render_markdown``: the report's tables and explanations as Markdown (charts only in the HTML)."""
+"""``render_markdown``: the report's tables and explanations as Markdown (charts only in the HTML).
+
+Values an endpoint supplied (the model names it reported) pass through ``untrusted``: HTML-escaped
+and with Markdown's punctuation backslash-escaped, so wherever the ``.md`` is rendered they are
+text, never markup, links or images; at most ``fmt.MAX_REPORTED_MODELS`` are listed per target.
+"""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable, Sequence
 
 from agent.report import fmt
 from agent.report.model import Report
 from agent.report.text import highlights, method, section
+
+#: Characters that start Markdown emphasis, code, links, images, headings or HTML ("|" is ``_cell``'s).
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#!~])")
+
+
+def untrusted(text: str) -> str:
+    """Endpoint-supplied text as inert Markdown: HTML-escaped, Markdown punctuation escaped, one line."""
+    one_line = " ".join(text.split())
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(one_line, quote=True))
 
 
 def _cell(text: str) -> str:
@@ -51,7 +67,7 @@ def render_markdown(report: Report) -> str:
         (
             [
                 s.target + (f" [group {s.group}]" if s.group else ""),
-                f"{s.provider} / {s.model}" + (f" → {', '.join(s.response_models)}" if s.response_models else ""),
+                f"{s.provider} / {s.model}" + fmt.reported_models([untrusted(m) for m in s.response_models]),
                 fmt.ratio(s.pass_ratio),
                 str(s.probes),
                 str(s.errors)

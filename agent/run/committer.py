@@ -9,11 +9,20 @@ holds one result, committed 20 ms after it finished.
 A result is counted (``Counters.record``) and handed to its run in the same step that commits
 it, never before: /metrics never shows an uncommitted result, a kill never loses a counted one,
 and a probe cancelled at shutdown while its batch is pending is still committed and counted.
+
+A batch the ledger refuses (one row SQLite cannot store: an integer past 64 bits, a lone
+surrogate, whatever a future adapter bug lets through) never costs the other rows: the batch is
+rolled back and its rows are committed one by one; a row refused on its own is committed instead
+as an ``error`` result with reason ``unstorable`` and nothing from the endpoint (no response,
+metadata, token counts or cost). Only when even that fails (disk full, ledger gone) does the
+store's error reach the probe.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 from collections.abc import Callable
 
 from agent.ledger.results import ProbeResult
@@ -21,6 +30,10 @@ from agent.ledger.store import Store
 from agent.serve.counters import Counters
 
 OnCommit = Callable[[int, ProbeResult], object]
+log = logging.getLogger("capmon.committer")
+
+#: The reason of a result the ledger refused to store as it was (recorded without the endpoint's data).
+UNSTORABLE = "unstorable"
 
 #: How long the first result of a batch waits for company before it is committed.
 WINDOW_S = 0.02
@@ -69,15 +82,53 @@ class GroupCommitter:
             return
         try:
             ids = self.store.add_results([result for result, _, _ in batch])
-        except Exception as exc:  # the store's error reaches every probe of the batch
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_exception(exc)
+        except Exception:  # one poisoned row must not cost the others: commit them one by one
+            log.warning("a batch of %d results was refused by the ledger; committing them one by one", len(batch))
+            for entry in batch:
+                self._commit_alone(*entry)
             return
         self.batches += 1
         self.results += len(batch)
         for (result, on_commit, done), row_id in zip(batch, ids, strict=True):
-            self.counters.record(row_id, result)
-            on_commit(row_id, result)
-            if not done.done():
-                done.set_result(row_id)
+            self._counted(row_id, result, on_commit, done)
+
+    def _commit_alone(self, result: ProbeResult, on_commit: OnCommit, done: asyncio.Future[int]) -> None:
+        try:
+            [row_id] = self.store.add_results([result])
+        except Exception:
+            log.exception("target %s: result refused by the ledger; stored as %s", result.target, UNSTORABLE)
+            result = unstorable(result)
+            try:
+                [row_id] = self.store.add_results([result])
+            except Exception as exc:  # the ledger refuses everything: the probe learns why
+                if not done.done():
+                    done.set_exception(exc)
+                return
+        self.batches += 1
+        self.results += 1
+        self._counted(row_id, result, on_commit, done)
+
+    def _counted(self, row_id: int, result: ProbeResult, on_commit: OnCommit, done: asyncio.Future[int]) -> None:
+        self.counters.record(row_id, result)
+        on_commit(row_id, result)
+        if not done.done():
+            done.set_result(row_id)
+
+
+def unstorable(result: ProbeResult) -> ProbeResult:
+    """``result`` as an ``error`` with reason ``unstorable``, keeping only what capmon itself made."""
+    return dataclasses.replace(
+        result,
+        response=None,
+        extracted=None,
+        canonical=None,
+        score=None,
+        outcome="error",
+        error_reason=UNSTORABLE,
+        input_tokens=None,
+        output_tokens=None,
+        response_model=None,
+        system_fingerprint=None,
+        request_id=None,
+        cost_usd=None,
+    )

@@ -6,7 +6,11 @@ where fresh item indices continue (``Store.max_index``) and, for adaptive target
 for the difficulty staircase (``queries.recent_outcomes``).
 
 A probe that fails at the endpoint is recorded as ``outcome="error"`` with a reason; nothing a
-probe does escapes as an exception. On shutdown, probes not yet sent are abandoned (and counted as
+probe does escapes as an exception: anything unforeseen while planning, calling or scoring one
+probe becomes an ``error`` result with reason ``internal_error`` (logged with its traceback), a run
+whose planning fails is recorded as ``failed``, and every run that started is finished in the ledger.
+``capmon_target_up`` is 1 when at least one probe of the last run got a usable answer (not every
+probe ended in ``error``), 0 when all did. On shutdown, probes not yet sent are abandoned (and counted as
 such in the ``runs`` table) while those in flight get the grace period to finish.
 """
 
@@ -38,6 +42,8 @@ log = logging.getLogger("capmon.runner")
 
 #: Model output is capped before any verifier sees it: bounded cost on adversarial text.
 MAX_RESPONSE_CHARS = 32_000
+#: The reason of a probe that raised something unforeseen in capmon itself (a bug, not the endpoint).
+INTERNAL_ERROR = "internal_error"
 
 
 @dataclass
@@ -105,17 +111,32 @@ class UnitRunner:
     async def run_once(self) -> list[RunSummary]:
         """One run: the same plan for every member, members probed concurrently."""
         lead = self.members[0].target
-        plan = plan_run(
-            self.registry,
-            lead,
-            self.salt,
-            self._next_index,
-            run_seq=self._run_seq,
-            difficulty_chooser=self.difficulty_chooser or (self._adaptive_chooser() if lead.adaptive else None),
-        )
+        try:
+            plan = plan_run(
+                self.registry,
+                lead,
+                self.salt,
+                self._next_index,
+                run_seq=self._run_seq,
+                difficulty_chooser=self.difficulty_chooser or (self._adaptive_chooser() if lead.adaptive else None),
+            )
+        except Exception:  # a generator bug: the run fails visibly instead of killing the job
+            log.exception("unit %s: planning the run failed", self.name)
+            return [self._failed_run(m.target.name) for m in self.members]
         self._next_index += fresh_count(plan)
         self._run_seq += 1
         return list(await asyncio.gather(*(self._run_member(m, plan) for m in self.members)))
+
+    def _failed_run(self, target: str) -> RunSummary:
+        """A run that sent nothing because capmon itself failed: recorded as ``failed``, target down."""
+        run_id = uuid.uuid4().hex[:16]
+        try:
+            self.store.start_run(run_id, target, 0)
+            self.store.finish_run(run_id, "failed", 0, 0)
+        except Exception:
+            log.exception("target %s: recording a failed run failed", target)
+        self.counters.record_run(target, "failed", self.clock(), False)
+        return RunSummary(target, run_id, "failed", 0, 0, 0, 0, 0, 0, None)
 
     def _adaptive_chooser(self) -> DifficultyChooser:
         """Staircase on difficulty per family, from the lead target's recent scored fresh probes."""
@@ -153,15 +174,20 @@ class UnitRunner:
         abandoned = len(plan) - len(done)
         reached = any(r.outcome != "error" or r.http_status is not None for _, r in done)
         status = "abandoned" if self.stop.is_set() and abandoned else "completed"
-        if done and not reached:
-            status = "failed"
-        self.store.finish_run(run_id, status, len(done), abandoned)
+        if (done and not reached) or (todo and not done and not self.stop.is_set()):
+            status = "failed"  # nothing reached the endpoint, or nothing sent could be recorded
+        try:
+            self.store.finish_run(run_id, status, len(done), abandoned)
+        except Exception:
+            log.exception("target %s: finishing run %s in the ledger failed", target.name, run_id)
         if reached:
             member.breaker.record_success()
         elif done:
             member.breaker.record_failure()
         self.counters.set_flags(target.name, circuit_open=member.breaker.is_open)
-        self.counters.record_run(target.name, status, self.clock(), reached if done else None)
+        # Up: at least one usable answer. Reached but every probe an error (bombs, bad shapes) is down.
+        answered = any(r.outcome != "error" for _, r in done)
+        self.counters.record_run(target.name, status, self.clock(), answered if done else None)
         self._publish_budget(target.name, member.budget.exhausted())
         counts = {o: sum(1 for _, r in done if r.outcome == o) for o in ("pass", "fail", "error")}
         return RunSummary(
@@ -190,9 +216,19 @@ class UnitRunner:
                 return
             if member.target.budget.any_limit and member.budget.exhausted() is not None:
                 return
-            result = await self._call_and_score(member, run_id, planned)
+            t0 = time.perf_counter()
+            try:
+                result = await self._call_and_score(member, run_id, planned)
+            except Exception:  # ours, not the endpoint's: recorded, never escaping the run
+                log.exception("target %s: probe %s failed inside capmon", member.target.name, planned.item.item_key)
+                result = error_result(
+                    member.target, run_id, planned, INTERNAL_ERROR, self.clock(), time.perf_counter() - t0
+                )
         # Committed, then counted (Counters) and handed to the run (done), in one step.
-        await self.committer.commit(result, lambda row_id, committed: done.append((row_id, committed)))
+        try:
+            await self.committer.commit(result, lambda row_id, committed: done.append((row_id, committed)))
+        except Exception:  # the ledger refused even the error row: nothing to record, the run goes on
+            log.exception("target %s: committing a result failed", member.target.name)
 
     async def _call_and_score(self, member: Member, run_id: str, planned: PlannedProbe) -> ProbeResult:
         temperature = member.target.temperature if planned.temperature is None else planned.temperature
@@ -265,3 +301,44 @@ class UnitRunner:
             temperature=temperature,
         )
         return result, error
+
+
+def error_result(
+    target: TargetConfig, run_id: str, planned: PlannedProbe, reason: str, ts: float, latency_s: float
+) -> ProbeResult:
+    """An ``error`` result of a planned probe carrying nothing from the endpoint."""
+    item = planned.item
+    return ProbeResult(
+        ts=ts,
+        run_id=run_id,
+        target=target.name,
+        provider=target.provider,
+        model=target.model,
+        family=item.family,
+        difficulty=item.difficulty,
+        novelty=item.novelty,
+        item_index=item.index,
+        seed=item.seed,
+        item_key=item.item_key,
+        static=item.static,
+        canary=planned.canary,
+        generator_version=item.generator_version,
+        prompt=item.prompt,
+        response=None,
+        extracted=None,
+        canonical=None,
+        reference=item.answer,
+        score=None,
+        outcome="error",
+        error_reason=reason,
+        http_status=None,
+        latency_s=latency_s,
+        input_tokens=None,
+        output_tokens=None,
+        response_model=None,
+        system_fingerprint=None,
+        request_id=None,
+        group=target.group,
+        cost_usd=None,
+        temperature=target.temperature if planned.temperature is None else planned.temperature,
+    )

@@ -2,6 +2,13 @@
 
 Counters are seeded from the ledger at start, so ``capmon_probes_total`` equals the ledger's count
 even across restarts. Everything is updated under one lock and read as a copied snapshot.
+
+``response_model`` and ``system_fingerprint`` come from the endpoint and become label values of
+``capmon_target_info``; every new value is a new Prometheus series. An endpoint that reports a
+fresh value per answer would churn series without end, so each target exports at most
+``MAX_METADATA_VALUES`` distinct values per label within ``METADATA_WINDOW_S`` (a value seen again
+inside the window costs nothing); further new values are exported as ``OTHER_METADATA`` until old
+ones leave the window. The ledger keeps every value as reported (cut to 200 characters).
 """
 
 from __future__ import annotations
@@ -18,6 +25,11 @@ from agent.ledger.store import Store, StoredResult
 
 LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 RECENT_FAILURES = 50
+#: Distinct values of one endpoint-reported label a target exports within ``METADATA_WINDOW_S``.
+MAX_METADATA_VALUES = 4
+METADATA_WINDOW_S = 86_400.0
+#: What a label shows once a target has used up its distinct values in the window.
+OTHER_METADATA = "other"
 
 
 @dataclass
@@ -74,6 +86,8 @@ class Counters:
         self._lat_count: Counter[str] = Counter()
         self._targets: dict[str, TargetInfo] = {}
         self._recent_failures: deque[tuple[int, ProbeResult]] = deque(maxlen=RECENT_FAILURES)
+        #: (target, label) -> value -> when it was last exported
+        self._metadata_seen: dict[tuple[str, str], dict[str, float]] = {}
         self.config_reload_ok = True
         self.ready = False
 
@@ -133,9 +147,23 @@ class Counters:
             if info is not None and result.outcome != "error":
                 info.last_success_ts = result.ts
                 if result.response_model and not result.canary:
-                    info.response_model = result.response_model
+                    info.response_model = self._bounded(
+                        result.target, "response_model", result.response_model, result.ts
+                    )
                 if result.system_fingerprint:
-                    info.system_fingerprint = result.system_fingerprint
+                    info.system_fingerprint = self._bounded(
+                        result.target, "system_fingerprint", result.system_fingerprint, result.ts
+                    )
+
+    def _bounded(self, target: str, label: str, value: str, ts: float) -> str:
+        """``value`` if the target may export it now, else ``OTHER_METADATA`` (caller holds the lock)."""
+        seen = self._metadata_seen.setdefault((target, label), {})
+        for old in [v for v, last in seen.items() if last < ts - METADATA_WINDOW_S]:
+            del seen[old]
+        if value not in seen and len(seen) >= MAX_METADATA_VALUES:
+            return OTHER_METADATA
+        seen[value] = max(ts, seen.get(value, ts))
+        return value
 
     def record_run(self, target: str, status: str, ts: float, reached: bool | None) -> None:
         """Count a finished run; ``reached`` None means the run sent nothing (skipped)."""

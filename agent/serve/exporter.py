@@ -60,11 +60,14 @@ class PipelineCollector(Collector):
     def _families(self, snap: CountersSnapshot) -> Iterator[Metric]:
         info = GaugeMetricFamily(
             "capmon_target_info",
-            f"Monitored target; response_model and system_fingerprint as last reported. {CACHED}",
+            f"Monitored target; response_model and system_fingerprint as last reported "
+            f"(at most 4 distinct values each per 24 h, then 'other'). {CACHED}",
             labels=["target", "provider", "model", "response_model", "system_fingerprint"],
         )
         up = GaugeMetricFamily(
-            "capmon_target_up", f"1 if the target's last run reached the endpoint. {CACHED}", labels=["target"]
+            "capmon_target_up",
+            f"1 if the target's last run got a usable answer, 0 if all its probes ended in error. {CACHED}",
+            labels=["target"],
         )
         last_run = GaugeMetricFamily(
             "capmon_last_run_timestamp_seconds", f"Unix time the target's last run ended. {CACHED}", labels=["target"]

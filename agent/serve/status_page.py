@@ -5,10 +5,18 @@ recent failures (a bounded history, so failures stay visible after successes rol
 probe, everything needed to see why it failed. Every piece of text is redacted first (when a redact
 function is given) and HTML-escaped second, so neither a secret nor markup from a model response
 or a target name reaches the page.
+
+The page costs what it shows: the failures table redacts only the start of each response it
+displays (``SNIPPET_CHARS`` plus ``REDACT_MARGIN`` characters, so a secret that starts inside the
+snippet is still whole when the redactor sees it), never the 32 000-character responses it does
+not display. The one inline ``<style>`` is allowed by its hash (``STYLE_CSP_SOURCE``); the pages
+carry no script.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +29,9 @@ Redact = Callable[[str], str]
 DEFAULT_FAILURE_LIMIT = 50
 #: Characters of a response shown in the failures table before it is cut.
 SNIPPET_CHARS = 80
+#: Characters past the snippet that are redacted with it: longer than any API key, so a secret that
+#: starts inside the snippet is masked before the cut.
+REDACT_MARGIN = 512
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
@@ -31,6 +42,8 @@ pre{background:#f7f7f7;border:1px solid #ddd;padding:.5em;white-space:pre-wrap;m
 .pass{color:#176f2c}.fail{color:#a15c00}.error{color:#b00020}
 .muted{color:#777}
 """
+#: The CSP source that allows exactly the inline style above (and no other inline style or script).
+STYLE_CSP_SOURCE = "'sha256-" + base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode() + "'"
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,13 @@ def _text(value: object, redact: Redact) -> str:
     if value is None:
         return '<span class="muted">—</span>'
     return html.escape(redact(str(value)), quote=True)
+
+
+def _snippet(value: str | None, redact: Redact) -> str:
+    """The start of ``value``, redacted with a margin, then cut, then escaped (cost independent of its length)."""
+    if value is None:
+        return _text(None, redact)
+    return html.escape(redact(value[: SNIPPET_CHARS + REDACT_MARGIN])[:SNIPPET_CHARS], quote=True)
 
 
 def format_ts(ts: float | None, now: float | None = None) -> str:
@@ -119,14 +139,14 @@ def render_index(
         res = stored.result
         detail = res.error_reason if res.outcome == "error" else res.extracted
         # Cut after redacting: a secret cut in half would no longer match the redactor.
-        snippet = html.escape(r(res.response or "")[:SNIPPET_CHARS], quote=True)
+        snippet = _snippet(res.response or "", r)
         failure_rows.append(
             "<tr>"
             f'<td><a href="/probe/{int(stored.id)}">{int(stored.id)}</a></td>'
             f"<td>{_text(format_ts(res.ts), r)}</td><td>{_text(res.target, r)}</td>"
             f"<td>{_text(res.family, r)}</td><td>{res.difficulty}</td><td>{res.novelty}</td>"
             f'<td class="{_text(res.outcome, r)}">{_text(res.outcome, r)}</td>'
-            f"<td>{_text(detail, r)}</td><td>{_text(res.reference, r)}</td><td>{snippet}</td>"
+            f"<td>{_snippet(detail, r)}</td><td>{_snippet(res.reference, r)}</td><td>{snippet}</td>"
             "</tr>"
         )
     failures = (

@@ -4,8 +4,13 @@
 bcrypt check costs tens to hundreds of milliseconds by design, and Prometheus scrapes every few
 seconds, so a verified (user, password) pair is cached under a SHA-256 digest (never the password
 itself); only successes are cached, the cache is bounded, and bcrypt runs in a worker thread with
-limited concurrency so failed guesses cannot stall the event loop. An unknown user is checked
-against a dummy hash so the answer takes as long as for a known one.
+limited concurrency so failed guesses cannot stall the event loop.
+
+Timing does not tell which user names exist: the name is compared with every configured name in
+constant time (SHA-256 digests, ``hmac.compare_digest``, no early exit), and every uncached check
+runs bcrypt once per distinct cost among the configured hashes, against the user's own hash at its
+cost and a dummy hash at each other cost (an unknown user: dummies at every cost). Users whose
+hashes differ in cost therefore cost the same as each other and as an unknown name.
 
 ``ssl_kwargs`` turns ``tls_server_config`` into uvicorn's ``ssl_certfile``/``ssl_keyfile``.
 """
@@ -16,6 +21,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import hmac
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -58,35 +64,47 @@ class CredentialChecker:
     """bcrypt verification with a bounded cache of verified credentials."""
 
     def __init__(self, users: Mapping[str, SecretStr]) -> None:
-        self._hashes = {u: h.get_secret_value().encode() for u, h in users.items()}
-        # Same cost factor as the real hashes, so an unknown user costs as much time as a known one.
-        cost = next(iter(self._hashes.values()), b"$2b$10$")[4:6].decode()
-        self._dummy = bcrypt.hashpw(b"capmon-dummy", bcrypt.gensalt(rounds=int(cost)))
+        self._users = [(_name_digest(u), h.get_secret_value().encode()) for u, h in users.items()]
+        # One dummy per distinct cost: every check pays each cost once, whoever the user is.
+        costs = sorted({h[4:6] for _, h in self._users}) or [b"10"]
+        self._dummies = {c: bcrypt.hashpw(b"capmon-dummy", bcrypt.gensalt(rounds=int(c))) for c in costs}
         self._cache: OrderedDict[bytes, None] = OrderedDict()
         self._sem = asyncio.Semaphore(BCRYPT_CONCURRENCY)
         self.bcrypt_calls = 0
 
-    def _digest(self, user: str, password: str) -> bytes:
-        # The stored hash is part of the key, so a changed hash invalidates the cached success.
-        hashed = self._hashes.get(user, b"")
-        return hashlib.sha256(b"\0".join([user.encode(), hashed, password.encode()])).digest()
+    def _lookup(self, user: str) -> bytes | None:
+        """The user's hash, found in time independent of which (or whether a) name matches."""
+        digest, found = _name_digest(user), None
+        for name, hashed in self._users:
+            if hmac.compare_digest(name, digest):
+                found = hashed
+        return found
 
     async def check(self, user: str, password: str) -> bool:
         """Whether the password matches the user's bcrypt hash."""
-        key = self._digest(user, password)
+        hashed = self._lookup(user)
+        # The stored hash is part of the key, so a changed hash invalidates the cached success.
+        key = hashlib.sha256(b"\0".join([user.encode(), hashed or b"", password.encode()])).digest()
         if key in self._cache:
             self._cache.move_to_end(key)
             return True
-        hashed = self._hashes.get(user)
+        checks = [
+            (hashed if hashed is not None and hashed[4:6] == cost else dummy) for cost, dummy in self._dummies.items()
+        ]
         async with self._sem:
             self.bcrypt_calls += 1
-            ok = await asyncio.to_thread(_bcrypt_ok, password.encode(), hashed or self._dummy)
+            results = await asyncio.to_thread(lambda: [_bcrypt_ok(password.encode(), h) for h in checks])
+        ok = hashed is not None and any(r for r, h in zip(results, checks, strict=True) if h is hashed)
         if ok and hashed is not None:
             self._cache[key] = None
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
             return True
         return False
+
+
+def _name_digest(user: str) -> bytes:
+    return hashlib.sha256(user.encode("utf-8", "surrogatepass")).digest()
 
 
 def _bcrypt_ok(password: bytes, hashed: bytes) -> bool:

@@ -37,6 +37,7 @@ EXPECTED: dict[str, tuple[type[ProviderError], str]] = {
     "unknown_encoding": (BadResponse, "encoding"),
     "header_drip": (EndpointTimeout, "timeout"),
     "deep_json": (BadResponse, "too_deep"),
+    "wrong_types": (BadResponse, "bad_shape"),
 }
 
 #: Faults after which another attempt may succeed (the retry policy retries exactly these).

@@ -30,6 +30,8 @@ Hostile modes (an attacker's endpoint rather than a broken one):
     huge_metadata    a valid answer whose model, fingerprint, id and finish reason are 400 KB each
                      (with control characters), plus an 8 KB ``x-request-id`` header
     huge_numbers     a valid answer claiming ``prompt_tokens: 10**20`` and ``completion_tokens: -5``
+    wrong_types      200 JSON of the right shape with every field the wrong type (``content: 5``,
+                     ``finish_reason`` a list, ``model`` an object, token counts strings)
 
 Connection refused is a closed port: ``pause()`` stops listening, ``resume()`` listens again.
 Run standalone (``python -m tests.fault.server --port N --mode ok``) for soak and crash tests.
@@ -87,6 +89,7 @@ MODES = [
     "deep_json",
     "huge_metadata",
     "huge_numbers",
+    "wrong_types",
 ]
 HUGE_BYTES = 50 * 1024 * 1024
 DRIBBLE_DELAY_S = 0.05
@@ -331,6 +334,13 @@ class FaultServer:
         if mode == "huge_numbers":
             body = completion(prompt)
             body["usage"] = {"prompt_tokens": 10**20, "completion_tokens": -5, "total_tokens": 1e300}
+            return await _send(writer, 200, json.dumps(body).encode())
+        if mode == "wrong_types":
+            body = completion(prompt, 5)
+            body["model"] = {"name": ["x"]}
+            body["system_fingerprint"] = 7
+            body["choices"][0]["finish_reason"] = ["stop"]
+            body["usage"] = {"prompt_tokens": "lots", "completion_tokens": [1]}
             return await _send(writer, 200, json.dumps(body).encode())
         if mode == "wrong_ctype":
             return await _send(writer, 200, b"<html><body>Answer: 4</body></html>", ctype="text/html")

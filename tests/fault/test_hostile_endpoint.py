@@ -124,7 +124,7 @@ async def test_huge_metadata_is_stored_and_exported_bounded(fault_server: FaultS
         for r in rows:
             assert r.response_model is not None and len(r.response_model) <= MAX_META_CHARS
             assert r.response_model.isprintable()
-        exposition = generate_latest(agent.metrics).decode()
+        exposition = generate_latest(agent.metrics_registry).decode()
         assert max(len(line) for line in exposition.splitlines()) < 4 * MAX_META_CHARS
         assert "\\u001b" not in exposition and "\x1b" not in exposition
     finally:

@@ -89,3 +89,27 @@ def test_empty_report_renders(report: Report) -> None:
     assert "<svg" not in page
     assert "No probe results in this time range" in page
     assert "No comparison group" in render_markdown(empty)
+
+
+def test_endpoint_supplied_model_names_are_inert_and_bounded_in_markdown(report: Report) -> None:
+    """Reported model names once went into the .md raw: markup wherever it is rendered, and unbounded."""
+    hostile = [
+        "<img src=x onerror=alert(1)>",
+        "[click](http://evil.example)",
+        "![pixel](http://evil.example/p.png)",
+        "**loud**\n# heading",
+        *(f"model-{i:03d}" for i in range(200)),
+    ]
+    summary = replace(report.summaries[0], response_models=hostile)
+    evil = replace(
+        report, summaries=[summary, *report.summaries[1:]], curves=[], drift=[], leakage=[], frontiers=[], gradients=[]
+    )
+    md = render_markdown(evil)
+    row = next(line for line in md.splitlines() if line.startswith(f"| {summary.target}"))
+    assert "<img" not in md and "&lt;img src=x onerror=alert\\(1\\)&gt;" in row
+    assert "](http" not in md and "\\[click\\]\\(http://evil.example\\)" in row
+    assert "**loud**" not in md and "\\*\\*loud\\*\\* \\# heading" in row
+    assert "\n# heading" not in md
+    assert row.count("model-") <= 5 and "(+199 more)" in row
+    page = render_html(evil)
+    assert "<img" not in page and "(+199 more)" in page and "model-199" not in page

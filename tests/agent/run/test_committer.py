@@ -86,3 +86,21 @@ def test_a_batch_is_all_or_nothing(tmp_path: Path) -> None:
     assert store.count() == 0
     assert store.add_results([_result(), _result(item_index=2)]) == [1, 2]
     store.close()
+
+
+async def test_a_poisoned_row_costs_no_other_row_its_commit(tmp_path: Path) -> None:
+    """A row SQLite refuses (a 65-bit integer) once rolled back the whole batch: other targets' rows too."""
+    committer, store, state = _setup(tmp_path, window_s=0.05)
+    state.add_target("t2", "openai", "m")
+    honest = [_result(item_index=i) for i in range(3)]
+    poisoned = _result(target="t2", item_index=9, input_tokens=10**20, response_model="evil")
+    ids = await asyncio.gather(*(committer.commit(r, lambda i, r: None) for r in [*honest, poisoned]))
+    assert len(set(ids)) == 4 and store.count() == 4
+    assert [store.result(i).result for i in ids[:3]] == honest  # type: ignore[union-attr]
+    stored = store.result(ids[3])
+    assert stored is not None
+    assert (stored.result.outcome, stored.result.error_reason) == ("error", "unstorable")
+    assert (stored.result.input_tokens, stored.result.response_model, stored.result.score) == (None, None, None)
+    assert stored.result.target == "t2" and stored.result.item_index == 9
+    assert _passes(state) == 3
+    assert state.snapshot().errors == {("t2", "unstorable"): 1}

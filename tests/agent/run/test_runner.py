@@ -159,3 +159,71 @@ async def test_adaptive_probing_concentrates_near_the_frontier(make_settings: Ca
     assert abs(statistics.median(last) - (frontier + 0.5)) <= 1.0, (ratio, last)
     # Concentrated: most late probes within two levels of the frontier (uniform would give ~45%).
     assert sum(abs(d - frontier) <= 2 for d in last) >= 0.7 * len(last)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, json={"choices": []}),
+        httpx.Response(200, text="not json", headers={"content-type": "application/json"}),
+    ],
+)
+async def test_a_target_whose_probes_all_end_in_error_is_down(
+    make_settings: Callable[..., Settings], response: httpx.Response
+) -> None:
+    """Reached (HTTP 200) but no usable answer: capmon_target_up must be 0, or no alert fires."""
+    unit, _, state = _unit(make_settings(), lambda _: response)
+    (summary,) = await unit.run_once()
+    assert summary.errors == summary.completed > 0
+    assert state.snapshot().targets["t1"].up is False
+    assert build_metrics_registry(state).get_sample_value("capmon_target_up", {"target": "t1"}) == 0
+
+
+async def test_an_unforeseen_exception_becomes_an_error_result(make_settings: Callable[..., Settings]) -> None:
+    """Whatever escapes the adapter or the scoring: an `internal_error` result, and the run finishes."""
+    unit, store, state = _unit(make_settings(), echo_answer_handler())
+    calls = 0
+
+    async def broken(request: object) -> object:
+        nonlocal calls
+        calls += 1
+        raise RecursionError("maximum recursion depth exceeded")
+
+    unit.members[0].adapter.complete = broken  # type: ignore[method-assign,assignment]
+    (summary,) = await asyncio.wait_for(unit.run_once(), timeout=10)
+    rows = [r.result for r in store.results()]
+    assert len(rows) == summary.planned == calls
+    assert {(r.outcome, r.error_reason, r.score) for r in rows} == {("error", "internal_error", None)}
+    assert [run["status"] for run in store.runs("t1")] == ["failed"]
+    assert state.snapshot().errors == {("t1", "internal_error"): len(rows)}
+    assert state.snapshot().targets["t1"].up is False
+
+
+async def test_a_planning_failure_fails_the_run_instead_of_escaping(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unit, store, state = _unit(make_settings(), echo_answer_handler())
+
+    def explode(*args: object, **kwargs: object) -> object:
+        raise ValueError("generator bug")
+
+    monkeypatch.setattr("agent.run.runner.plan_run", explode)
+    (summary,) = await unit.run_once()
+    assert summary.status == "failed" and summary.completed == 0
+    assert [run["status"] for run in store.runs("t1")] == ["failed"]
+    assert state.snapshot().runs == {("t1", "failed"): 1}
+    assert state.snapshot().targets["t1"].up is False
+
+
+async def test_a_ledger_that_refuses_everything_does_not_leave_the_run_hanging(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unit, store, _ = _unit(make_settings(), echo_answer_handler())
+
+    def refuse(results: object) -> list[int]:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "add_results", refuse)
+    (summary,) = await asyncio.wait_for(unit.run_once(), timeout=10)
+    assert summary.completed == 0 and summary.abandoned == summary.planned
+    assert [run["status"] for run in store.runs("t1")] == ["failed"]

@@ -210,3 +210,56 @@ def test_tls_and_basic_auth_over_a_real_socket(tmp_path: Path) -> None:
         server.should_exit = True
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_timing_does_not_tell_which_users_exist(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every uncached check pays bcrypt once at each configured cost, known user or not.
+
+    With hashes of different costs, an unknown user was checked against one dummy of the first
+    user's cost: a known user with another cost answered measurably faster or slower.
+    """
+    from agent.serve import webauth
+
+    users = {
+        "cheap": SecretStr(bcrypt.hashpw(b"a", bcrypt.gensalt(rounds=4)).decode()),
+        "dear": SecretStr(bcrypt.hashpw(b"b", bcrypt.gensalt(rounds=5)).decode()),
+    }
+    checker = webauth.CredentialChecker(users)
+    costs: list[list[int]] = []
+    real = webauth._bcrypt_ok
+
+    def counting(password: bytes, hashed: bytes) -> bool:
+        costs[-1].append(int(hashed[4:6]))
+        return real(password, hashed)
+
+    monkeypatch.setattr(webauth, "_bcrypt_ok", counting)
+    for user, password, expected in [
+        ("cheap", "a", True),
+        ("dear", "b", True),
+        ("cheap", "wrong", False),
+        ("dear", "wrong", False),
+        ("nobody", "a", False),
+        ("dea", "b", False),
+    ]:
+        costs.append([])
+        assert asyncio.run(checker.check(user, password)) is expected, user
+    assert all(sorted(c) == [4, 5] for c in costs), costs
+
+
+def test_user_names_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No dict lookup or == on the name: every configured name is compared with compare_digest."""
+    from agent.serve import webauth
+
+    compared: list[tuple[bytes, bytes]] = []
+    real = webauth.hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    checker = webauth.CredentialChecker({u: _hash("pw") for u in ("alice", "bob", "carol")})
+    monkeypatch.setattr(webauth.hmac, "compare_digest", spy)
+    for user in ("alice", "carol", "mallory"):
+        compared.clear()
+        asyncio.run(checker.check(user, "nope"))
+        assert len(compared) == 3 and all(len(a) == len(b) == 32 for a, b in compared)
