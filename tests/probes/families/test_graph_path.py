@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import time
 
 from probes.base import Item, ProbeFamily, make_item
 from probes.families.graph_path import BAND, GraphShortestPath, distances, node_names
@@ -70,10 +69,8 @@ def test_graph_path_endpoints_are_far_apart() -> None:
     assert hops >= (f["n"] - 1) / BAND
 
 
-def test_graph_path_top_level_is_cheap() -> None:
-    start = time.perf_counter()
+def test_graph_path_top_level_prompt_is_bounded() -> None:
     prompts = [item(FAM, FAM.top, i % 4, i).prompt for i in range(20)]
-    assert (time.perf_counter() - start) / 20 < 0.1  # well under 50 ms unloaded; room for busy CI
     assert max(len(p) for p in prompts) < 40_000
 
 

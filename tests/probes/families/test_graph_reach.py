@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 
 from probes.base import Item, ProbeFamily, make_item
 from probes.families.graph_path import node_names
@@ -62,10 +61,8 @@ def test_graph_reach_problem_matches_plan() -> None:
             assert max(1, (n - 1) // 3) <= count <= max(1, 2 * (n - 1) // 3)
 
 
-def test_graph_reach_top_level_is_cheap() -> None:
-    start = time.perf_counter()
+def test_graph_reach_top_level_prompt_is_bounded() -> None:
     prompts = [item(FAM, FAM.top, i % 4, i).prompt for i in range(20)]
-    assert (time.perf_counter() - start) / 20 < 0.1  # well under 50 ms unloaded; room for busy CI
     assert max(len(p) for p in prompts) < 40_000
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from typing import Any
 
 from probes.base import Item, ProbeFamily, make_item
@@ -99,11 +98,8 @@ def test_program_trace_top_level_is_long_and_nonlinear() -> None:
         assert len(re.findall(r"\(([a-f]) \* [a-f]\)", it.prompt)) >= 8
 
 
-def test_program_trace_top_level_is_cheap() -> None:
-    start = time.perf_counter()
-    for i in range(20):
-        item(FAM, FAM.top, 0, i)
-    assert (time.perf_counter() - start) / 20 < 0.1  # well under 50 ms unloaded; room for busy CI
+def test_program_trace_top_level_prompt_is_bounded() -> None:
+    assert max(len(item(FAM, FAM.top, n, i).prompt) for n in range(4) for i in range(5)) < 40_000
 
 
 def test_program_trace_bare_answer() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import time
 
 from probes.base import Item, ProbeFamily, make_item
 from probes.families.propositional import PropositionalLogic, connectives, negations, truth_string
@@ -78,10 +77,8 @@ def test_propositional_answer_matches_an_independent_evaluation() -> None:
             assert answer == it.problem.answer == it.answer
 
 
-def test_propositional_top_level_is_cheap() -> None:
-    start = time.perf_counter()
+def test_propositional_top_level_prompt_is_bounded() -> None:
     prompts = [item(FAM, FAM.top, i % 4, i).prompt for i in range(20)]
-    assert (time.perf_counter() - start) / 20 < 0.1  # well under 50 ms unloaded; room for busy CI
     assert max(len(p) for p in prompts) < 40_000
     assert math.isclose(FAM.chance(FAM.top), 2.0 ** -FAM.plan(FAM.top)["formulas"])
 
