@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from agent.daemon import Agent
     from agent.ledger.results import ProbeResult
 
-#: Probes per staircase step: one run of the runner (a few in flight at once, one family at a time).
+#: Most probes per staircase step (one run of the runner). A step uses the outcomes of the steps
+#: before it, so a batch is the target's ``concurrency`` (probes in flight at once), at most this.
 BATCH = 4
 #: Share of calibration probes drawn uniformly over the scale (the daemon's default is 0.25): enough
 #: to anchor the fit on both sides, few enough that the budget goes to the frontier.
@@ -115,6 +116,7 @@ async def calibrate(
             "probes_per_run": BATCH,
         }
     )
+    batch_size = max(1, min(BATCH, lead.concurrency))
     shard = settings.shard.model_copy(update={"count": 1, "index": None})
     agent = Agent(
         settings.model_copy(update={"targets": [one], "shard": shard}),
@@ -136,7 +138,7 @@ async def calibrate(
             while len(done) < probes_per_family:
                 if max_tokens_total is not None and tokens_used >= max_tokens_total:
                     break
-                batch = min(BATCH, probes_per_family - len(done))
+                batch = min(batch_size, probes_per_family - len(done))
                 member.target = member.target.model_copy(update={"probes_per_run": batch})
                 unit.difficulty_chooser = _chooser(agent, target, family)
                 (summary,) = await unit.run_once()

@@ -21,7 +21,10 @@ pytestmark = pytest.mark.integration
 def test_calibrate_finds_a_frontier_per_family_on_the_real_model(llama_server: LlamaServer, tmp_path: Path) -> None:
     store_path = tmp_path / "cal.db"
     target = smollm2_target(
-        llama_server.base_url, families=["arithmetic", "needle_retrieval"], difficulties="1-40", max_tokens=32
+        llama_server.base_url, families=["arithmetic", "needle_retrieval"],
+        difficulties="1-40",
+        max_tokens=32,
+        max_prompt_tokens=2048 - 32,  # start_llama_server's context
     )
     config = tmp_path / "capmon.yaml"
     config.write_text(yaml.safe_dump({"store": str(store_path), "targets": [target]}))

@@ -67,9 +67,10 @@ def test_the_daemons_staircase_starts_at_the_calibrated_frontier(make_settings: 
 
 
 def test_the_token_budget_stops_calibration(make_settings: Callable[..., Settings]) -> None:
-    settings = make_settings(families=["arithmetic", "composition"], difficulties="1-40")
+    settings = make_settings(families=["arithmetic", "composition"], difficulties="1-40", concurrency=4)
     transport = httpx.MockTransport(echo_answer_handler())
-    # 25 tokens a probe, batches of 4: checked before each batch, so 0, 100, 200 -> 12 probes, then stop.
+    # 25 tokens a probe, batches of 4 (the concurrency): checked before each batch,
+    # so 0, 100, 200 -> 12 probes, then stop.
     cals = asyncio.run(calibrate(settings, "t1", 24, max_tokens_total=250, transport=transport))
     assert [(c.family, c.probes) for c in cals] == [("arithmetic", 12)]
 
