@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from agent.errors import ConfigError
+from probes.base import MAX_TOP
 
 if TYPE_CHECKING:
     from probes.registry import Registry
@@ -41,6 +42,40 @@ Provider = Literal["openai", "openai-responses", "azure-openai", "anthropic", "g
 DEFAULT_LISTEN = "127.0.0.1:9787"
 
 _yaml_path: contextvars.ContextVar[Path | None] = contextvars.ContextVar("capmon_yaml_path", default=None)
+
+
+#: Context size assumed when a target sets no ``max_prompt_tokens`` (common to small local models).
+DEFAULT_CONTEXT_TOKENS = 8192
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+def parse_levels(value: Any) -> list[int]:
+    """Difficulty levels from ``"1-40"``, ``7``, ``"7"`` or a list mixing levels and ranges; sorted, unique.
+
+    Raises ``ValueError`` (one line) on anything else or on a level outside 1..``MAX_TOP``.
+    """
+    parts = value if isinstance(value, list) else [value]
+    out: set[int] = set()
+    bounds = f"levels must be within 1..{MAX_TOP}"
+    for part in parts:
+        if isinstance(part, bool):
+            raise ValueError(f"difficulty {part!r} is not a level or a range like '1-40'")
+        if isinstance(part, int):
+            lo = hi = part
+        elif isinstance(part, str) and part.strip().isdigit():
+            lo = hi = int(part)
+        elif isinstance(part, str) and (m := _RANGE.match(part)):
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if lo > hi:
+                raise ValueError(f"difficulty range {part!r} runs backwards")
+        else:
+            raise ValueError(f"difficulty {part!r} is not a level or a range like '1-40'")
+        if lo < 1 or hi > MAX_TOP:
+            raise ValueError(f"difficulty {part!r} is out of bounds: {bounds}")
+        out.update(range(lo, hi + 1))
+    if not out:
+        raise ValueError(f"difficulty levels must not be empty ({bounds})")
+    return sorted(out)
 
 
 class _Strict(BaseModel):
@@ -106,21 +141,33 @@ class TargetConfig(_Strict):
     fingerprint_prompts: int = Field(3, ge=0, le=100)
     concurrency: int = Field(2, ge=1, le=256)
     families: list[str] = Field(default_factory=list)
-    difficulties: list[int] = Field(default_factory=lambda: list(range(1, 11)))
+    #: Levels to probe: a list of levels and ranges (``[1, "5-9"]``) or one range (``"1-40"``); a level
+    #: above a family's top is capped to that top when planning. Default: every level of every family.
+    difficulties: list[int] = Field(default_factory=lambda: list(range(1, MAX_TOP + 1)))
     novelties: list[int] = Field(default_factory=lambda: [0])
     group: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,63}$")
     retry: RetryConfig = RetryConfig()
     circuit: CircuitConfig = CircuitConfig()
     budget: BudgetConfig = BudgetConfig()
     price: PriceConfig | None = None
-    adaptive: bool = False
+    #: Staircase near each family's frontier with uniform exploration (``agent.stats.adaptive``);
+    #: False probes uniformly over ``difficulties``.
+    adaptive: bool = True
+    #: Items whose prompt (estimated tokens, erring high) exceeds this are not sent: the level is
+    #: capped for this target and family. Default: a context of ``DEFAULT_CONTEXT_TOKENS`` less ``max_tokens``.
+    max_prompt_tokens: int | None = Field(None, ge=16, le=10_000_000)
 
-    @field_validator("difficulties")
+    @field_validator("difficulties", mode="before")
     @classmethod
-    def _difficulties(cls, v: list[int]) -> list[int]:
-        if not v or any(d < 1 or d > 10 for d in v):
-            raise ValueError("difficulty levels must be a non-empty list within 1..10")
-        return sorted(set(v))
+    def _difficulties(cls, v: Any) -> list[int]:
+        return parse_levels(v)
+
+    @property
+    def prompt_token_limit(self) -> int:
+        """The largest prompt (estimated tokens) this target is sent."""
+        if self.max_prompt_tokens is not None:
+            return self.max_prompt_tokens
+        return max(16, DEFAULT_CONTEXT_TOKENS - self.max_tokens)
 
     @field_validator("novelties")
     @classmethod

@@ -18,6 +18,7 @@ from agent.ledger.store import Store
 from agent.providers import adapter_for
 from agent.redact import Redactor
 from agent.run.budget import BudgetGuard
+from agent.run.caps import LevelCapCollector, LevelCaps
 from agent.run.committer import GroupCommitter
 from agent.run.retry import CircuitBreaker
 from agent.run.runner import Member, RunSummary, UnitRunner
@@ -27,6 +28,7 @@ from agent.serve.exporter import build_metrics_registry
 from agent.sharding import select_targets
 from agent.stats.adaptive import interval_factor
 from agent.stats.engine import StatsEngine
+from agent.stats.frontier import reference_levels
 from agent.stats.snapshot import StatsSnapshot
 from agent.tracing import ProbeTracer, setup_tracing
 from probes.registry import Registry
@@ -69,10 +71,13 @@ class Agent:
         )
         self.tracer_provider = setup_tracing(settings)
         self.tracer = ProbeTracer(self.tracer_provider) if self.tracer_provider is not None else None
+        #: Prompt-size caps per (target, family), kept across reloads (``agent.run.caps``).
+        self.level_caps = LevelCaps()
         self.units = self._build_units(keys)
-        self.stats = StatsEngine(self.store, settings)
+        self.stats = StatsEngine(self.store, settings, references=reference_levels(self.registry))
         self._stats_snapshot = StatsSnapshot()
         self.metrics_registry = build_metrics_registry(self.counters, lambda: self._stats_snapshot)
+        self.metrics_registry.register(LevelCapCollector(self.level_caps))
         self._stats_lock = asyncio.Lock()
         self._stats_dirty = asyncio.Event()
         self._interval_factor: dict[str, float] = {}
@@ -110,6 +115,7 @@ class Agent:
                     tracer=self.tracer,
                     redact=Redactor(secrets_of(members, keys), patterns=False),
                     committer=self.committer,
+                    caps=self.level_caps,
                 )
             )
         return units
@@ -250,7 +256,7 @@ class Agent:
             self.targets = targets
             self.redact = self.redact.with_secrets(secrets_of(targets, keys))
             self.units = self._build_units(keys)
-            self.stats = StatsEngine(self.store, self.settings)
+            self.stats = StatsEngine(self.store, self.settings, references=reference_levels(self.registry))
         self.counters.config_reload_ok = True
         log.info("configuration reloaded: %d target(s)", len(targets))
         return True

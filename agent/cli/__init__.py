@@ -11,12 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from agent import __version__
-from agent.cli import baseline, check_config, dashboards, demo, probe, probes, report, run
+from agent.cli import baseline, calibrate, check_config, dashboards, demo, probe, probes, report, run
 from agent.cli.common import ArgumentParser
 from agent.errors import CapmonError, ConfigError
 
 #: Every command module, in the order ``capmon --help`` lists them.
-COMMANDS = (run, probe, check_config, demo, probes, baseline, report, dashboards)
+COMMANDS = (run, probe, calibrate, check_config, demo, probes, baseline, report, dashboards)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,6 +50,8 @@ def demo_settings(base_url: str, store: Path, listen: str, interval_s: float) ->
         concurrency=1,
         timeout_s=60,
         max_tokens=64,
+        # start_llama_server's context is 2048 tokens: longer prompts would only overflow it.
+        max_prompt_tokens=2048 - 64,
         difficulties=[1, 2, 3, 4],
         families=DEMO_FAMILIES,
     )

@@ -46,8 +46,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Build and write the report; 0 on success, 2 on bad arguments or configuration."""
     from rich.console import Console
 
+    from agent.config import probe_registry
     from agent.ledger.store import Store
     from agent.report import build_report, render_html, render_markdown
+    from agent.stats.frontier import reference_levels
 
     now = time.time()
     try:
@@ -81,6 +83,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 until,
                 confidence=settings.stats.confidence,
                 progress=lambda msg: status.update(f"report: {msg}"),
+                references=reference_levels(probe_registry(settings.probe_templates)),
             )
             status.update("report: rendering charts" if out.suffix != ".md" else "report: rendering")
             text = render_markdown(report) if out.suffix.lower() == ".md" else render_html(report)

@@ -180,6 +180,74 @@ def recent_outcomes(store: Store, target: str, limit: int = 200) -> dict[str, li
     return {f: h[::-1] for f, h in out.items()}
 
 
+@dataclass(frozen=True)
+class VersionUse:
+    """Which generator version of a family produced a target's scored fresh probes, and when."""
+
+    target: str
+    family: str
+    generator_version: str
+    probes: int
+    first_ts: float
+    last_ts: float
+
+
+def generator_versions(
+    store: Store, *, since: float | None = None, until: float | None = None, targets: Sequence[str] | None = None
+) -> list[VersionUse]:
+    """Per (target, family, generator version), the scored fresh probes it produced in the window."""
+    where, args = _window(since, until, targets)
+    rows = store._read(
+        "SELECT target, family, generator_version, COUNT(*), MIN(ts), MAX(ts) FROM results"
+        f" WHERE {_scored()}{where} GROUP BY target, family, generator_version ORDER BY family, target, MIN(ts)",
+        args,
+    )
+    return [VersionUse(str(r[0]), str(r[1]), str(r[2]), int(r[3]), float(r[4]), float(r[5])) for r in rows]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A (target, family)'s frontier as ``capmon calibrate`` found it (bounds may be infinite)."""
+
+    target: str
+    family: str
+    generator_version: str
+    created: float
+    d50: float
+    lower: float
+    upper: float
+    censored: str
+    probes: int
+    tokens: int
+    cost_usd: float | None
+
+
+def calibrations(store: Store, target: str | None = None) -> list[Calibration]:
+    """Stored calibrations (all, or one target's), by target and family."""
+    where, args = ("WHERE target = ?", [target]) if target is not None else ("", [])
+    rows = store._read(
+        "SELECT target, family, generator_version, created, d50, lower, upper, censored, probes, tokens, cost_usd"
+        f" FROM calibrations {where} ORDER BY target, family",
+        args,
+    )
+    return [
+        Calibration(
+            str(r[0]),
+            str(r[1]),
+            str(r[2]),
+            float(r[3]),
+            float(r[4]),
+            float(r[5]),
+            float(r[6]),
+            str(r[7]),
+            int(r[8]),
+            int(r[9]),
+            None if r[10] is None else float(r[10]),
+        )
+        for r in rows
+    ]
+
+
 def families(
     store: Store, *, since: float | None = None, until: float | None = None, targets: Sequence[str] | None = None
 ) -> list[str]:
@@ -389,7 +457,5 @@ class RunCount:
 
 def run_counts(store: Store) -> list[RunCount]:
     """Finished runs by target and status (the seed of ``capmon_runs_total``)."""
-    rows = store._read(
-        "SELECT target, status, COUNT(*) FROM runs WHERE finished IS NOT NULL GROUP BY target, status"
-    )
+    rows = store._read("SELECT target, status, COUNT(*) FROM runs WHERE finished IS NOT NULL GROUP BY target, status")
     return [RunCount(str(r[0]), str(r[1]), int(r[2])) for r in rows]

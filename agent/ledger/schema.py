@@ -123,6 +123,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         "pass-ratio detector state keyed 'pass_ratio' like its baseline (was 'state')",
         _script("UPDATE detector_state SET detector = 'pass_ratio' WHERE detector = 'state'"),
     ),
+    Migration(
+        "calibrations: each (target, family)'s frontier found by 'capmon calibrate'",
+        _script(
+            """CREATE TABLE IF NOT EXISTS calibrations (
+                target TEXT NOT NULL,
+                family TEXT NOT NULL,
+                generator_version TEXT NOT NULL,
+                created REAL NOT NULL,
+                d50 REAL NOT NULL,
+                lower REAL NOT NULL,
+                upper REAL NOT NULL,
+                censored TEXT NOT NULL,
+                probes INTEGER NOT NULL,
+                tokens INTEGER NOT NULL,
+                cost_usd REAL,
+                PRIMARY KEY (target, family)
+            )"""
+        ),
+    ),
 )
 #: The version this capmon writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -243,6 +243,28 @@ class Store:
             )
         self._checkpointer.note_commit()
 
+    def put_calibration(
+        self,
+        target: str,
+        family: str,
+        generator_version: str,
+        *,
+        d50: float,
+        lower: float,
+        upper: float,
+        censored: str,
+        probes: int,
+        tokens: int,
+        cost_usd: float | None,
+    ) -> None:
+        """Store (replace) a (target, family)'s calibrated frontier (``capmon calibrate``)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO calibrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (target, family, generator_version, time.time(), d50, lower, upper, censored, probes, tokens, cost_usd),
+            )
+        self._checkpointer.note_commit()
+
     def baselines(self, target: str | None = None) -> list[dict[str, Any]]:
         """Stored baselines, with their data decoded."""
         sql, args = "SELECT * FROM baselines", []

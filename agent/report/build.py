@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from agent.report.model import (
     Ratio,
     Report,
     TargetSummary,
+    VersionRow,
 )
 from agent.stats import summaries
 from agent.stats.frontier import Ability
@@ -65,8 +66,12 @@ def build_report(
     *,
     confidence: float = 0.95,
     progress: Progress | None = None,
+    references: Mapping[str, float] | None = None,
 ) -> Report:
-    """All report sections for ``targets`` over [since, until)."""
+    """All report sections for ``targets`` over [since, until).
+
+    ``references``: each family's reference level for ability (``frontier.reference_levels``).
+    """
     until = time.time() if until is None else until
     step = progress or (lambda _msg: None)
     names = [t.name for t in targets]
@@ -81,10 +86,9 @@ def build_report(
         for (t, f), levels in sorted(by_difficulty.items())
         for level, (k, n) in sorted(levels.items())
     ]
-    fits, abilities = summaries.frontiers(fresh, confidence)
+    fits, abilities = summaries.frontiers(fresh, confidence, references)
     frontiers = [
-        FrontierRow(t, f, fit.d50, fit.lower, fit.upper, fit.censored, fit.n)
-        for (t, f), fit in sorted(fits.items())
+        FrontierRow(t, f, fit.d50, fit.lower, fit.upper, fit.censored, fit.n) for (t, f), fit in sorted(fits.items())
     ]
     step("summary")
     summary_of = _summaries(store, targets, since, until, fresh, totals, abilities, confidence)
@@ -128,6 +132,10 @@ def build_report(
         change_points=points,
         groups=groups,
         notes=notes,
+        versions=[
+            VersionRow(v.family, v.target, v.generator_version, v.probes, v.first_ts, v.last_ts)
+            for v in queries.generator_versions(store, since=since, until=until, targets=names)
+        ],
     )
 
 

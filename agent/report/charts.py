@@ -99,9 +99,24 @@ def _legend(fig: Figure, targets: Sequence[str], colour: Mapping[str, str]) -> N
     fig.legend(handles=handles, loc="outside upper center", ncols=min(len(targets), 5), frameon=False)
 
 
-def frontier_chart(rows: Sequence[FrontierRow], targets: Sequence[str], prefix: str) -> str:
-    """Per family, the difficulty level each target passes half the time, with its interval."""
+def level_ticks(levels: Sequence[int], most: int = 10) -> list[int]:
+    """Axis ticks over the probed levels: all of them up to ``most``, else an even spread with both ends."""
+    lv = sorted(set(levels))
+    if len(lv) <= most:
+        return lv
+    lo, hi = lv[0], lv[-1]
+    step = max(1, math.ceil((hi - lo) / (most - 1)))
+    return sorted({*range(lo, hi, step), hi})
+
+
+def frontier_chart(rows: Sequence[FrontierRow], targets: Sequence[str], prefix: str, levels: Sequence[int] = ()) -> str:
+    """Per family, the difficulty level each target passes half the time, with its interval.
+
+    The axis spans the levels probed (``levels``; the rows' estimates when none are given).
+    """
     families = sorted({r.family for r in rows})
+    span = list(levels) or [round(r.d50) for r in rows] or [1]
+    left, right = min(span) - 0.5, max(span) + 0.5
     colour = colours(targets)
     with matplotlib.rc_context(_RC):
         fig = _figure(10.2, 0.3 * len(families) * max(1, len(targets)) ** 0.5 + 1.3)
@@ -112,14 +127,14 @@ def frontier_chart(rows: Sequence[FrontierRow], targets: Sequence[str], prefix: 
                 if r.target != target:
                     continue
                 y = families.index(r.family) + (j - (len(targets) - 1) / 2) * step
-                lo = max(r.lower, 0.5) if math.isfinite(r.lower) else 0.5
-                hi = min(r.upper, 10.5) if math.isfinite(r.upper) else 10.5
+                lo = max(r.lower, left) if math.isfinite(r.lower) else left
+                hi = min(r.upper, right) if math.isfinite(r.upper) else right
                 ax.plot([lo, hi], [y, y], color=colour[target], linewidth=2, alpha=0.6)
                 marker = {"above": ">", "below": "<"}.get(r.censored, "o")
-                ax.plot([min(max(r.d50, 0.5), 10.5)], [y], marker=marker, color=colour[target], markersize=6)
+                ax.plot([min(max(r.d50, left), right)], [y], marker=marker, color=colour[target], markersize=6)
         ax.set_yticks(range(len(families)), families)
-        ax.set_xlim(0.5, 10.5)
-        ax.set_xticks(range(1, 11))
+        ax.set_xlim(left, right)
+        ax.set_xticks(level_ticks([round(left + 0.5), round(right - 0.5), *span]))
         ax.set_xlabel("difficulty level passed half the time (▶ above / ◀ below the tested range)")
         ax.invert_yaxis()
         ax.grid(axis="x", alpha=0.3)

@@ -7,7 +7,14 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from agent.report import fmt
-from agent.report.charts import drift_chart, frontier_chart, leakage_chart, paired_chart, small_multiples
+from agent.report.charts import (
+    drift_chart,
+    frontier_chart,
+    leakage_chart,
+    level_ticks,
+    paired_chart,
+    small_multiples,
+)
 from agent.report.model import Ratio, Report
 from agent.report.text import SECTIONS, highlights, method, section
 
@@ -72,6 +79,7 @@ def render_html(report: Report) -> str:
         _consistency(report),
         _drift(report),
         _groups(report),
+        _versions(report),
         f"<footer><h3>Method</h3><p>{escape(method(report.confidence))}</p></footer>",
         "</main></body></html>",
     ]
@@ -138,8 +146,19 @@ def _curves(report: Report) -> str:
         series[p.family][p.target].append((p.difficulty, p.ratio))
     if not series:
         return _section("curves", report.confidence, _empty("capability curves"))
-    svg = small_multiples(series, report.targets, "difficulty level", "curves", range(1, 11))
+    svg = small_multiples(series, report.targets, "difficulty level", "curves", level_ticks(report.levels))
     return _section("curves", report.confidence, _chart(svg))
+
+
+def _versions(report: Report) -> str:
+    if not report.versions:
+        return _section("versions", report.confidence, _empty("generator versions"))
+    rows = [
+        [v.family, v.target, v.version, str(v.probes), fmt.when(v.first_ts), fmt.when(v.last_ts)]
+        for v in report.versions
+    ]
+    head = ["skill", "endpoint", "generator version", "scored probes", "first", "last"]
+    return _section("versions", report.confidence, _table(head, rows, {3}))
 
 
 def _frontier(report: Report) -> str:
@@ -158,7 +177,9 @@ def _frontier(report: Report) -> str:
     ]
     table = _table(["skill", "endpoint", "frontier level", "95% interval", "note", "probes"], rows, {2, 5})
     return _section(
-        "frontier", report.confidence, _chart(frontier_chart(report.frontiers, report.targets, "frontier")) + table
+        "frontier",
+        report.confidence,
+        _chart(frontier_chart(report.frontiers, report.targets, "frontier", report.levels)) + table,
     )
 
 

@@ -82,9 +82,9 @@ def render_markdown(report: Report) -> str:
     )
     out += _heading("curves", report.confidence)
     out += _table(
-        ["skill", "endpoint", *[str(d) for d in range(1, 11)]],
+        ["skill", "endpoint", *[str(d) for d in report.levels]],
         (
-            [family, target, *[_curve_cell(report, family, target, d) for d in range(1, 11)]]
+            [family, target, *[_curve_cell(report, family, target, d) for d in report.levels]]
             for family in report.families
             for target in report.targets
             if any(p.family == family and p.target == target for p in report.curves)
@@ -199,6 +199,14 @@ def render_markdown(report: Report) -> str:
                 for r in card.rows
             ),
         )
+    out += _heading("versions", report.confidence)
+    out += _table(
+        ["skill", "endpoint", "generator version", "scored probes", "first", "last"],
+        (
+            [v.family, v.target, v.version, str(v.probes), fmt.when(v.first_ts), fmt.when(v.last_ts)]
+            for v in report.versions
+        ),
+    )
     out += ["## Method", "", method(report.confidence), ""]
     return "\n".join(out)
 

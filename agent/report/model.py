@@ -158,6 +158,18 @@ class GroupScorecard:
 
 
 @dataclass(frozen=True)
+class VersionRow:
+    """Which generator version of a family produced an endpoint's scored fresh probes, and when."""
+
+    family: str
+    target: str
+    version: str
+    probes: int
+    first_ts: float
+    last_ts: float
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything in one capability report."""
 
@@ -177,3 +189,9 @@ class Report:
     change_points: list[ChangePoint]
     groups: list[GroupScorecard]
     notes: list[str] = field(default_factory=list)
+    versions: list[VersionRow] = field(default_factory=list)
+
+    @property
+    def levels(self) -> list[int]:
+        """The difficulty levels probed in the period (curves and charts span these, not a fixed scale)."""
+        return sorted({p.difficulty for p in self.curves})

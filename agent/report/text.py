@@ -15,7 +15,8 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "curves": (
         "Capability curves: pass ratio by difficulty",
         "Each panel is one skill; the line shows how often each model passes at each difficulty level "
-        "(1 easy, 10 hard) and the shaded band is the 95% interval — a line that stays high further to the "
+        "(1 is easy; each skill's scale runs to its own top level, and only the levels probed are shown) "
+        "and the shaded band is the 95% interval — a line that stays high further to the "
         "right means a more capable model.",
     ),
     "frontier": (
@@ -51,6 +52,12 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "item by item; one model is called better on a skill only when the interval of the difference "
         "excludes zero and McNemar's test agrees, and cost per correct answer shows what each correct "
         "answer costs.",
+    ),
+    "versions": (
+        "Generator versions",
+        "Which version of each skill's question generator produced the results above; when a generator "
+        "changes its questions its version changes, and baselines and change detection start again for "
+        "that skill rather than compare questions of different kinds.",
     ),
 }
 

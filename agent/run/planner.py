@@ -1,7 +1,12 @@
 """Which items a run sends: fresh items, static canary items and behaviour-fingerprint prompts.
 
-Pure: the plan depends only on the salt, the run's first item index and the target settings, so a
-comparison group gets identical items for every member (paired differences need that).
+Pure apart from the prompt-size caps it learns (``agent.run.caps``): the plan depends only on the
+salt, the run's first item index, the target settings and the caps, so a comparison group gets
+identical items for every member (paired differences need that).
+
+A configured level above a family's top is capped to that top (``levels_for``); an item whose prompt
+exceeds the target's ``prompt_token_limit`` is replaced by the same index at the highest lower level
+that fits, and the caps remember that level for the (target, family).
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agent.config import TargetConfig
-from probes.base import Item, derive_seed, make_items, make_static_item
+from agent.run.caps import LevelCaps, estimate_tokens
+from probes.base import Item, ProbeFamily, derive_seed, make_items, make_static_item
 from probes.registry import Registry
 
 #: Static canary items rotate through a fixed pool per family and level.
@@ -38,6 +44,35 @@ def families_for(target: TargetConfig, registry: Registry) -> list[str]:
     return list(target.families) if target.families else registry.names()
 
 
+def levels_for(target: TargetConfig, family: ProbeFamily, caps: LevelCaps | None = None) -> list[int]:
+    """The levels a target probes in a family: its ``difficulties``, each capped to the family's top
+    and to the prompt-size cap learned so far."""
+    top = family.top
+    if caps is not None:
+        top = min(top, caps.cap(target.name, family.name) or top)
+    return sorted({min(d, top) for d in target.difficulties})
+
+
+def fits(items: Sequence[Item], limit: int) -> bool:
+    """Whether every rendering's prompt fits the limit (estimated tokens, erring high)."""
+    return all(estimate_tokens(i.prompt) <= limit for i in items)
+
+
+def fitted(
+    make: Callable[[int], list[Item]], target: TargetConfig, family: ProbeFamily, level: int, caps: LevelCaps | None
+) -> list[Item]:
+    """``make(level)``, or at the highest lower level whose prompts fit (recorded in ``caps``);
+    nothing when not even level 1 fits."""
+    limit = target.prompt_token_limit
+    items = make(level)
+    while not fits(items, limit) and level > 1:
+        level -= 1
+        items = make(level)
+        if caps is not None and fits(items, limit):
+            caps.lower(target.name, family.name, level, limit)
+    return items if fits(items, limit) else []
+
+
 def plan_run(
     registry: Registry,
     target: TargetConfig,
@@ -46,8 +81,12 @@ def plan_run(
     *,
     run_seq: int,
     difficulty_chooser: DifficultyChooser | None = None,
+    caps: LevelCaps | None = None,
 ) -> list[PlannedProbe]:
-    """The probes of one run: fresh (each rendered at every configured novelty), static, fingerprint."""
+    """The probes of one run: fresh (each rendered at every configured novelty), static, fingerprint.
+
+    Levels are capped per family (``levels_for``); no item over the prompt limit is planned.
+    """
     rng = random.Random(derive_seed(salt, "plan", first_index))
     families = families_for(target, registry)
     novelties = target.novelties
@@ -55,18 +94,29 @@ def plan_run(
     plan: list[PlannedProbe] = []
     for i in range(underlying):
         family = registry.get(families[(first_index + i) % len(families)])
+        allowed = levels_for(target, family, caps)
         if difficulty_chooser is not None:
-            difficulty = difficulty_chooser(family.name, target.difficulties, rng)
+            difficulty = difficulty_chooser(family.name, allowed, rng)
         else:
-            difficulty = rng.choice(target.difficulties)
-        for item in make_items(family, salt, first_index + i, difficulty, novelties):
+            difficulty = rng.choice(allowed)
+        index = first_index + i
+
+        def fresh(level: int, family: ProbeFamily = family, index: int = index) -> list[Item]:
+            return make_items(family, salt, index, level, novelties)
+
+        for item in fitted(fresh, target, family, difficulty, caps):
             plan.append(PlannedProbe(item))
     for j in range(target.static_per_run):
         k = run_seq * target.static_per_run + j
         family = registry.get(families[k % len(families)])
-        difficulty = target.difficulties[(k // len(families)) % len(target.difficulties)]
+        allowed = levels_for(target, family, caps)
+        difficulty = allowed[(k // len(families)) % len(allowed)]
         novelty = novelties[k % len(novelties)]
-        plan.append(PlannedProbe(make_static_item(family, k % STATIC_POOL, difficulty, novelty)))
+
+        def static(level: int, family: ProbeFamily = family, k: int = k, novelty: int = novelty) -> list[Item]:
+            return [make_static_item(family, k % STATIC_POOL, level, novelty)]
+
+        plan.extend(PlannedProbe(item) for item in fitted(static, target, family, difficulty, caps))
     for j in range(target.fingerprint_prompts):
         family = registry.get(families[j % len(families)])
         item = make_static_item(family, FINGERPRINT_INDEX + j, FINGERPRINT_DIFFICULTY, 0)

@@ -31,6 +31,7 @@ from agent.ledger.results import ProbeResult, outcome_for
 from agent.ledger.store import Store
 from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter
 from agent.run.budget import BudgetGuard, input_token_bound
+from agent.run.caps import LevelCaps
 from agent.run.committer import GroupCommitter
 from agent.run.planner import DifficultyChooser, PlannedProbe, fresh_count, plan_run
 from agent.run.retry import CircuitBreaker, call_with_retry
@@ -91,6 +92,7 @@ class UnitRunner:
         clock: Callable[[], float] = time.time,
         redact: Callable[[str], str] = str,
         committer: GroupCommitter | None = None,
+        caps: LevelCaps | None = None,
     ) -> None:
         self.members = list(members)
         self.registry = registry
@@ -104,6 +106,8 @@ class UnitRunner:
         self.redact = redact
         # Shared by every unit of an agent, so probes of different targets share transactions too.
         self.committer = committer if committer is not None else GroupCommitter(store, counters)
+        #: Prompt-size caps per (target, family); shared across an agent's units and reloads.
+        self.caps = caps if caps is not None else LevelCaps()
         self._run_seq = 0
         self._next_index = max(store.max_index(m.target.name) for m in self.members) + 1
         self.name = self.members[0].target.group or self.members[0].target.name
@@ -119,6 +123,7 @@ class UnitRunner:
                 self._next_index,
                 run_seq=self._run_seq,
                 difficulty_chooser=self.difficulty_chooser or (self._adaptive_chooser() if lead.adaptive else None),
+                caps=self.caps,
             )
         except Exception:  # a generator bug: the run fails visibly instead of killing the job
             log.exception("unit %s: planning the run failed", self.name)
@@ -139,8 +144,11 @@ class UnitRunner:
         return RunSummary(target, run_id, "failed", 0, 0, 0, 0, 0, 0, None)
 
     def _adaptive_chooser(self) -> DifficultyChooser:
-        """Staircase on difficulty per family, from the lead target's recent scored fresh probes."""
-        return chooser(queries.recent_outcomes(self.store, self.members[0].target.name, limit=2000))
+        """Staircase on difficulty per family, from the lead target's recent scored fresh probes; a
+        family without history starts at its calibrated frontier (``capmon calibrate``) if stored."""
+        name = self.members[0].target.name
+        starts = {c.family: c.d50 for c in queries.calibrations(self.store, name)}
+        return chooser(queries.recent_outcomes(self.store, name, limit=2000), starts=starts)
 
     async def _run_member(self, member: Member, plan: list[PlannedProbe]) -> RunSummary:
         target = member.target
@@ -214,7 +222,9 @@ class UnitRunner:
         async with member.semaphore:
             if self.stop.is_set():
                 return
-            if member.target.budget.any_limit and member.budget.exhausted() is not None:
+            # Reserve this item's own prompt size: long items (high levels) cost more.
+            reserve = input_token_bound(planned.item.prompt)
+            if member.target.budget.any_limit and member.budget.exhausted(input_tokens_each=reserve) is not None:
                 return
             t0 = time.perf_counter()
             try:

@@ -60,7 +60,8 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
     )
     yield from _triple(
         "capmon_ability_logits",
-        "Mean logit over families of passing a mid-scale (level 5.5) item.",
+        "Mean over families of the logit of passing an item at the family's reference level (the middle "
+        "of its scale, (1 + top) / 2).",
         ("target",),
         (((t,), a.logits, a.lower, a.upper) for t, a in sorted(s.abilities.items())),
     )

@@ -5,45 +5,77 @@ half the time, where one probe carries the most information about ability (Fishe
 p(1-p) is largest at p = 0.5): a 0.5-logit ability drop is caught in ~157 probes at p = 0.5 against
 ~417 at p = 0.95. The cost: pass ratios from adaptive probes are not comparable across time at a
 fixed difficulty mix, and a model far better than the range is seen mostly at the top level. So a
-share ``explore`` of probes stays uniform over the allowed levels, which also keeps the frontier fit
-anchored on both sides.
+share ``explore`` of probes stays uniform over the allowed levels (the family's whole scale by
+default), which also keeps the frontier fit anchored on both sides.
+
+The scale is open (tops of 30-50 levels), so the staircase takes big steps first and shrinks them
+as evidence accumulates: it starts at the calibrated frontier when one is stored (``capmon
+calibrate``), else at level ``START_LEVEL``; the first step is an eighth of the allowed levels (5
+on a 40-level scale) and halves at every reversal down to one level, so a model whose frontier is
+at level 30 is reached in about seven passes instead of 28.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 
 #: Share of probes drawn uniformly over the allowed levels.
 EXPLORE = 0.25
 #: Reversals averaged for the staircase's estimate of the frontier.
 REVERSALS = 8
+#: Where a staircase without history or calibration starts: level 1 is trivial, 2 nearly so.
+START_LEVEL = 2
+#: The first step is this share of the allowed levels (at least one level); it halves at each reversal.
+FIRST_STEP_SHARE = 1 / 8
+#: The first probes of a history whose median level seeds the replay (robust to explore probes).
+SEED_PROBES = 9
 
 
-def staircase_position(history: Sequence[tuple[int, bool]], allowed: Sequence[int]) -> float:
-    """Replay a 1-up-1-down staircase over (difficulty, passed) history (oldest first); an index estimate."""
+def _nearest(levels: Sequence[int], level: float) -> int:
+    return min(range(len(levels)), key=lambda i: abs(levels[i] - level))
+
+
+def first_step(n_levels: int) -> int:
+    """The staircase's first step, in levels, over ``n_levels`` allowed levels."""
+    return max(1, round(n_levels * FIRST_STEP_SHARE))
+
+
+def staircase_position(
+    history: Sequence[tuple[int, bool]], allowed: Sequence[int], start: float | None = None
+) -> float:
+    """Replay a 1-up-1-down staircase over (difficulty, passed) history (oldest first); an index estimate.
+
+    ``start`` (a level, e.g. the calibrated frontier) is where a staircase without history begins;
+    with history the replay begins at the median level of its first probes (the stored history is
+    the most recent window, so its first probe may be anywhere). Steps start at ``first_step`` and
+    halve at each reversal.
+    """
     levels = sorted(set(allowed))
     if not levels:
         raise ValueError("no allowed levels")
-    pos = len(levels) // 2
+    if history:
+        pos = _nearest(levels, statistics.median_low([d for d, _ in history[:SEED_PROBES]]))
+    else:
+        pos = _nearest(levels, START_LEVEL if start is None else start)
+    step = first_step(len(levels))
     reversals: list[int] = []
-    last_step = 0
-    started = False
+    last_dir = 0
     for difficulty, passed in history:
         # Step from the level actually probed (explored probes included), not from a replayed position.
-        at = min(range(len(levels)), key=lambda i: abs(levels[i] - difficulty))
-        if not started:
-            pos, started = at, True
-        if abs(at - pos) > 2:
+        at = _nearest(levels, difficulty)
+        if abs(at - pos) > step + 1:
             # An explore probe far from the staircase: counting it as a step (or a reversal) would
             # drag the estimate towards the range's ends (fails at the top, passes at the bottom).
             continue
-        step = 1 if passed else -1
-        if last_step and step != last_step:
+        direction = 1 if passed else -1
+        if last_dir and direction != last_dir:
             reversals.append(at)
-        last_step = step
-        pos = min(len(levels) - 1, max(0, at + step))
+            step = max(1, step // 2)
+        last_dir = direction
+        pos = min(len(levels) - 1, max(0, at + direction * step))
     recent = reversals[-REVERSALS:]
     return sum(recent) / len(recent) if len(recent) >= 2 else float(pos)
 
@@ -54,12 +86,13 @@ def next_levels(
     n: int,
     rng: random.Random,
     explore: float = EXPLORE,
+    start: float | None = None,
 ) -> list[int]:
     """n difficulty levels: around the staircase's frontier estimate, a share ``explore`` uniform."""
     levels = sorted(set(allowed_levels))
     if not levels:
         raise ValueError("no allowed levels")
-    centre = staircase_position(history, levels)
+    centre = staircase_position(history, levels, start)
     out: list[int] = []
     for _ in range(n):
         if rng.random() < explore:
@@ -73,12 +106,18 @@ def next_levels(
 
 
 def chooser(
-    histories: Mapping[str, Sequence[tuple[int, bool]]], explore: float = EXPLORE
+    histories: Mapping[str, Sequence[tuple[int, bool]]],
+    explore: float = EXPLORE,
+    starts: Mapping[str, float] | None = None,
 ) -> Callable[[str, Sequence[int], random.Random], int]:
-    """A planner difficulty chooser (family, allowed levels, rng) -> level over per-family histories."""
+    """A planner difficulty chooser (family, allowed levels, rng) -> level over per-family histories.
+
+    ``starts``: per family, the level a staircase without history starts at (the calibrated d50).
+    """
+    begin = starts or {}
 
     def choose(family: str, allowed: Sequence[int], rng: random.Random) -> int:
-        return next_levels(histories.get(family, ()), allowed, 1, rng, explore)[0]
+        return next_levels(histories.get(family, ()), allowed, 1, rng, explore, begin.get(family))[0]
 
     return choose
 

@@ -181,10 +181,14 @@ class ScopeState:
     warm_n: int = 0
     detectors: dict[str, Detector] = field(default_factory=dict)
     latched: dict[str, bool] = field(default_factory=dict)
+    #: The family's generator version the baseline and detectors were learned on (None: pooled
+    #: scope "all", or state written before versions were tracked: the next result's version is adopted).
+    generator_version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able state (detector designs included)."""
         return {
+            "generator_version": self.generator_version,
             "warm_k": self.warm_k,
             "warm_n": self.warm_n,
             "latched": self.latched,
@@ -194,6 +198,8 @@ class ScopeState:
     def load(self, data: dict[str, Any]) -> None:
         """Restore ``to_dict`` output."""
         self.warm_k, self.warm_n = int(data.get("warm_k", 0)), int(data.get("warm_n", 0))
+        version = data.get("generator_version")
+        self.generator_version = None if version is None else str(version)
         self.latched = {str(k): bool(v) for k, v in data.get("latched", {}).items()}
         self.detectors = {str(name): restore(str(name), d) for name, d in data.get("detectors", {}).items()}
 

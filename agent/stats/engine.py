@@ -6,7 +6,13 @@ detectors (``agent.stats.detectors``); this module feeds results to them and bui
 
 ``update()`` is incremental: it reads results with an id above the last one it saw, so each probe is
 seen once. Per target it runs the detectors of ``detector_specs`` for every family and pooled
-(family "all"), plus the behaviour fingerprint on canary prompts. A scope's baseline is learned from
+(family "all"), plus the behaviour fingerprint on canary prompts.
+
+Baselines and detectors never mix generator versions: a family scope remembers the generator
+version it learned on, and a result from another version resets that scope (baseline, pinned or
+not, warm-up and detectors) and the target's pooled scope "all", whose mix of items changed too;
+both learn a new baseline from the next warm-up. A reset is not a change point: the questions
+changed, not the model. A scope's baseline is learned from
 its first ``warmup_probes`` scored fresh results unless pinned (``capmon baseline pin``). A restart
 resumes where it stopped.
 
@@ -20,7 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from agent.config import Settings
 from agent.ledger import queries
@@ -47,9 +53,18 @@ def baseline_ratio(passes: int, n: int) -> float:
 class StatsEngine:
     """Incremental detectors over the ledger plus windowed summaries; see the module docstring."""
 
-    def __init__(self, store: Store, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        references: Mapping[str, float] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
+        #: Per family, the level ability is measured at (``frontier.reference_levels`` of the registry).
+        self.references = dict(references or {})
         self._clock = clock
         self.designer = DetectorDesigner(settings, lambda target: queries.fresh_family_count(store, target))
         self._scopes: dict[tuple[str, str], ScopeState] = {}
@@ -102,6 +117,8 @@ class StatsEngine:
                     continue
                 if r.static:
                     continue
+                if self._version_changed(r.target, r.family, r.generator_version):
+                    touched.update({(r.target, r.family), (r.target, ALL)})
                 for scope in (r.family, ALL):
                     self._feed(r.target, scope, r.outcome == "pass", r.ts)
                     touched.add((r.target, scope))
@@ -111,6 +128,28 @@ class StatsEngine:
             persistence.save_fingerprint(self.store, target, self._fp[target])
         persistence.save_last_id(self.store, self._last_id)
         return fed
+
+    def _version_changed(self, target: str, family: str, version: str) -> bool:
+        """Adopt a family scope's first generator version; on another, reset it and the pooled scope."""
+        st = self._scopes.setdefault((target, family), ScopeState())
+        if st.generator_version is None or st.generator_version == version:
+            st.generator_version = version
+            return False
+        log.warning(
+            "%s/%s: generator version %s -> %s, baselines of %s and %s start again",
+            target,
+            family,
+            st.generator_version,
+            version,
+            family,
+            ALL,
+        )
+        for scope in (family, ALL):
+            fresh = ScopeState(generator_version=version if scope == family else None)
+            self._scopes[(target, scope)] = fresh
+            data = {"p0": None, "n": 0, "reset": "generator version changed", "generator_version": version}
+            self.store.put_baseline(target, scope, PASS_RATIO, data, pinned=False)
+        return True
 
     def _feed(self, target: str, scope: str, passed: bool, ts: float) -> None:
         st = self._scopes.setdefault((target, scope), ScopeState())
@@ -226,7 +265,7 @@ class StatsEngine:
             ratios.extend(summaries.ratio_cells(counts, summaries.window_label(w), alpha))
         since = now - max(cfg.windows_s)  # the longest window (counts holds it after the sorted loop)
         static = summaries.counts_of(queries.cell_counts(self.store, static=True, since=since))
-        fits, abilities = summaries.frontiers(counts, cfg.confidence)
+        fits, abilities = summaries.frontiers(counts, cfg.confidence, self.references)
         totals = queries.target_totals(self.store, since=since)
         groups: dict[str, list[str]] = {}
         for t in self.settings.targets:
@@ -300,4 +339,3 @@ class StatsEngine:
             agreement = fp.monitor.agreement if fp.monitor is not None and fp.baseline is not None else None
             out[target] = FingerprintView(target, agreement, fp.latched, fp.baseline is None)
         return out
-

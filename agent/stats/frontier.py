@@ -7,8 +7,14 @@ The interval on d50 is from the profile likelihood (slope re-optimised at each d
 twice the drop in penalised log-likelihood stays under the chi-square(1) quantile).
 
 Degenerate data — every probe passed, or every probe failed — say only that d50 lies beyond the
-tested range; the fit reports that as a censored bound instead of an arbitrary number.
-The ability summary is the mean over families of the fitted logit at the centre of the level scale.
+tested range; the fit reports that as a censored bound instead of an arbitrary number. A fitted
+d50 outside the probed levels (an extrapolation) is censored too: its open side is infinite.
+
+Ability is the logit of passing an item at a per-family *reference level*, passed in as data
+(``reference_level``: the middle of the family's declared scale, ``(1 + top) / 2``), and the ability
+summary is its mean over families. A fixed level per family, not the middle of whatever was probed,
+keeps ability comparable over time (adaptive probing moves the probed range) and across families
+whose tops differ (each contributes the logit at the middle of its own scale).
 """
 
 from __future__ import annotations
@@ -16,14 +22,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.stats import chi2, norm
 
-#: Centre of the 1..10 difficulty scale; ability is the logit of passing an item at this level.
-CENTRE = 5.5
+if TYPE_CHECKING:
+    from probes.registry import Registry
+
 #: Prior sd of log(slope) (logits per level).
 SLOPE_PRIOR_SD = 1.0
 Censoring = Literal["none", "above", "below"]
@@ -39,8 +46,20 @@ class Frontier:
     slope: float
     censored: Censoring
     n: int
-    centre_logit: float
-    centre_logit_se: float
+    #: The level ability is measured at (see ``reference_level``).
+    reference: float
+    reference_logit: float
+    reference_logit_se: float
+
+
+def reference_level(top: int) -> float:
+    """A family's reference level for ability: the middle of its declared scale 1..top."""
+    return (1 + top) / 2
+
+
+def reference_levels(registry: Registry) -> dict[str, float]:
+    """Every registered family's reference level (``reference_level`` of its top), by name."""
+    return {name: reference_level(registry.get(name).top) for name in registry.names()}
 
 
 def _nll(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
@@ -57,9 +76,16 @@ def _profile(d50: float, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
 
 
 def fit_frontier(
-    levels: Sequence[int | float], passes: Sequence[int], totals: Sequence[int], confidence: float = 0.95
+    levels: Sequence[int | float],
+    passes: Sequence[int],
+    totals: Sequence[int],
+    confidence: float = 0.95,
+    reference: float | None = None,
 ) -> Frontier:
-    """Fit the frontier from pass counts per difficulty level."""
+    """Fit the frontier from pass counts per difficulty level.
+
+    ``reference``: the level the ability logit is taken at (default: the middle of the probed levels).
+    """
     x = np.asarray(levels, dtype=float)
     k = np.asarray(passes, dtype=float)
     n = np.asarray(totals, dtype=float)
@@ -71,13 +97,15 @@ def fit_frontier(
     if np.any(k > n) or np.any(k < 0):
         raise ValueError("passes must be within 0..totals")
     lo_x, hi_x = float(x.min()), float(x.max())
+    ref = (lo_x + hi_x) / 2 if reference is None else float(reference)
     if k.sum() == n.sum() or k.sum() == 0:
         above = bool(k.sum() == n.sum())
         edge = hi_x if above else lo_x
         # Beyond the range: the estimate is the edge and the open side is infinite.
         bound = (edge, math.inf) if above else (-math.inf, edge)
         logit = math.inf if above else -math.inf
-        return Frontier(edge, bound[0], bound[1], math.nan, "above" if above else "below", total, logit, math.inf)
+        censoring: Censoring = "above" if above else "below"
+        return Frontier(edge, bound[0], bound[1], math.nan, censoring, total, ref, logit, math.inf)
     start = np.array([float(np.average(x, weights=n)), 0.0])
     res = minimize(
         _nll,
@@ -97,13 +125,14 @@ def fit_frontier(
     lower = _bracket_root(excess, d50, -1, span)
     upper = _bracket_root(excess, d50, +1, span)
     a = math.exp(log_a)
-    centre_logit, centre_se = _centre_logit(res.x, x, k, n)
+    ref_logit, ref_se = _reference_logit(res.x, x, k, n, ref)
     censored: Censoring = "none"
+    # An extrapolated d50 (beyond the probed levels) is only a bound: its open side is infinite.
     if d50 > hi_x:
-        censored = "above"
+        censored, upper = "above", math.inf
     elif d50 < lo_x:
-        censored = "below"
-    return Frontier(d50, lower, upper, a, censored, total, centre_logit, centre_se)
+        censored, lower = "below", -math.inf
+    return Frontier(d50, lower, upper, a, censored, total, ref, ref_logit, ref_se)
 
 
 def _bracket_root(f: Callable[[float], float], start: float, sign: int, span: float) -> float:
@@ -119,8 +148,10 @@ def _bracket_root(f: Callable[[float], float], start: float, sign: int, span: fl
     return sign * math.inf
 
 
-def _centre_logit(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
-    """Logit of passing at ``CENTRE`` and its delta-method SE from the numerical Hessian."""
+def _reference_logit(
+    params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray, ref: float
+) -> tuple[float, float]:
+    """Logit of passing at level ``ref`` and its delta-method SE from the numerical Hessian."""
     d50, log_a = float(params[0]), float(params[1])
     a = math.exp(log_a)
     h = 1e-4
@@ -138,15 +169,16 @@ def _centre_logit(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarra
     try:
         cov = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
-        return a * (d50 - CENTRE), math.inf
-    grad = np.array([a, a * (d50 - CENTRE)])  # d/d(d50), d/d(log a) of a*(d50 - c)
+        return a * (d50 - ref), math.inf
+    grad = np.array([a, a * (d50 - ref)])  # d/d(d50), d/d(log a) of a*(d50 - ref)
     var = float(grad @ cov @ grad)
-    return a * (d50 - CENTRE), math.sqrt(var) if var > 0 else math.inf
+    return a * (d50 - ref), math.sqrt(var) if var > 0 else math.inf
 
 
 @dataclass(frozen=True)
 class Ability:
-    """Ability in logits (mean logit of passing a mid-scale item over families) with an interval."""
+    """Ability in logits (mean over families of the logit of passing an item at the family's
+    reference level) with an interval."""
 
     logits: float
     lower: float
@@ -155,11 +187,11 @@ class Ability:
 
 
 def ability_summary(frontiers: Mapping[str, Frontier], confidence: float = 0.95) -> Ability | None:
-    """Equal-weight mean over families of the centre logit; families censored at an edge are left out."""
-    usable = [f for f in frontiers.values() if math.isfinite(f.centre_logit) and math.isfinite(f.centre_logit_se)]
+    """Equal-weight mean over families of the reference-level logit; families censored at an edge are left out."""
+    usable = [f for f in frontiers.values() if math.isfinite(f.reference_logit) and math.isfinite(f.reference_logit_se)]
     if not usable:
         return None
-    mean = sum(f.centre_logit for f in usable) / len(usable)
-    se = math.sqrt(sum(f.centre_logit_se**2 for f in usable)) / len(usable)
+    mean = sum(f.reference_logit for f in usable) / len(usable)
+    se = math.sqrt(sum(f.reference_logit_se**2 for f in usable)) / len(usable)
     z = float(norm.ppf(0.5 + confidence / 2))
     return Ability(mean, mean - z * se, mean + z * se, len(usable))

@@ -58,8 +58,15 @@ def ratio_cells(counts: Counts, window: str, alpha: float) -> list[RatioCell]:
     return cells
 
 
-def frontiers(counts: Counts, confidence: float) -> tuple[dict[tuple[str, str], Frontier], dict[str, Ability]]:
-    """Frontier per (target, family) from counts by difficulty, and each target's ability summary."""
+def frontiers(
+    counts: Counts, confidence: float, references: Mapping[str, float] | None = None
+) -> tuple[dict[tuple[str, str], Frontier], dict[str, Ability]]:
+    """Frontier per (target, family) from counts by difficulty, and each target's ability summary.
+
+    ``references``: each family's reference level for ability (``frontier.reference_level`` of its
+    top); a family not named uses the middle of its probed levels.
+    """
+    refs = references or {}
     by_fam: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for (target, family, diff, _), (k, n) in counts.items():
         by_fam[(target, family)][diff][0] += k
@@ -67,7 +74,9 @@ def frontiers(counts: Counts, confidence: float) -> tuple[dict[tuple[str, str], 
     fits: dict[tuple[str, str], Frontier] = {}
     for key, levels in by_fam.items():
         xs = sorted(levels)
-        fits[key] = fit_frontier(xs, [levels[x][0] for x in xs], [levels[x][1] for x in xs], confidence)
+        fits[key] = fit_frontier(
+            xs, [levels[x][0] for x in xs], [levels[x][1] for x in xs], confidence, refs.get(key[1])
+        )
     abilities: dict[str, Ability] = {}
     for target in {t for t, _ in fits}:
         ab = ability_summary({f: fr for (t, f), fr in fits.items() if t == target}, confidence)

@@ -11,7 +11,7 @@ from scipy.stats import binomtest
 
 from agent.stats.adaptive import chooser, interval_factor, next_levels, staircase_position
 from agent.stats.consistency import consistency
-from agent.stats.frontier import CENTRE, ability_summary, fit_frontier
+from agent.stats.frontier import ability_summary, fit_frontier, reference_level
 from agent.stats.gradient import novelty_gradient
 from agent.stats.leakage import leakage_gap, newcombe_difference
 from agent.stats.paired import paired_difference
@@ -34,7 +34,29 @@ def test_frontier_recovers_known_d50_with_covering_interval() -> None:
     big = fit_frontier(*_synthetic(6.7, 1.2, 2000, 99))
     assert big.d50 == pytest.approx(6.7, abs=0.08)
     assert big.slope == pytest.approx(1.2, rel=0.1)
-    assert big.centre_logit == pytest.approx(1.2 * (6.7 - CENTRE), abs=0.15)
+    # The reference level defaults to the middle of the probed levels (5.5 here) and can be given.
+    assert big.reference == 5.5
+    assert big.reference_logit == pytest.approx(1.2 * (6.7 - 5.5), abs=0.15)
+    at_top = fit_frontier(*_synthetic(6.7, 1.2, 2000, 99), reference=reference_level(10))
+    assert at_top.reference_logit == pytest.approx(big.reference_logit)
+
+
+def test_frontier_on_a_40_level_scale_measures_ability_at_the_reference_level() -> None:
+    rng = np.random.default_rng(5)
+    levels = list(range(1, 41))
+    p = [1 / (1 + math.exp(0.5 * (x - 30.0))) for x in levels]
+    fr = fit_frontier(levels, [int(k) for k in rng.binomial(200, p)], [200] * 40, reference=reference_level(40))
+    assert fr.censored == "none" and fr.lower <= 30.0 <= fr.upper
+    assert fr.reference == 20.5
+    assert fr.reference_logit == pytest.approx(0.5 * (30.0 - 20.5), abs=0.4)
+
+
+def test_a_frontier_fitted_outside_the_probed_levels_is_censored() -> None:
+    # Probed 1..5 only; passes fall slowly, d50 extrapolates past 5: only a lower bound is known.
+    fr = fit_frontier([1, 2, 3, 4, 5], [20, 19, 18, 17, 16], [20] * 5)
+    assert fr.d50 > 5 and fr.censored == "above" and fr.upper == math.inf
+    low = fit_frontier([20, 21, 22], [3, 2, 1], [20] * 3)
+    assert low.d50 < 20 and low.censored == "below" and low.lower == -math.inf
 
 
 def test_frontier_degenerate_data_is_a_bound() -> None:
