@@ -92,7 +92,9 @@ def cmd_pin(args: argparse.Namespace) -> int:
         return 2
     settings, store = _open(args)
     try:
-        cells = queries.cell_counts(store, targets=[args.target], since=time.time() - window)
+        # One outcome per item (its primary rendering), as the detectors see them.
+        novelties = {t.name: list(t.novelties) for t in settings.targets}
+        cells = queries.cell_counts(store, targets=[args.target], since=time.time() - window, primary=novelties)
         if not cells:
             print(f"capmon: no results for target {args.target!r} in the last {args.window}", file=sys.stderr)
             return 1

@@ -54,7 +54,9 @@ class DetectorDesigner:
         cfg = self._targets.get(target)
         interval, per_run, canaries = _DEFAULT_RATE
         if cfg is not None:
-            interval, per_run, canaries = cfg.interval_s, cfg.probes_per_run, cfg.fingerprint_prompts
+            # The detectors see one outcome per underlying item (its primary rendering).
+            interval, canaries = cfg.interval_s, cfg.fingerprint_prompts
+            per_run = max(1, cfg.probes_per_run // len(cfg.novelties))
         runs = SECONDS_PER_MONTH / interval
         families = self._family_count(target)
         detectors = len(self._specs) * (families + 1) + (1 if canaries else 0)

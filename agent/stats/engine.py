@@ -6,9 +6,10 @@ detectors (``agent.stats.detectors``); this module feeds results to them and bui
 
 ``update()`` is incremental: it reads results with an id above the last one it saw, so each probe is
 seen once. Per target it runs the detectors of ``detector_specs`` for every family and pooled
-(family "all"), plus the behaviour fingerprint on canary prompts. A scope's baseline is learned from
-its first ``warmup_probes`` scored fresh results unless pinned (``capmon baseline pin``). A restart
-resumes where it stopped.
+(family "all") on each fresh item's primary rendering (``queries.primary_novelty``: renderings of one
+item are correlated, so the detectors see one outcome per item), plus the behaviour fingerprint on
+canary prompts. A scope's baseline is learned from its first ``warmup_probes`` scored fresh items
+unless pinned (``capmon baseline pin``). A restart resumes where it stopped.
 
 After an alarm the flag stays up (a latched 0/1 gauge). An unpinned scope then learns a new baseline
 from the next warm-up and clears the flag when it has; a pinned one stays latched until a person
@@ -76,6 +77,14 @@ class StatsEngine:
         """In-control ARL (probes) for one detector of this scope under the target's monthly budget."""
         return self.designer.arl0(target, scope)
 
+    def _novelties(self) -> dict[str, list[int]]:
+        """Configured novelties per target (which rendering of an item is its primary one)."""
+        return {t.name: list(t.novelties) for t in self.settings.targets}
+
+    def _primary(self, target: str, seed: int, novelty: int) -> bool:
+        """Whether a fresh result is its item's primary rendering (targets no longer configured: novelty 0)."""
+        return novelty == queries.primary_novelty(seed, self._novelties().get(target, [0]))
+
     def update(self) -> int:
         """Feed every result added since the last call; returns how many non-error results were fed."""
         version = self.store.get_meta(persistence.VERSION_KEY)
@@ -100,8 +109,8 @@ class StatsEngine:
                     )
                     touched_fp.add(r.target)
                     continue
-                if r.static:
-                    continue
+                if r.static or not self._primary(r.target, r.seed, r.novelty):
+                    continue  # renderings of one item are correlated: one outcome per item
                 for scope in (r.family, ALL):
                     self._feed(r.target, scope, r.outcome == "pass", r.ts)
                     touched.add((r.target, scope))
@@ -221,12 +230,15 @@ class StatsEngine:
         alpha = 1 - cfg.confidence
         ratios = []
         counts: summaries.Counts = {}
+        primary: summaries.Counts = {}
+        novelties = self._novelties()
         for w in sorted(cfg.windows_s):
             counts = summaries.counts_of(queries.cell_counts(self.store, since=now - w))
-            ratios.extend(summaries.ratio_cells(counts, summaries.window_label(w), alpha))
+            primary = summaries.counts_of(queries.cell_counts(self.store, since=now - w, primary=novelties))
+            ratios.extend(summaries.ratio_cells(counts, summaries.window_label(w), alpha, primary))
         since = now - max(cfg.windows_s)  # the longest window (counts holds it after the sorted loop)
         static = summaries.counts_of(queries.cell_counts(self.store, static=True, since=since))
-        fits, abilities = summaries.frontiers(counts, cfg.confidence)
+        fits, abilities = summaries.frontiers(primary, cfg.confidence)
         totals = queries.target_totals(self.store, since=since)
         groups: dict[str, list[str]] = {}
         for t in self.settings.targets:
@@ -257,7 +269,9 @@ class StatsEngine:
         views: list[PairedView] = []
         for group, members in sorted(groups.items()):
             for other in members[1:]:
-                outcomes = queries.paired_outcomes(self.store, other, members[0], since=since)
+                outcomes = queries.paired_outcomes(
+                    self.store, other, members[0], since=since, primary=self._novelties()[members[0]]
+                )
                 for fam, (a, b) in summaries.paired_by_family(outcomes).items():
                     result = paired_difference(a, b, self.settings.stats.confidence)
                     views.append(PairedView(group, other, members[0], fam, result))
