@@ -2,7 +2,9 @@
 
 A target's monthly false-alarm budget (``stats.false_alarms_per_month``) is shared by all its
 detectors (union bound): every pass-ratio detector of every family scope and of the pooled "all"
-scope, plus the fingerprint detector. Each detector's in-control ARL (in probes) follows from how
+scope, plus the fingerprint detector. The count comes from the configuration — the target's families
+(every registered family when it names none) times the configured detector specs — so the first
+design already splits the budget as the last one will. Each detector's in-control ARL (in probes) follows from how
 many probes its scope sees a month at the target's interval.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from agent.config import Settings, TargetConfig
+from agent.config import Settings, TargetConfig, probe_registry
 from agent.stats.cusum import Cusum, arl0_for_budget
 from agent.stats.detectors import Detector, detector_specs
 from agent.stats.fingerprint import FingerprintBaseline, FingerprintMonitor, agreement_design
@@ -33,21 +35,32 @@ _DEFAULT_RATE: tuple[float, int, int] = (
 class DetectorDesigner:
     """Designs a scope's detectors and a target's fingerprint monitor under the false-alarm budget.
 
-    ``ledger_families(target)`` counts the families a target has results in; it is asked only for
-    targets whose configuration names no families.
+    ``registered_families()`` counts the families the probe registry holds (built from
+    ``settings.probe_templates`` unless given); it is asked once, for targets whose configuration
+    names no families (they probe every registered family) and for targets no longer configured.
     """
 
-    def __init__(self, settings: Settings, ledger_families: Callable[[str], int]) -> None:
+    def __init__(self, settings: Settings, registered_families: Callable[[], int] | None = None) -> None:
         self.settings = settings
         self._targets: dict[str, TargetConfig] = {t.name: t for t in settings.targets}
         self._specs = detector_specs(settings.stats.shifts)
-        self._ledger_families = ledger_families
+        self._registered = registered_families or (lambda: len(probe_registry(settings.probe_templates).names()))
+        self._registered_count: int | None = None
 
-    def _family_count(self, target: str) -> int:
+    def family_count(self, target: str) -> int:
+        """The families the target is configured to probe (every registered one when it names none)."""
         cfg = self._targets.get(target)
         if cfg is not None and cfg.families:
             return len(cfg.families)
-        return max(1, self._ledger_families(target))
+        if self._registered_count is None:
+            self._registered_count = max(1, self._registered())
+        return self._registered_count
+
+    def detector_count(self, target: str) -> int:
+        """Detectors sharing the target's budget: the specs per scope (families + pooled) + fingerprint."""
+        cfg = self._targets.get(target)
+        canaries = cfg.fingerprint_prompts if cfg is not None else _DEFAULT_RATE[2]
+        return len(self._specs) * (self.family_count(target) + 1) + (1 if canaries else 0)
 
     def arl0(self, target: str, scope: str) -> float:
         """In-control ARL (probes) for one detector of this scope under the target's monthly budget."""
@@ -58,8 +71,8 @@ class DetectorDesigner:
             interval, canaries = cfg.interval_s, cfg.fingerprint_prompts
             per_run = max(1, cfg.probes_per_run // len(cfg.novelties))
         runs = SECONDS_PER_MONTH / interval
-        families = self._family_count(target)
-        detectors = len(self._specs) * (families + 1) + (1 if canaries else 0)
+        families = self.family_count(target)
+        detectors = self.detector_count(target)
         per_scope = per_run / (1 if scope == ALL else families)
         rate = (canaries if scope == FINGERPRINT else per_scope) * runs
         return arl0_for_budget(self.settings.stats.false_alarms_per_month, rate, detectors)

@@ -52,7 +52,7 @@ class StatsEngine:
         self.store = store
         self.settings = settings
         self._clock = clock
-        self.designer = DetectorDesigner(settings, lambda target: queries.fresh_family_count(store, target))
+        self.designer = DetectorDesigner(settings)
         self._scopes: dict[tuple[str, str], ScopeState] = {}
         self._fp: dict[str, FingerprintState] = {}
         self._last_id = 0

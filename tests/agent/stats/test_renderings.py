@@ -92,3 +92,31 @@ def test_design_rate_counts_items_not_renderings(tmp_path: Path) -> None:
     detectors = 4 * 2 + 1
     assert eng.arl0("t1", "all") == 5 * runs * detectors
 
+
+def test_detector_count_comes_from_the_configuration_from_the_first_design(tmp_path: Path) -> None:
+    # No families named: the target probes every registered family (17 built in), so its budget is
+    # split over 4 specs x (17 + 1) scopes + the fingerprint from the first result on, however few
+    # families the ledger has seen so far.
+    settings = Settings(
+        targets=[TargetConfig(name="t1", base_url="http://x.test/v1", model="m")],  # type: ignore[arg-type]
+        store=tmp_path / "s.db",
+        stats=StatsConfig(warmup_probes=40),
+    )
+    store = Store(tmp_path / "s.db")
+    eng = StatsEngine(store, settings)
+    runs = 30 * 86400 / 300.0
+    detectors = 4 * (17 + 1) + 1
+    before = eng.arl0("t1", "all")
+    assert before == 20 * runs * detectors
+    assert eng.arl0("t1", "arithmetic") == 20 / 17 * runs * detectors
+    for seed in range(50):
+        store.add_result(_result(passed=True, seed=seed * 4))  # one family seen so far
+    eng.update()
+    assert eng.arl0("t1", "all") == before
+    design = eng._scopes[("t1", "all")].detectors["cusum_drop_10"].design
+    assert design is not None and design.arl0 == before
+    # Fewer shifts configured: fewer detectors share the budget.
+    fewer = Settings(
+        targets=settings.targets, store=tmp_path / "s.db", stats=StatsConfig(warmup_probes=40, shifts=[0.1])
+    )
+    assert StatsEngine(store, fewer).arl0("t1", "all") == 20 * runs * (3 * 18 + 1)
