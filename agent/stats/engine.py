@@ -11,9 +11,13 @@ item are correlated, so the detectors see one outcome per item), plus the behavi
 canary prompts. A scope's baseline is learned from its first ``warmup_probes`` scored fresh items
 unless pinned (``capmon baseline pin``). A restart resumes where it stopped.
 
-After an alarm the flag stays up (a latched 0/1 gauge). An unpinned scope then learns a new baseline
-from the next warm-up and clears the flag when it has; a pinned one stays latched until a person
-re-pins or resets. The CLI bumps a version in the ledger's meta table so a running engine reloads.
+Lifecycle: after an alarm the flag stays up (a latched 0/1 gauge), the detector rests, and a
+recovery CUSUM watches for a return to the baseline in force (pinned or learned; nothing is re-learned
+behind the operator's back); when it crosses, a ``recovery`` change point is stored, the flag falls
+and the detector is re-armed from zero, so a second and third change are detected like the first.
+``capmon baseline ack`` re-arms at once; ``capmon baseline reset`` accepts a lasting change as the new
+normal (re-learned from the next warm-up). The CLI bumps a version in the ledger's meta table so a
+running engine reloads.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from agent.config import Settings
 from agent.ledger import queries
 from agent.ledger.store import Store
 from agent.stats import persistence, summaries
+from agent.stats.cusum import Cusum
 from agent.stats.design import DetectorDesigner
-from agent.stats.detectors import FingerprintState, ScopeState, progress
+from agent.stats.detectors import FingerprintState, ScopeState, progress, recovery_cusum
 from agent.stats.fingerprint import learn_baseline
 from agent.stats.paired import paired_difference
 from agent.stats.persistence import FINGERPRINT, PASS_RATIO
@@ -134,33 +139,51 @@ class StatsEngine:
                 st.latched = {}
                 self.store.put_baseline(target, scope, PASS_RATIO, {"p0": st.p0, "n": n}, pinned=False)
             return
-        rewarm = False
         for name, det in st.detectors.items():
+            watch = st.recovery.get(name)
+            if st.latched.get(name):
+                # Alarmed: the detector rests; the recovery test watches for the baseline to return.
+                if watch is not None and watch.update(passed):
+                    probes, rate = watch.change_estimate()
+                    self._change_point(ts, target, scope, name, "recovery", rate, st.p0, watch, probes)
+                    st.acknowledge(name)
+                continue
             if not det.update(passed):
                 continue
             arm = det.lead()
             probes, rate = arm.change_estimate() if arm is not None else (0, None)
-            direction = det.direction
-            if not st.latched.get(name):
-                st.latched[name] = True
-                self.store.add_change_point(
-                    ts=ts,
-                    target=target,
-                    scope=scope,
-                    detector=name,
-                    direction=direction,
-                    size=None if rate is None else rate - st.p0,
-                    statistic=arm.statistic if arm is not None else None,
-                    threshold=arm.design.h_nats if arm is not None else None,
-                    probes=probes,
-                )
-                log.warning("change point: %s/%s %s %s", target, scope, name, direction)
-                rewarm = rewarm or not st.pinned
+            self._change_point(ts, target, scope, name, det.direction, rate, st.p0, arm, probes)
+            log.warning("change point: %s/%s %s %s", target, scope, name, det.direction)
+            st.latched[name] = True
+            rec = recovery_cusum(arm.design) if arm is not None else None
+            if rec is not None:
+                st.recovery[name] = rec
             det.reset()
-        if rewarm:
-            # Learn the new normal; detectors stay for display until the new baseline replaces them.
-            self.store.put_baseline(target, scope, PASS_RATIO, {"p0": None, "n": 0, "previous": st.p0}, pinned=False)
-            st.p0, st.warm_k, st.warm_n = None, 0, 0
+
+    def _change_point(
+        self,
+        ts: float,
+        target: str,
+        scope: str,
+        detector: str,
+        kind: str,
+        rate: float | None,
+        p0: float,
+        arm: Cusum | None,
+        probes: int,
+    ) -> None:
+        """Store a change point; ``kind`` (the ``direction`` column) is drop, rise or recovery."""
+        self.store.add_change_point(
+            ts=ts,
+            target=target,
+            scope=scope,
+            detector=detector,
+            direction=kind,
+            size=None if rate is None else rate - p0,
+            statistic=arm.statistic if arm is not None else None,
+            threshold=arm.design.h_nats if arm is not None else None,
+            probes=probes,
+        )
 
     def _feed_fingerprint(
         self,
@@ -188,26 +211,22 @@ class StatsEngine:
         if mon is None:
             return
         was_changed = mon.changed
-        if mon.update(key, response, model, fingerprint) or (mon.changed and not was_changed):
+        watch = mon.recovery
+        event = mon.update(key, response, model, fingerprint)
+        if event == "recovery" and watch is not None:
+            fp.latched = False
+            probes, rate = watch.change_estimate()
+            agreement = fp.baseline.agreement
+            self._change_point(ts, target, FINGERPRINT, FINGERPRINT, "recovery", rate, agreement, watch, probes)
+            log.warning("behaviour fingerprint of %s is back to its baseline", target)
+        elif event == "alarm" or (mon.changed and not was_changed):
             fp.latched = True
             # Size: agreement since the statistic last left zero (the estimated change) minus p0.
             probes, rate = mon.cusum.change_estimate()
-            self.store.add_change_point(
-                ts=ts,
-                target=target,
-                scope=FINGERPRINT,
-                detector=FINGERPRINT,
-                direction="drop",
-                size=None if rate is None else rate - fp.baseline.agreement,
-                statistic=mon.cusum.statistic,
-                threshold=mon.cusum.design.h_nats,
-                probes=probes,
+            self._change_point(
+                ts, target, FINGERPRINT, FINGERPRINT, "drop", rate, fp.baseline.agreement, mon.cusum, probes
             )
             log.warning("behaviour fingerprint of %s changed", target)
-            mon.cusum.reset()
-            if not fp.pinned:
-                self.store.put_baseline(target, FINGERPRINT, FINGERPRINT, {"relearning": True}, pinned=False)
-                fp.baseline, fp.warm_n, fp.warm_after_id = None, 0, row_id
 
     # -- detector urgency (adaptive probing) -------------------------------------------------------
 
