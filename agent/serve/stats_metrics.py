@@ -147,3 +147,20 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
             for p in s.paired
         ),
     )
+    armed = _gauge("capmon_detector_armed", "1 while the detector can fire (designed and not in alarm).", tfd)
+    left = _gauge(
+        "capmon_detector_probes_to_armed",
+        "Warm-up outcomes (fresh items of the scope, or canary answers) the detector still needs before it can fire.",
+        tfd,
+    )
+    secs = _gauge(
+        "capmon_detector_seconds_to_armed",
+        "Estimated seconds until the detector can fire, from the target's interval and probes per run.",
+        tfd,
+    )
+    for a in s.arming:
+        lv = [a.target, a.family, a.detector]
+        armed.add_metric(lv, float(a.armed))
+        left.add_metric(lv, float(a.probes_to_armed))
+        secs.add_metric(lv, a.seconds_to_armed)
+    yield from (armed, left, secs)

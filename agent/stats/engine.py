@@ -9,7 +9,9 @@ seen once. Per target it runs the detectors of ``detector_specs`` for every fami
 (family "all") on each fresh item's primary rendering (``queries.primary_novelty``: renderings of one
 item are correlated, so the detectors see one outcome per item), plus the behaviour fingerprint on
 canary prompts. A scope's baseline is learned from its first ``warmup_probes`` scored fresh items
-unless pinned (``capmon baseline pin``). A restart resumes where it stopped.
+unless pinned (``capmon baseline pin``); the fingerprint's from ``ANSWERS_PER_PROMPT`` answers per
+canary prompt. ``snapshot().arming`` says per detector how long until it can fire. A restart resumes
+where it stopped.
 
 Lifecycle: after an alarm the flag stays up (a latched 0/1 gauge), the detector rests, and a
 recovery CUSUM watches for a return to the baseline in force (pinned or learned; nothing is re-learned
@@ -37,7 +39,7 @@ from agent.stats.detectors import FingerprintState, ScopeState, progress, recove
 from agent.stats.fingerprint import learn_baseline
 from agent.stats.paired import paired_difference
 from agent.stats.persistence import FINGERPRINT, PASS_RATIO
-from agent.stats.snapshot import ALL, DetectorView, FingerprintView, PairedView, StatsSnapshot
+from agent.stats.snapshot import ALL, ArmingView, DetectorView, FingerprintView, PairedView, StatsSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +200,7 @@ class StatsEngine:
         fp = self._fp.setdefault(target, FingerprintState(warm_after_id=row_id - 1))
         if fp.baseline is None:
             fp.warm_n += 1
-            if fp.warm_n >= self.settings.stats.warmup_probes:
+            if fp.warm_n >= self.designer.fingerprint_warmup(target):
                 answers = queries.canary_answers(self.store, target, fp.warm_after_id, row_id)
                 fp.baseline = learn_baseline(
                     (a.item_key, a.response, a.response_model, a.system_fingerprint) for a in answers
@@ -275,6 +277,7 @@ class StatsEngine:
             detectors=tuple(self._detector_views()),
             change_points=self._change_point_counts(),
             fingerprints=self._fingerprint_views(),
+            arming=tuple(self._arming_views()),
             refusal=summaries.refusal_ratios(queries.scored_responses(self.store, since=since)),
             response_length=summaries.response_lengths(totals),
             baselines={k: st.p0 for k, st in self._scopes.items() if st.p0 is not None},
@@ -318,6 +321,28 @@ class StatsEngine:
             if fp.monitor is not None:
                 c = fp.monitor.cusum
                 views.append(DetectorView(target, ALL, FINGERPRINT, "drop", c.statistic, c.design.h_nats, fp.latched))
+        return views
+
+    def _arming_views(self) -> list[ArmingView]:
+        """Per configured target, scope and detector: armed now, or warm-up outcomes (and seconds) still needed."""
+        views: list[ArmingView] = []
+        warmup = self.settings.stats.warmup_probes
+        for cfg in self.settings.targets:
+            t = cfg.name
+            for scope in [*self.designer.families(t), ALL]:
+                st = self._scopes.get((t, scope), ScopeState())
+                left = 0 if st.p0 is not None else max(0, warmup - st.warm_n)
+                secs = self.designer.seconds_for(t, scope, left)
+                for spec in self.designer.specs:
+                    designed = spec.name in st.detectors and st.p0 is not None
+                    armed = designed and not st.latched.get(spec.name, False)
+                    views.append(ArmingView(t, scope, spec.name, armed, left, secs))
+            if cfg.fingerprint_prompts:
+                fp = self._fp.get(t, FingerprintState())
+                left = 0 if fp.baseline is not None else max(0, self.designer.fingerprint_warmup(t) - fp.warm_n)
+                armed = fp.monitor is not None and not fp.latched
+                secs = self.designer.seconds_for(t, FINGERPRINT, left)
+                views.append(ArmingView(t, ALL, FINGERPRINT, armed, left, secs))
         return views
 
     def _change_point_counts(self) -> dict[tuple[str, str, str, str], int]:

@@ -20,6 +20,11 @@ from typing import Any, Literal
 
 from agent.stats.cusum import BASELINE_QUANTILE, Cusum, CusumDesign, design
 
+#: Warm-up answers per canary prompt before the fingerprint arms (at most ``stats.warmup_probes`` in
+#: all): 5 runs at the defaults (3 prompts, one run every 300 s), so a silent swap is detectable
+#: within the first hour of monitoring; the baseline guard designs for that short warm-up.
+ANSWERS_PER_PROMPT = 5
+
 #: What one canary answer did to the detector: nothing, an alarm, or a return to the baseline.
 Event = Literal["alarm", "recovery"] | None
 
