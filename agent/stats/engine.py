@@ -212,7 +212,7 @@ class StatsEngine:
         mon = fp.monitor
         if mon is None:
             return
-        was_changed = mon.changed
+        id_before = mon.id_changed
         watch = mon.recovery
         event = mon.update(key, response, model, fingerprint)
         if event == "recovery" and watch is not None:
@@ -221,7 +221,12 @@ class StatsEngine:
             agreement = fp.baseline.agreement
             self._change_point(ts, target, FINGERPRINT, FINGERPRINT, "recovery", rate, agreement, watch, probes)
             log.warning("behaviour fingerprint of %s is back to its baseline", target)
-        elif event == "alarm" or (mon.changed and not was_changed):
+        if mon.id_changed and not id_before:
+            # Info, not a change point: providers relabel models and rotate system_fingerprint without
+            # changing behaviour, and an unbudgeted alarm would break the false-alarm budget; the
+            # answers decide (the agreement CUSUM), the id change is shown beside them.
+            log.warning("reported model id / system_fingerprint of %s changed (info)", target)
+        if event == "alarm":
             fp.latched = True
             # Size: agreement since the statistic last left zero (the estimated change) minus p0.
             probes, rate = mon.cusum.change_estimate()
@@ -356,6 +361,7 @@ class StatsEngine:
         out = {}
         for target, fp in self._fp.items():
             agreement = fp.monitor.agreement if fp.monitor is not None and fp.baseline is not None else None
-            out[target] = FingerprintView(target, agreement, fp.latched, fp.baseline is None)
+            id_changed = fp.monitor is not None and fp.monitor.id_changed
+            out[target] = FingerprintView(target, agreement, fp.latched, fp.baseline is None, id_changed)
         return out
 

@@ -7,7 +7,7 @@ deterministic even at temperature 0 (a llama.cpp server repeated itself ~70% of 
 test is against p0, not against 1. After warm-up a Bernoulli CUSUM on "answer equals baseline"
 tests p0 against p0/2 — a different model rarely reproduces the old answers — with the threshold set
 exactly from the false-alarm budget (see ``cusum``). A changed reported model id or
-system_fingerprint is flagged directly.
+system_fingerprint is an info flag (``id_changed``), not an alarm: it spends no false-alarm budget.
 """
 
 from __future__ import annotations
@@ -175,8 +175,8 @@ class FingerprintMonitor:
 
     @property
     def changed(self) -> bool:
-        """The agreement test fired or the reported model id / fingerprint changed."""
-        return self.alarmed or self.id_changed
+        """The agreement test fired (an id change alone is info: ``id_changed``)."""
+        return self.alarmed
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able state (the design included, the baseline stored separately)."""

@@ -77,6 +77,7 @@ class FingerprintView:
     agreement: float | None
     changed: bool
     warming_up: bool
+    id_changed: bool = False
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ BRIEF_NAMES = {
     "capmon_detector_armed",
     "capmon_detector_probes_to_armed",
     "capmon_detector_seconds_to_armed",
+    "capmon_fingerprint_id_changed",
 }
 
 
