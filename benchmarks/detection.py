@@ -131,23 +131,20 @@ def best_batch(p0: float, p1: float, arl0: float) -> tuple[int, float, float]:
 
 
 def peeking(p: float, runs: int, horizon: int, rng: np.random.Generator, alpha: float = 0.05) -> tuple[float, float]:
-    """Share of streams whose 95% Wilson interval / confidence sequence excluded p at some n in 20..horizon."""
-    from scipy.special import betaln
-    from scipy.stats import norm
+    """Share of streams whose 95% Wilson interval / confidence sequence excluded p at some n in 20..horizon.
 
-    n = np.arange(1, horizon + 1)
-    peek = n >= 20
-    z = float(norm.ppf(1 - alpha / 2))
+    Calls the shipped ``wilson`` and ``log_mixture`` (the sequence excludes p exactly when the mixture
+    martingale at p reaches 1/alpha).
+    """
+    from agent.stats.intervals import log_mixture, wilson
+
+    bound = math.log(1 / alpha)
     wilson_miss = cs_miss = 0
     for _ in range(runs):
         k = np.cumsum(rng.random(horizon) < p)
-        ph = k / n
-        centre = (ph + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        wilson_miss += bool(np.any(peek & (np.abs(centre - p) > half)))
-        # The sequence (a = 1) excludes p exactly when the mixture martingale at p reaches 1/alpha.
-        logm = betaln(1 + k, 1 + n - k) - k * np.log(p) - (n - k) * np.log1p(-p)
-        cs_miss += bool(np.any(peek & (logm >= np.log(1 / alpha))))
+        looks = [(int(k[i - 1]), i) for i in range(20, horizon + 1)]
+        wilson_miss += any(not (lo <= p <= hi) for lo, hi in (wilson(kk, nn, 1 - alpha) for kk, nn in looks))
+        cs_miss += any(log_mixture(kk, nn, p) >= bound for kk, nn in looks)
     return wilson_miss / runs, cs_miss / runs
 
 

@@ -1,4 +1,7 @@
-"""``capmon baseline pin|show|reset``: the baselines the regression and fingerprint detectors test against.
+"""``capmon baseline pin|show|reset|ack``: the baselines the regression and fingerprint detectors test against.
+
+``ack`` acknowledges an alarm: the detector is re-armed against the same baseline (if the change
+persists it fires again); ``reset`` accepts a lasting change as the new normal (learned again).
 
 A running agent notices a change through a version stamp in the ledger's meta table
 (``persistence.bump_version``) and reloads its detectors.
@@ -18,8 +21,8 @@ from agent.stats import persistence
 
 
 def register(subparsers: Any) -> None:
-    """Add ``capmon baseline`` with its pin, show and reset subcommands."""
-    p = subparsers.add_parser("baseline", help="show, pin or reset detector baselines")
+    """Add ``capmon baseline`` with its pin, show, reset and ack subcommands."""
+    p = subparsers.add_parser("baseline", help="show, pin or reset detector baselines; acknowledge alarms")
     sub = p.add_subparsers(dest="baseline_command", required=True)
     show = sub.add_parser("show", help="list baselines and detector state")
     show.add_argument("--config", "-c", required=True)
@@ -34,6 +37,11 @@ def register(subparsers: Any) -> None:
     reset.add_argument("--config", "-c", required=True)
     reset.add_argument("--target", help="one target (default: all)")
     reset.set_defaults(func=cmd_reset)
+    ack = sub.add_parser("ack", help="acknowledge an alarm: re-arm the detector against the same baseline")
+    ack.add_argument("--config", "-c", required=True)
+    ack.add_argument("--target", required=True)
+    ack.add_argument("--detector", help="one detector, e.g. glr_drop or fingerprint (default: every alarmed one)")
+    ack.set_defaults(func=cmd_ack)
 
 
 def _open(args: argparse.Namespace) -> tuple[Settings, Store]:
@@ -92,7 +100,9 @@ def cmd_pin(args: argparse.Namespace) -> int:
         return 2
     settings, store = _open(args)
     try:
-        cells = queries.cell_counts(store, targets=[args.target], since=time.time() - window)
+        # One outcome per item (its primary rendering), as the detectors see them.
+        novelties = {t.name: list(t.novelties) for t in settings.targets}
+        cells = queries.cell_counts(store, targets=[args.target], since=time.time() - window, primary=novelties)
         if not cells:
             print(f"capmon: no results for target {args.target!r} in the last {args.window}", file=sys.stderr)
             return 1
@@ -130,6 +140,23 @@ def cmd_reset(args: argparse.Namespace) -> int:
         store.delete_detector_states(args.target)
         persistence.bump_version(store)
         print(f"reset {n} baseline(s){' of ' + args.target if args.target else ''}; they are learned again")
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    """Acknowledge a target's alarms: each alarmed detector (or the one named) is re-armed."""
+    _, store = _open(args)
+    try:
+        acked = persistence.acknowledge(store, args.target, args.detector)
+        if not acked:
+            which = f" {args.detector}" if args.detector else ""
+            print(f"capmon: no alarmed detector{which} for target {args.target!r}", file=sys.stderr)
+            return 1
+        persistence.bump_version(store)
+        for name in acked:
+            print(f"acknowledged {args.target}/{name}: re-armed against the same baseline")
         return 0
     finally:
         store.close()

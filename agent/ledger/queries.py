@@ -15,7 +15,7 @@ Which results count where is decided here, once (``_scored``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.ledger.store import Store
@@ -55,6 +55,36 @@ def _window(
 
 # -- capability: scored results ---------------------------------------------------------------------
 
+#: Configured novelty levels per target: which rendering of an item is its primary one.
+Novelties = Mapping[str, Sequence[int]]
+
+
+def primary_novelty(seed: int, novelties: Sequence[int]) -> int:
+    """The novelty of an item's primary rendering: ``sorted(novelties)[seed % len(novelties)]``.
+
+    Renderings of one item are correlated, so pooled statistics and detectors take one outcome per
+    item; choosing it by seed keeps every configured novelty represented. ``_primary`` is the same
+    rule in SQL.
+    """
+    levels = sorted(set(novelties)) or [0]
+    return levels[seed % len(levels)]
+
+
+def _primary(novelties: Novelties, alias: str = "") -> tuple[str, list[object]]:
+    """`` AND novelty = <primary novelty of the row's item>``; targets not named use novelty 0."""
+    p = f"{alias}." if alias else ""
+    parts: list[str] = []
+    args: list[object] = []
+    for target, configured in sorted(novelties.items()):
+        levels = sorted(set(configured)) or [0]
+        whens = " ".join("WHEN ? THEN ?" for _ in levels)
+        parts.append(f"WHEN ? THEN (CASE {p}seed % ? {whens} END)")
+        args += [target, len(levels), *(x for i, v in enumerate(levels) for x in (i, v))]
+    if not parts:
+        return f" AND {p}novelty = 0", []
+    return f" AND {p}novelty = (CASE {p}target {' '.join(parts)} ELSE 0 END)", args
+
+
 
 @dataclass(frozen=True)
 class CellCount:
@@ -75,9 +105,16 @@ def cell_counts(
     since: float | None = None,
     until: float | None = None,
     targets: Sequence[str] | None = None,
+    primary: Novelties | None = None,
 ) -> list[CellCount]:
-    """Scored fresh (with ``static``: static canary) results per cell in [since, until)."""
+    """Scored fresh (with ``static``: static canary) results per cell in [since, until).
+
+    With ``primary`` (configured novelties per target) only each item's primary rendering counts.
+    """
     where, args = _window(since, until, targets)
+    if primary is not None:
+        extra, extra_args = _primary(primary)
+        where, args = where + extra, [*args, *extra_args]
     rows = store._read(
         "SELECT target, family, difficulty, novelty, SUM(outcome = 'pass'), COUNT(*) FROM results"
         f" WHERE {_scored(static=static)}{where} GROUP BY target, family, difficulty, novelty"
@@ -122,13 +159,24 @@ class PairedOutcome:
 
 
 def paired_outcomes(
-    store: Store, target: str, baseline: str, *, since: float | None = None, until: float | None = None
+    store: Store,
+    target: str,
+    baseline: str,
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    primary: Sequence[int] | None = None,
 ) -> list[PairedOutcome]:
     """Scored fresh (item_key, novelty) renderings both targets answered; each target's first answer counts.
 
-    A comparison group's members are sent identical items, so a pair differs only by the model.
+    A comparison group's members are sent identical items, so a pair differs only by the model. With
+    ``primary`` (the group's configured novelties) only each item's primary rendering counts, one
+    pair per item.
     """
     where, args = _window(since, until)
+    if primary is not None:
+        extra, extra_args = _primary({target: primary, baseline: primary})
+        where, args = where + extra, [*args, *extra_args]
 
     def first() -> str:
         return (

@@ -43,7 +43,9 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
     cell = ("target", "family", "difficulty", "novelty", "window")
     yield from _triple(
         "capmon_pass_ratio",
-        "Share of non-error fresh probes passed; bounds are an anytime-valid confidence sequence.",
+        "Share of non-error fresh probes passed (novelty=all: one rendering per item); bounds are a"
+        " confidence sequence over the window's counts: time-uniform (peek-safe) while the window fills,"
+        " not across sliding windows (watching a sliding window for weeks is not covered).",
         cell,
         (((c.target, c.family, c.difficulty, c.novelty, c.window), c.ratio, c.lower, c.upper) for c in s.ratios),
     )
@@ -54,26 +56,28 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
     tf = ("target", "family")
     yield from _triple(
         "capmon_frontier_level",
-        "Difficulty level passed half the time (logistic fit; profile-likelihood bounds; +-Inf: censored).",
+        "Difficulty level passed half the time (logistic fit; profile-likelihood bounds, fixed-time: not"
+        " peek-safe; +-Inf: censored).",
         tf,
         (((t, f), fr.d50, fr.lower, fr.upper) for (t, f), fr in sorted(s.frontiers.items())),
     )
     yield from _triple(
         "capmon_ability_logits",
         "Mean over families of the logit of passing an item at the family's reference level (the middle "
-        "of its scale, (1 + top) / 2).",
+        "of its scale, (1 + top) / 2; fixed-time bounds: not peek-safe).",
         ("target",),
         (((t,), a.logits, a.lower, a.upper) for t, a in sorted(s.abilities.items())),
     )
     yield from _triple(
         "capmon_novelty_gradient_slope",
-        "Pass-ratio change per novelty level (weighted least squares).",
+        "Pass-ratio change per novelty level (weighted least squares; fixed-time bounds: not peek-safe).",
         tf,
         (((t, f), g.slope, g.lower, g.upper) for (t, f), g in sorted(s.gradients.items())),
     )
     yield from _triple(
         "capmon_leakage_gap_ratio",
-        "Static canary pass ratio minus fresh pass ratio standardised to the static mix (Newcombe interval).",
+        "Static canary pass ratio minus fresh pass ratio standardised to the static mix (Newcombe interval"
+        " from Wilson limits: fixed-time, not peek-safe).",
         tf,
         (((t, f), d.diff, d.lower, d.upper) for (t, f), d in sorted(s.leakage.items())),
     )
@@ -141,10 +145,36 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
     yield base
     yield from _triple(
         "capmon_paired_difference_ratio",
-        "Pass ratio of target minus baseline_target on identical items (Newcombe paired interval).",
+        "Pass ratio of target minus baseline_target on identical items, one rendering per item (Newcombe"
+        " paired interval from Wilson limits: fixed-time, not peek-safe).",
         ("group", "target", "baseline_target", "family"),
         (
             ((p.group, p.target, p.baseline_target, p.family), p.result.diff, p.result.lower, p.result.upper)
             for p in s.paired
         ),
     )
+    armed = _gauge("capmon_detector_armed", "1 while the detector can fire (designed and not in alarm).", tfd)
+    left = _gauge(
+        "capmon_detector_probes_to_armed",
+        "Warm-up outcomes (fresh items of the scope, or canary answers) the detector still needs before it can fire.",
+        tfd,
+    )
+    secs = _gauge(
+        "capmon_detector_seconds_to_armed",
+        "Estimated seconds until the detector can fire, from the target's interval and probes per run.",
+        tfd,
+    )
+    for a in s.arming:
+        lv = [a.target, a.family, a.detector]
+        armed.add_metric(lv, float(a.armed))
+        left.add_metric(lv, float(a.probes_to_armed))
+        secs.add_metric(lv, a.seconds_to_armed)
+    yield from (armed, left, secs)
+    ids = _gauge(
+        "capmon_fingerprint_id_changed",
+        "1 when the reported model id or system_fingerprint differs from the warm-up's (info; not an alarm).",
+        ("target",),
+    )
+    for t, fp in sorted(s.fingerprints.items()):
+        ids.add_metric([t], float(fp.id_changed))
+    yield ids

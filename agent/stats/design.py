@@ -2,19 +2,22 @@
 
 A target's monthly false-alarm budget (``stats.false_alarms_per_month``) is shared by all its
 detectors (union bound): every pass-ratio detector of every family scope and of the pooled "all"
-scope, plus the fingerprint detector. Each detector's in-control ARL (in probes) follows from how
+scope, plus the fingerprint detector. The count comes from the configuration — the target's families
+(every registered family when it names none) times the configured detector specs — so the first
+design already splits the budget as the last one will. Each detector's in-control ARL (in probes) follows from how
 many probes its scope sees a month at the target's interval.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 
-from agent.config import Settings, TargetConfig
+from agent.config import Settings, TargetConfig, probe_registry
 from agent.stats.cusum import Cusum, arl0_for_budget
 from agent.stats.detectors import Detector, detector_specs
-from agent.stats.fingerprint import FingerprintBaseline, FingerprintMonitor, agreement_design
+from agent.stats.fingerprint import ANSWERS_PER_PROMPT, FingerprintBaseline, FingerprintMonitor, agreement_design
 from agent.stats.snapshot import ALL
 
 log = logging.getLogger(__name__)
@@ -33,31 +36,64 @@ _DEFAULT_RATE: tuple[float, int, int] = (
 class DetectorDesigner:
     """Designs a scope's detectors and a target's fingerprint monitor under the false-alarm budget.
 
-    ``ledger_families(target)`` counts the families a target has results in; it is asked only for
-    targets whose configuration names no families.
+    ``registered_families()`` names the families the probe registry holds (built from
+    ``settings.probe_templates`` unless given); it is asked once, for targets whose configuration
+    names no families (they probe every registered family) and for targets no longer configured.
     """
 
-    def __init__(self, settings: Settings, ledger_families: Callable[[str], int]) -> None:
+    def __init__(self, settings: Settings, registered_families: Callable[[], Sequence[str]] | None = None) -> None:
         self.settings = settings
         self._targets: dict[str, TargetConfig] = {t.name: t for t in settings.targets}
-        self._specs = detector_specs(settings.stats.shifts)
-        self._ledger_families = ledger_families
+        self.specs = detector_specs(settings.stats.shifts)
+        self._registered = registered_families or (lambda: probe_registry(settings.probe_templates).names())
+        self._registered_names: list[str] | None = None
 
-    def _family_count(self, target: str) -> int:
+    def families(self, target: str) -> list[str]:
+        """The families the target is configured to probe (every registered one when it names none)."""
         cfg = self._targets.get(target)
         if cfg is not None and cfg.families:
-            return len(cfg.families)
-        return max(1, self._ledger_families(target))
+            return list(cfg.families)
+        if self._registered_names is None:
+            self._registered_names = list(self._registered()) or ["unknown"]
+        return self._registered_names
+
+    def family_count(self, target: str) -> int:
+        """How many families the target is configured to probe."""
+        return len(self.families(target))
+
+    def _rate(self, target: str) -> tuple[float, int, int]:
+        """(interval_s, items per run, canary answers per run): items are underlying fresh items."""
+        cfg = self._targets.get(target)
+        if cfg is None:
+            return _DEFAULT_RATE
+        # The detectors see one outcome per underlying item (its primary rendering).
+        return cfg.interval_s, max(1, cfg.probes_per_run // len(cfg.novelties)), cfg.fingerprint_prompts
+
+    def fingerprint_warmup(self, target: str) -> int:
+        """Canary answers the fingerprint learns from: ``ANSWERS_PER_PROMPT`` per prompt, at most warmup_probes."""
+        prompts = max(1, self._rate(target)[2])
+        return min(self.settings.stats.warmup_probes, ANSWERS_PER_PROMPT * prompts)
+
+    def seconds_for(self, target: str, scope: str, probes: int) -> float:
+        """Estimated seconds until ``probes`` more outcomes of this scope arrive at the target's cadence."""
+        if probes <= 0:
+            return 0.0
+        interval, items, canaries = self._rate(target)
+        per_run = canaries if scope == FINGERPRINT else items / (1 if scope == ALL else self.family_count(target))
+        return math.inf if per_run <= 0 else math.ceil(probes / per_run) * interval
+
+    def detector_count(self, target: str) -> int:
+        """Detectors sharing the target's budget: the specs per scope (families + pooled) + fingerprint."""
+        cfg = self._targets.get(target)
+        canaries = cfg.fingerprint_prompts if cfg is not None else _DEFAULT_RATE[2]
+        return len(self.specs) * (self.family_count(target) + 1) + (1 if canaries else 0)
 
     def arl0(self, target: str, scope: str) -> float:
         """In-control ARL (probes) for one detector of this scope under the target's monthly budget."""
-        cfg = self._targets.get(target)
-        interval, per_run, canaries = _DEFAULT_RATE
-        if cfg is not None:
-            interval, per_run, canaries = cfg.interval_s, cfg.probes_per_run, cfg.fingerprint_prompts
+        interval, per_run, canaries = self._rate(target)
         runs = SECONDS_PER_MONTH / interval
-        families = self._family_count(target)
-        detectors = len(self._specs) * (families + 1) + (1 if canaries else 0)
+        families = self.family_count(target)
+        detectors = self.detector_count(target)
         per_scope = per_run / (1 if scope == ALL else families)
         rate = (canaries if scope == FINGERPRINT else per_scope) * runs
         return arl0_for_budget(self.settings.stats.false_alarms_per_month, rate, detectors)
@@ -67,7 +103,7 @@ class DetectorDesigner:
         arl0 = self.arl0(target, scope)
         n = None if pinned else n0  # a pinned baseline is taken as known
         dets: dict[str, Detector] = {}
-        for spec in self._specs:
+        for spec in self.specs:
             det = spec.design(p0, arl0, n)
             if det is not None:
                 dets[spec.name] = det

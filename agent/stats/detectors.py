@@ -8,6 +8,11 @@ baseline show`` and the restore path read name, direction and design from the pr
 
 The stored JSON layout is the one capmon has always written: a CUSUM as ``{"design": ..., "state":
 ...}``, the grid GLR as ``{"glr": {"arms": [...]}}``.
+
+Lifecycle: a detector is *armed* until it crosses its threshold; then it is *alarmed* (latched) and a
+recovery CUSUM (``recovery_cusum``: the fired arm's p1 back to its p0) watches for a return to the
+baseline; when that crosses, the detector is re-armed from zero against the same baseline.
+``capmon baseline ack`` re-arms it at once.
 """
 
 from __future__ import annotations
@@ -161,6 +166,31 @@ def detector_specs(shifts: list[float]) -> list[DetectorSpec]:
     return specs
 
 
+def recovery_cusum(arm: CusumDesign) -> Cusum | None:
+    """The CUSUM that declares a return to baseline after ``arm`` fired: p1 back to p0, at the arm's ARL0.
+
+    Designed as known rates (no estimation guard): its false "recovery" while the change persists
+    only re-arms the detector, which then fires again on the same change.
+    """
+    try:
+        return Cusum(design(arm.p1, arm.p0, arm.arl0))
+    except ValueError as exc:
+        log.info("no recovery test for %s -> %s: %s", arm.p0, arm.p1, exc)
+        return None
+
+
+def cusum_state(c: Cusum) -> dict[str, Any]:
+    """A CUSUM with its design, as stored."""
+    return {"design": c.design.to_dict(), **c.to_dict()}
+
+
+def cusum_from_state(data: dict[str, Any]) -> Cusum:
+    """Inverse of ``cusum_state``."""
+    c = Cusum(CusumDesign.from_dict(data["design"]))
+    c.load(data)
+    return c
+
+
 def restore(name: str, data: dict[str, Any]) -> Detector:
     """A detector from its ``state()``."""
     if "glr" in data:
@@ -172,7 +202,7 @@ def restore(name: str, data: dict[str, Any]) -> Detector:
 
 @dataclass
 class ScopeState:
-    """Baseline, warm-up counts, detectors and latched flags for one (target, family or "all")."""
+    """Baseline, warm-up counts, detectors, latched flags and recovery tests for one (target, family or "all")."""
 
     p0: float | None = None
     n0: int = 0
@@ -184,6 +214,17 @@ class ScopeState:
     #: The family's generator version the baseline and detectors were learned on (None: pooled
     #: scope "all", or state written before versions were tracked: the next result's version is adopted).
     generator_version: str | None = None
+    recovery: dict[str, Cusum] = field(default_factory=dict)
+
+    def acknowledge(self, name: str | None = None) -> list[str]:
+        """Re-arm alarmed detectors (one, or all): flag down, no recovery watch, statistic at zero."""
+        acked = [n for n, on in sorted(self.latched.items()) if on and name in (None, n)]
+        for n in acked:
+            self.latched[n] = False
+            self.recovery.pop(n, None)
+            if n in self.detectors:
+                self.detectors[n].reset()
+        return acked
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able state (detector designs included)."""
@@ -193,6 +234,7 @@ class ScopeState:
             "warm_n": self.warm_n,
             "latched": self.latched,
             "detectors": {name: det.state() for name, det in self.detectors.items()},
+            "recovery": {name: cusum_state(c) for name, c in self.recovery.items()},
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -202,6 +244,7 @@ class ScopeState:
         self.generator_version = None if version is None else str(version)
         self.latched = {str(k): bool(v) for k, v in data.get("latched", {}).items()}
         self.detectors = {str(name): restore(str(name), d) for name, d in data.get("detectors", {}).items()}
+        self.recovery = {str(name): cusum_from_state(d) for name, d in data.get("recovery", {}).items()}
 
 
 @dataclass
@@ -214,6 +257,15 @@ class FingerprintState:
     warm_n: int = 0
     monitor: FingerprintMonitor | None = None
     latched: bool = False
+
+    def acknowledge(self) -> bool:
+        """Re-arm the fingerprint detector after an alarm; True when it was alarmed."""
+        if not self.latched:
+            return False
+        self.latched = False
+        if self.monitor is not None:
+            self.monitor.rearm()
+        return True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able state."""

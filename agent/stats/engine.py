@@ -6,19 +6,25 @@ detectors (``agent.stats.detectors``); this module feeds results to them and bui
 
 ``update()`` is incremental: it reads results with an id above the last one it saw, so each probe is
 seen once. Per target it runs the detectors of ``detector_specs`` for every family and pooled
-(family "all"), plus the behaviour fingerprint on canary prompts.
+(family "all") on each fresh item's primary rendering (``queries.primary_novelty``: renderings of one
+item are correlated, so the detectors see one outcome per item), plus the behaviour fingerprint on
+canary prompts. A scope's baseline is learned from its first ``warmup_probes`` scored fresh items
+unless pinned (``capmon baseline pin``); the fingerprint's from ``ANSWERS_PER_PROMPT`` answers per
+canary prompt. ``snapshot().arming`` says per detector how long until it can fire.
 
 Baselines and detectors never mix generator versions: a family scope remembers the generator
 version it learned on, and a result from another version resets that scope (baseline, pinned or
 not, warm-up and detectors) and the target's pooled scope "all", whose mix of items changed too;
 both learn a new baseline from the next warm-up. A reset is not a change point: the questions
-changed, not the model. A scope's baseline is learned from
-its first ``warmup_probes`` scored fresh results unless pinned (``capmon baseline pin``). A restart
-resumes where it stopped.
+changed, not the model. A restart resumes where it stopped.
 
-After an alarm the flag stays up (a latched 0/1 gauge). An unpinned scope then learns a new baseline
-from the next warm-up and clears the flag when it has; a pinned one stays latched until a person
-re-pins or resets. The CLI bumps a version in the ledger's meta table so a running engine reloads.
+Lifecycle: after an alarm the flag stays up (a latched 0/1 gauge), the detector rests, and a
+recovery CUSUM watches for a return to the baseline in force (pinned or learned; nothing is re-learned
+behind the operator's back); when it crosses, a ``recovery`` change point is stored, the flag falls
+and the detector is re-armed from zero, so a second and third change are detected like the first.
+``capmon baseline ack`` re-arms at once; ``capmon baseline reset`` accepts a lasting change as the new
+normal (re-learned from the next warm-up). The CLI bumps a version in the ledger's meta table so a
+running engine reloads.
 """
 
 from __future__ import annotations
@@ -32,12 +38,13 @@ from agent.config import Settings
 from agent.ledger import queries
 from agent.ledger.store import Store
 from agent.stats import persistence, summaries
+from agent.stats.cusum import Cusum
 from agent.stats.design import DetectorDesigner
-from agent.stats.detectors import FingerprintState, ScopeState, progress
+from agent.stats.detectors import FingerprintState, ScopeState, progress, recovery_cusum
 from agent.stats.fingerprint import learn_baseline
 from agent.stats.paired import paired_difference
 from agent.stats.persistence import FINGERPRINT, PASS_RATIO
-from agent.stats.snapshot import ALL, DetectorView, FingerprintView, PairedView, StatsSnapshot
+from agent.stats.snapshot import ALL, ArmingView, DetectorView, FingerprintView, PairedView, StatsSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +73,7 @@ class StatsEngine:
         #: Per family, the level ability is measured at (``frontier.reference_levels`` of the registry).
         self.references = dict(references or {})
         self._clock = clock
-        self.designer = DetectorDesigner(settings, lambda target: queries.fresh_family_count(store, target))
+        self.designer = DetectorDesigner(settings)
         self._scopes: dict[tuple[str, str], ScopeState] = {}
         self._fp: dict[str, FingerprintState] = {}
         self._last_id = 0
@@ -90,6 +97,14 @@ class StatsEngine:
     def arl0(self, target: str, scope: str) -> float:
         """In-control ARL (probes) for one detector of this scope under the target's monthly budget."""
         return self.designer.arl0(target, scope)
+
+    def _novelties(self) -> dict[str, list[int]]:
+        """Configured novelties per target (which rendering of an item is its primary one)."""
+        return {t.name: list(t.novelties) for t in self.settings.targets}
+
+    def _primary(self, target: str, seed: int, novelty: int) -> bool:
+        """Whether a fresh result is its item's primary rendering (targets no longer configured: novelty 0)."""
+        return novelty == queries.primary_novelty(seed, self._novelties().get(target, [0]))
 
     def update(self) -> int:
         """Feed every result added since the last call; returns how many non-error results were fed."""
@@ -115,8 +130,8 @@ class StatsEngine:
                     )
                     touched_fp.add(r.target)
                     continue
-                if r.static:
-                    continue
+                if r.static or not self._primary(r.target, r.seed, r.novelty):
+                    continue  # renderings of one item are correlated: one outcome per item
                 if self._version_changed(r.target, r.family, r.generator_version):
                     touched.update({(r.target, r.family), (r.target, ALL)})
                 for scope in (r.family, ALL):
@@ -164,33 +179,51 @@ class StatsEngine:
                 st.latched = {}
                 self.store.put_baseline(target, scope, PASS_RATIO, {"p0": st.p0, "n": n}, pinned=False)
             return
-        rewarm = False
         for name, det in st.detectors.items():
+            watch = st.recovery.get(name)
+            if st.latched.get(name):
+                # Alarmed: the detector rests; the recovery test watches for the baseline to return.
+                if watch is not None and watch.update(passed):
+                    probes, rate = watch.change_estimate()
+                    self._change_point(ts, target, scope, name, "recovery", rate, st.p0, watch, probes)
+                    st.acknowledge(name)
+                continue
             if not det.update(passed):
                 continue
             arm = det.lead()
             probes, rate = arm.change_estimate() if arm is not None else (0, None)
-            direction = det.direction
-            if not st.latched.get(name):
-                st.latched[name] = True
-                self.store.add_change_point(
-                    ts=ts,
-                    target=target,
-                    scope=scope,
-                    detector=name,
-                    direction=direction,
-                    size=None if rate is None else rate - st.p0,
-                    statistic=arm.statistic if arm is not None else None,
-                    threshold=arm.design.h_nats if arm is not None else None,
-                    probes=probes,
-                )
-                log.warning("change point: %s/%s %s %s", target, scope, name, direction)
-                rewarm = rewarm or not st.pinned
+            self._change_point(ts, target, scope, name, det.direction, rate, st.p0, arm, probes)
+            log.warning("change point: %s/%s %s %s", target, scope, name, det.direction)
+            st.latched[name] = True
+            rec = recovery_cusum(arm.design) if arm is not None else None
+            if rec is not None:
+                st.recovery[name] = rec
             det.reset()
-        if rewarm:
-            # Learn the new normal; detectors stay for display until the new baseline replaces them.
-            self.store.put_baseline(target, scope, PASS_RATIO, {"p0": None, "n": 0, "previous": st.p0}, pinned=False)
-            st.p0, st.warm_k, st.warm_n = None, 0, 0
+
+    def _change_point(
+        self,
+        ts: float,
+        target: str,
+        scope: str,
+        detector: str,
+        kind: str,
+        rate: float | None,
+        p0: float,
+        arm: Cusum | None,
+        probes: int,
+    ) -> None:
+        """Store a change point; ``kind`` (the ``direction`` column) is drop, rise or recovery."""
+        self.store.add_change_point(
+            ts=ts,
+            target=target,
+            scope=scope,
+            detector=detector,
+            direction=kind,
+            size=None if rate is None else rate - p0,
+            statistic=arm.statistic if arm is not None else None,
+            threshold=arm.design.h_nats if arm is not None else None,
+            probes=probes,
+        )
 
     def _feed_fingerprint(
         self,
@@ -205,7 +238,7 @@ class StatsEngine:
         fp = self._fp.setdefault(target, FingerprintState(warm_after_id=row_id - 1))
         if fp.baseline is None:
             fp.warm_n += 1
-            if fp.warm_n >= self.settings.stats.warmup_probes:
+            if fp.warm_n >= self.designer.fingerprint_warmup(target):
                 answers = queries.canary_answers(self.store, target, fp.warm_after_id, row_id)
                 fp.baseline = learn_baseline(
                     (a.item_key, a.response, a.response_model, a.system_fingerprint) for a in answers
@@ -217,27 +250,28 @@ class StatsEngine:
         mon = fp.monitor
         if mon is None:
             return
-        was_changed = mon.changed
-        if mon.update(key, response, model, fingerprint) or (mon.changed and not was_changed):
+        id_before = mon.id_changed
+        watch = mon.recovery
+        event = mon.update(key, response, model, fingerprint)
+        if event == "recovery" and watch is not None:
+            fp.latched = False
+            probes, rate = watch.change_estimate()
+            agreement = fp.baseline.agreement
+            self._change_point(ts, target, FINGERPRINT, FINGERPRINT, "recovery", rate, agreement, watch, probes)
+            log.warning("behaviour fingerprint of %s is back to its baseline", target)
+        if mon.id_changed and not id_before:
+            # Info, not a change point: providers relabel models and rotate system_fingerprint without
+            # changing behaviour, and an unbudgeted alarm would break the false-alarm budget; the
+            # answers decide (the agreement CUSUM), the id change is shown beside them.
+            log.warning("reported model id / system_fingerprint of %s changed (info)", target)
+        if event == "alarm":
             fp.latched = True
             # Size: agreement since the statistic last left zero (the estimated change) minus p0.
             probes, rate = mon.cusum.change_estimate()
-            self.store.add_change_point(
-                ts=ts,
-                target=target,
-                scope=FINGERPRINT,
-                detector=FINGERPRINT,
-                direction="drop",
-                size=None if rate is None else rate - fp.baseline.agreement,
-                statistic=mon.cusum.statistic,
-                threshold=mon.cusum.design.h_nats,
-                probes=probes,
+            self._change_point(
+                ts, target, FINGERPRINT, FINGERPRINT, "drop", rate, fp.baseline.agreement, mon.cusum, probes
             )
             log.warning("behaviour fingerprint of %s changed", target)
-            mon.cusum.reset()
-            if not fp.pinned:
-                self.store.put_baseline(target, FINGERPRINT, FINGERPRINT, {"relearning": True}, pinned=False)
-                fp.baseline, fp.warm_n, fp.warm_after_id = None, 0, row_id
 
     # -- detector urgency (adaptive probing) -------------------------------------------------------
 
@@ -260,12 +294,15 @@ class StatsEngine:
         alpha = 1 - cfg.confidence
         ratios = []
         counts: summaries.Counts = {}
+        primary: summaries.Counts = {}
+        novelties = self._novelties()
         for w in sorted(cfg.windows_s):
             counts = summaries.counts_of(queries.cell_counts(self.store, since=now - w))
-            ratios.extend(summaries.ratio_cells(counts, summaries.window_label(w), alpha))
+            primary = summaries.counts_of(queries.cell_counts(self.store, since=now - w, primary=novelties))
+            ratios.extend(summaries.ratio_cells(counts, summaries.window_label(w), alpha, primary))
         since = now - max(cfg.windows_s)  # the longest window (counts holds it after the sorted loop)
         static = summaries.counts_of(queries.cell_counts(self.store, static=True, since=since))
-        fits, abilities = summaries.frontiers(counts, cfg.confidence, self.references)
+        fits, abilities = summaries.frontiers(primary, cfg.confidence, self.references)
         totals = queries.target_totals(self.store, since=since)
         groups: dict[str, list[str]] = {}
         for t in self.settings.targets:
@@ -283,6 +320,7 @@ class StatsEngine:
             detectors=tuple(self._detector_views()),
             change_points=self._change_point_counts(),
             fingerprints=self._fingerprint_views(),
+            arming=tuple(self._arming_views()),
             refusal=summaries.refusal_ratios(queries.scored_responses(self.store, since=since)),
             response_length=summaries.response_lengths(totals),
             baselines={k: st.p0 for k, st in self._scopes.items() if st.p0 is not None},
@@ -296,7 +334,9 @@ class StatsEngine:
         views: list[PairedView] = []
         for group, members in sorted(groups.items()):
             for other in members[1:]:
-                outcomes = queries.paired_outcomes(self.store, other, members[0], since=since)
+                outcomes = queries.paired_outcomes(
+                    self.store, other, members[0], since=since, primary=self._novelties()[members[0]]
+                )
                 for fam, (a, b) in summaries.paired_by_family(outcomes).items():
                     result = paired_difference(a, b, self.settings.stats.confidence)
                     views.append(PairedView(group, other, members[0], fam, result))
@@ -326,6 +366,28 @@ class StatsEngine:
                 views.append(DetectorView(target, ALL, FINGERPRINT, "drop", c.statistic, c.design.h_nats, fp.latched))
         return views
 
+    def _arming_views(self) -> list[ArmingView]:
+        """Per configured target, scope and detector: armed now, or warm-up outcomes (and seconds) still needed."""
+        views: list[ArmingView] = []
+        warmup = self.settings.stats.warmup_probes
+        for cfg in self.settings.targets:
+            t = cfg.name
+            for scope in [*self.designer.families(t), ALL]:
+                st = self._scopes.get((t, scope), ScopeState())
+                left = 0 if st.p0 is not None else max(0, warmup - st.warm_n)
+                secs = self.designer.seconds_for(t, scope, left)
+                for spec in self.designer.specs:
+                    designed = spec.name in st.detectors and st.p0 is not None
+                    armed = designed and not st.latched.get(spec.name, False)
+                    views.append(ArmingView(t, scope, spec.name, armed, left, secs))
+            if cfg.fingerprint_prompts:
+                fp = self._fp.get(t, FingerprintState())
+                left = 0 if fp.baseline is not None else max(0, self.designer.fingerprint_warmup(t) - fp.warm_n)
+                armed = fp.monitor is not None and not fp.latched
+                secs = self.designer.seconds_for(t, FINGERPRINT, left)
+                views.append(ArmingView(t, ALL, FINGERPRINT, armed, left, secs))
+        return views
+
     def _change_point_counts(self) -> dict[tuple[str, str, str, str], int]:
         counts: Counter[tuple[str, str, str, str]] = Counter()
         for cp in self.store.change_points():
@@ -337,5 +399,6 @@ class StatsEngine:
         out = {}
         for target, fp in self._fp.items():
             agreement = fp.monitor.agreement if fp.monitor is not None and fp.baseline is not None else None
-            out[target] = FingerprintView(target, agreement, fp.latched, fp.baseline is None)
+            id_changed = fp.monitor is not None and fp.monitor.id_changed
+            out[target] = FingerprintView(target, agreement, fp.latched, fp.baseline is None, id_changed)
         return out

@@ -7,7 +7,7 @@ deterministic even at temperature 0 (a llama.cpp server repeated itself ~70% of 
 test is against p0, not against 1. After warm-up a Bernoulli CUSUM on "answer equals baseline"
 tests p0 against p0/2 — a different model rarely reproduces the old answers — with the threshold set
 exactly from the false-alarm budget (see ``cusum``). A changed reported model id or
-system_fingerprint is flagged directly.
+system_fingerprint is an info flag (``id_changed``), not an alarm: it spends no false-alarm budget.
 """
 
 from __future__ import annotations
@@ -16,9 +16,17 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from agent.stats.cusum import BASELINE_QUANTILE, Cusum, CusumDesign, design
+
+#: Warm-up answers per canary prompt before the fingerprint arms (at most ``stats.warmup_probes`` in
+#: all): 5 runs at the defaults (3 prompts, one run every 300 s), so a silent swap is detectable
+#: within the first hour of monitoring; the baseline guard designs for that short warm-up.
+ANSWERS_PER_PROMPT = 5
+
+#: What one canary answer did to the detector: nothing, an alarm, or a return to the baseline.
+Event = Literal["alarm", "recovery"] | None
 
 _REFUSAL = re.compile(
     r"\b(i can(?:no|')t|i cannot|i'm sorry|i am sorry|as an ai\b|i'm unable|i am unable|i won't|i will not)",
@@ -100,7 +108,11 @@ def agreement_design(baseline: FingerprintBaseline, arl0: float, quantile: float
 
 @dataclass
 class FingerprintMonitor:
-    """Agreement CUSUM plus model-id / system-fingerprint change flags for one target."""
+    """Agreement CUSUM plus model-id / system-fingerprint change flags for one target.
+
+    After an alarm the agreement CUSUM rests and ``recovery`` (a CUSUM for agreement back from p0/2
+    to p0) watches for the baseline answers to return; when it crosses, the monitor re-arms.
+    """
 
     baseline: FingerprintBaseline
     cusum: Cusum
@@ -111,13 +123,14 @@ class FingerprintMonitor:
     last_model: str | None = None
     last_fingerprint: str | None = None
     recent: list[int] = field(default_factory=list)
+    recovery: Cusum | None = None
 
     #: Recent agreement outcomes kept for the agreement ratio gauge.
     RECENT = 200
 
-    def update(self, key: str, response: str | None, model: str | None, fingerprint: str | None) -> bool:
-        """Feed one canary response; True when the agreement CUSUM crosses its threshold now."""
-        fired = False
+    def update(self, key: str, response: str | None, model: str | None, fingerprint: str | None) -> Event:
+        """Feed one canary response: "alarm" when the agreement CUSUM crosses now, "recovery" when the
+        recovery test does (agreement back at the baseline after an alarm), else None."""
         if model:
             self.last_model = model
             if self.baseline.models and model not in self.baseline.models:
@@ -128,15 +141,32 @@ class FingerprintMonitor:
                 self.id_changed = True
         expected = self.baseline.answers.get(key)
         if expected is None:
-            return False  # a prompt added after warm-up has no baseline answer
+            return None  # a prompt added after warm-up has no baseline answer
         same = normalise(response) == expected
         self.seen += 1
         self.agreed += int(same)
         self.recent.append(int(same))
         del self.recent[: -self.RECENT]
-        if self.cusum.update(same) and not self.alarmed:
-            self.alarmed = fired = True
-        return fired
+        if self.alarmed:
+            if self.recovery is not None and self.recovery.update(same):
+                self.rearm()
+                return "recovery"
+            return None
+        if self.cusum.update(same):
+            self.alarmed = True
+            d = self.cusum.design
+            try:
+                self.recovery = Cusum(design(d.p1, d.p0, d.arl0))
+            except ValueError:
+                self.recovery = None  # only an acknowledgement re-arms it
+            return "alarm"
+        return None
+
+    def rearm(self) -> None:
+        """Back to armed: the agreement CUSUM from zero, no recovery watch."""
+        self.alarmed = False
+        self.recovery = None
+        self.cusum.reset()
 
     @property
     def agreement(self) -> float | None:
@@ -145,8 +175,8 @@ class FingerprintMonitor:
 
     @property
     def changed(self) -> bool:
-        """The agreement test fired or the reported model id / fingerprint changed."""
-        return self.alarmed or self.id_changed
+        """The agreement test fired (an id change alone is info: ``id_changed``)."""
+        return self.alarmed
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able state (the design included, the baseline stored separately)."""
@@ -160,6 +190,9 @@ class FingerprintMonitor:
             "last_model": self.last_model,
             "last_fingerprint": self.last_fingerprint,
             "recent": self.recent,
+            "recovery": None
+            if self.recovery is None
+            else {"design": self.recovery.design.to_dict(), **self.recovery.to_dict()},
         }
 
     @classmethod
@@ -167,6 +200,10 @@ class FingerprintMonitor:
         """Rebuild from ``to_dict`` output."""
         cusum = Cusum(CusumDesign.from_dict(data["design"]))
         cusum.load(data)
+        recovery = None
+        if data.get("recovery"):
+            recovery = Cusum(CusumDesign.from_dict(data["recovery"]["design"]))
+            recovery.load(data["recovery"])
         return cls(
             baseline,
             cusum,
@@ -177,4 +214,5 @@ class FingerprintMonitor:
             data.get("last_model"),
             data.get("last_fingerprint"),
             [int(x) for x in data.get("recent", [])],
+            recovery,
         )

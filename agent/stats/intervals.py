@@ -2,7 +2,8 @@
 
 A dashboard panel is looked at after every probe. A fixed-n interval checked that often excludes the
 true rate at some point far more often than its nominal 5%; the confidence sequence holds uniformly
-over all n (Ville's inequality on a mixture martingale), so peeking is free.
+over all n (Ville's inequality on a mixture martingale), so peeking at a growing sample is free. Over
+a sliding window it is an interval per window, not a guarantee across windows; Wilson is fixed-time.
 """
 
 from __future__ import annotations

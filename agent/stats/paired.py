@@ -2,8 +2,10 @@
 
 Only discordant items (one passed, the other failed) carry information about the difference, so a
 paired design needs several times fewer items than two independent samples. The interval is
-Newcombe's hybrid score interval for paired proportions (method 10 of Newcombe 1998, with the phi
-correlation correction); the p-value is the exact two-sided binomial test on the discordant pairs.
+Newcombe's hybrid score interval for paired proportions (method 10 of Newcombe 1998): Wilson limits
+of both margins combined with the correlation phi, whose numerator AD − BC is continuity-corrected
+(AD − BC − n/2 when that is positive, AD − BC when negative, else 0) as the paper specifies; the
+p-value is the exact two-sided binomial test on the discordant pairs.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ def paired_difference(a: Sequence[bool], b: Sequence[bool], confidence: float = 
     l1, u1 = wilson(both + only_a, n, confidence)
     l2, u2 = wilson(both + only_b, n, confidence)
     denom = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
-    phi = (both * neither - only_a * only_b) / math.sqrt(denom) if denom > 0 else 0.0
+    cross = both * neither - only_a * only_b
+    corrected = cross - n / 2 if cross > n / 2 else (cross if cross < 0 else 0.0)
+    phi = corrected / math.sqrt(denom) if denom > 0 else 0.0
     d = p1 - p2
     dl = (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2
     du = (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2

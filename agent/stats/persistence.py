@@ -2,12 +2,13 @@
 
 Rows of the ``baselines`` and ``detector_state`` tables, keyed (target, scope, kind):
 
-- ``pass_ratio``: a scope's pass-ratio baseline ``{"p0", "n"}`` (``p0`` None while re-learning);
-  its detectors and warm-up in ``detector_state`` under the same kind;
+- ``pass_ratio``: a scope's pass-ratio baseline ``{"p0", "n"}`` (``p0`` None: re-learning, as
+  versions before issue 15 did after an alarm; the warm-up resumes);
+  its detectors, warm-up, latched flags and recovery tests in ``detector_state`` under the same kind;
 - ``fingerprint`` (scope ``fingerprint``): a target's canary-answer baseline and its monitor.
 
 Two meta keys: ``stats_last_id`` (the last result row fed) and ``stats_baseline_version``, which
-``capmon baseline pin|reset`` bump so that a running engine reloads (the CLI → meta → engine flow).
+``capmon baseline pin|reset|ack`` bump so that a running engine reloads (the CLI → meta → engine flow).
 """
 
 from __future__ import annotations
@@ -81,3 +82,25 @@ def save_last_id(store: Store, last_id: int) -> None:
 def bump_version(store: Store) -> None:
     """Tell a running engine that baselines changed under it (``capmon baseline pin|reset``)."""
     store.set_meta(VERSION_KEY, repr(time.time()))
+
+
+def acknowledge(store: Store, target: str, detector: str | None = None) -> list[str]:
+    """Re-arm a target's alarmed detectors (one by name, or all): ``scope/detector`` of each one re-armed.
+
+    The flag falls, the recovery watch stops and the statistic restarts from zero against the same
+    baseline; the caller bumps the version so that a running engine reloads.
+    """
+    loaded = load(store)
+    acked: list[str] = []
+    for (t, scope), st in sorted(loaded.scopes.items()):
+        if t != target:
+            continue
+        names = st.acknowledge(detector)
+        if names:
+            save_scope(store, t, scope, st)
+            acked += [f"{scope}/{name}" for name in names]
+    fp = loaded.fingerprints.get(target)
+    if fp is not None and detector in (None, FINGERPRINT) and fp.acknowledge():
+        save_fingerprint(store, target, fp)
+        acked.append(f"{FINGERPRINT}/{FINGERPRINT}")
+    return acked

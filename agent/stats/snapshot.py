@@ -42,6 +42,23 @@ class DetectorView:
 
 
 @dataclass(frozen=True)
+class ArmingView:
+    """Whether a configured detector can fire now, and if not how many outcomes (and seconds) it still needs.
+
+    ``probes_to_armed`` counts warm-up outcomes still to come (0 once designed; an alarmed detector is
+    not armed but needs no warm-up: its recovery test or an acknowledgement re-arms it);
+    ``seconds_to_armed`` estimates them from the target's cadence.
+    """
+
+    target: str
+    family: str
+    detector: str
+    armed: bool
+    probes_to_armed: int
+    seconds_to_armed: float
+
+
+@dataclass(frozen=True)
 class PairedView:
     """A target against its group's baseline target on identical items."""
 
@@ -60,6 +77,7 @@ class FingerprintView:
     agreement: float | None
     changed: bool
     warming_up: bool
+    id_changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,4 +98,5 @@ class StatsSnapshot:
     baselines: dict[tuple[str, str], float] = field(default_factory=dict)
     paired: tuple[PairedView, ...] = ()
     cost_per_correct: dict[str, float] = field(default_factory=dict)
+    arming: tuple[ArmingView, ...] = ()
     computed_at: float = 0.0

@@ -39,18 +39,25 @@ def counts_of(cells: Iterable[CellCount]) -> Counts:
     return {(c.target, c.family, c.difficulty, c.novelty): [c.passes, c.total] for c in cells}
 
 
-def ratio_cells(counts: Counts, window: str, alpha: float) -> list[RatioCell]:
-    """Cells by difficulty and by novelty (the other "all"), per family and pooled, with anytime-valid bounds."""
+def ratio_cells(counts: Counts, window: str, alpha: float, primary: Counts | None = None) -> list[RatioCell]:
+    """Cells by difficulty and by novelty (the other "all"), per family and pooled, with anytime-valid bounds.
+
+    A cell of one novelty has one rendering per item, so it takes ``counts``; a cell pooled over
+    novelties (novelty "all") takes ``primary`` (each item's primary rendering only) when given:
+    renderings of one item are correlated and would make its interval too narrow.
+    """
     agg: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for (target, family, diff, nov), (k, n) in counts.items():
-        for fam, d, v in product((family, ALL), (str(diff), ALL), (str(nov), ALL)):
-            if d != ALL and v != ALL:
-                # Difficulty x novelty cells would multiply series per target by 4 (≈7,500 with 17
-                # families); curves by difficulty and by novelty need only one of them at a time.
-                continue
-            cell = agg[(target, fam, d, v)]
-            cell[0] += k
-            cell[1] += n
+    sources = ((counts, False), (primary, True)) if primary is not None else ((counts, None),)
+    for source, pooled in sources:
+        for (target, family, diff, nov), (k, n) in (source or {}).items():
+            for fam, d, v in product((family, ALL), (str(diff), ALL), (str(nov), ALL)):
+                if (d != ALL and v != ALL) or (pooled is not None and pooled != (v == ALL)):
+                    # Difficulty x novelty cells would multiply series per target by 4 (≈7,500 with 17
+                    # families); curves by difficulty and by novelty need only one of them at a time.
+                    continue
+                cell = agg[(target, fam, d, v)]
+                cell[0] += k
+                cell[1] += n
     cells = []
     for (target, fam, d, v), (k, n) in sorted(agg.items()):
         lo, hi = confidence_sequence(k, n, alpha)
@@ -64,7 +71,8 @@ def frontiers(
     """Frontier per (target, family) from counts by difficulty, and each target's ability summary.
 
     ``references``: each family's reference level for ability (``frontier.reference_level`` of its
-    top); a family not named uses the middle of its probed levels.
+    top); a family not named uses the middle of its probed levels. Pass the primary renderings'
+    counts: a level pools novelties, whose renderings of one item are correlated.
     """
     refs = references or {}
     by_fam: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))

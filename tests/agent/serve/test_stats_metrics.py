@@ -47,6 +47,10 @@ BRIEF_NAMES = {
     "capmon_paired_difference_ratio_lower",
     "capmon_paired_difference_ratio_upper",
     "capmon_cost_per_correct_usd",
+    "capmon_detector_armed",
+    "capmon_detector_probes_to_armed",
+    "capmon_detector_seconds_to_armed",
+    "capmon_fingerprint_id_changed",
 }
 
 

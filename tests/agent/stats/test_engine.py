@@ -38,6 +38,7 @@ def _result(
     key: str | None = None,
     model: str = "m1",
     canonical: str | None = None,
+    seed: int | None = None,
 ) -> ProbeResult:
     i = next(_counter)
     outcome = "error" if error else "pass" if passed else "fail"
@@ -51,7 +52,7 @@ def _result(
         difficulty=difficulty,
         novelty=novelty,
         item_index=i,
-        seed=i,
+        seed=i if seed is None else seed,
         item_key=key or f"{family}:fresh:{difficulty}:{i}",
         static=static,
         canary=canary,
@@ -207,7 +208,7 @@ def test_learn_baseline_modal_answers() -> None:
 def test_snapshot_metrics_ratios_frontier_leakage_paired(tmp_path: Path) -> None:
     settings = Settings(
         targets=[
-            TargetConfig(name=n, base_url="http://x.test/v1", model="m", group="g")  # type: ignore[arg-type]
+            TargetConfig(name=n, base_url="http://x.test/v1", model="m", group="g", novelties=[0, 1])  # type: ignore[arg-type]
             for n in ("a", "b")
         ],
         store=tmp_path / "s.db",
@@ -231,17 +232,22 @@ def test_snapshot_metrics_ratios_frontier_leakage_paired(tmp_path: Path) -> None
                         novelty=nov,
                         key=key,
                         canonical=str(i),
+                        seed=i,
                     )
                 )
     for i in range(40):
         store.add_result(_result("a", passed=True, ts=now - 60, difficulty=1 + i % 10, static=True))
-    store.add_result(_result("a", passed=True, ts=now - 7200))  # outside the 1h window, inside 24h
+    store.add_result(_result("a", passed=True, ts=now - 7200, seed=0))  # outside the 1h window, inside 24h
     eng = StatsEngine(store, settings, clock=lambda: now)
     eng.update()
     metrics = _metrics(eng.snapshot())
     lab = {"target": "a", "family": "all", "difficulty": "all", "novelty": "all"}
-    assert metrics.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "1h"}) == 600
-    assert metrics.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "24h"}) == 601
+    # Pooled over novelties: one (primary) rendering per item; per novelty: every rendering.
+    assert metrics.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "1h"}) == 300
+    assert metrics.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "24h"}) == 301
+    for nov in ("0", "1"):
+        per_nov = {**lab, "novelty": nov, "window": "1h"}
+        assert metrics.get_sample_value("capmon_pass_ratio_samples", per_nov) == 300
     r = metrics.get_sample_value("capmon_pass_ratio", {**lab, "window": "1h"})
     lo = metrics.get_sample_value("capmon_pass_ratio_lower", {**lab, "window": "1h"})
     hi = metrics.get_sample_value("capmon_pass_ratio_upper", {**lab, "window": "1h"})

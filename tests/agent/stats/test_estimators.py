@@ -119,9 +119,16 @@ def test_paired_difference_mcnemar() -> None:
     assert r.diff == pytest.approx(9 / 30)
     assert r.p_value == pytest.approx(binomtest(12, 15, 0.5).pvalue)
     assert r.lower < r.diff < r.upper
-    # Positive correlation narrows the paired interval against treating the samples as independent.
+    # Here AD - BC = 14 <= n/2: method 10's corrected phi is 0, so the interval is the unpaired one.
     unpaired = newcombe_difference(22, 30, 13, 30)
-    assert r.upper - r.lower < unpaired.upper - unpaired.lower
+    assert (r.lower, r.upper) == pytest.approx((unpaired.lower, unpaired.upper), abs=1e-12)
+    # Positive correlation narrows the paired interval against treating the samples as independent
+    # (20 both, 12 only a, 3 only b, 15 neither: AD - BC = 264 > n/2).
+    a2 = [True] * 32 + [False] * 18
+    b2 = [True] * 20 + [False] * 12 + [True] * 3 + [False] * 15
+    r2 = paired_difference(a2, b2)
+    unpaired2 = newcombe_difference(32, 50, 23, 50)
+    assert r2.upper - r2.lower < unpaired2.upper - unpaired2.lower
     same = paired_difference([True, False, True], [True, False, True])
     assert same.diff == 0 and same.p_value == 1.0
     with pytest.raises(ValueError):

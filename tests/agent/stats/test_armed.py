@@ -1,0 +1,50 @@
+"""Time to armed: exported per detector, and a silent swap is detectable within the first hour at the defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.config import Settings, StatsConfig, TargetConfig
+from agent.ledger.store import Store
+from agent.serve.stats_metrics import stats_metric_families
+from agent.stats.engine import StatsEngine
+from tests.agent.stats.test_engine import _metrics, _result
+
+
+def test_fingerprint_arms_and_catches_a_swap_within_the_first_hour_at_the_defaults(tmp_path: Path) -> None:
+    # Defaults: no families named (all 17), 20 probes and 3 canary prompts every 300 s, warm-up 500.
+    target = TargetConfig(name="t1", base_url="http://x.test/v1", model="m")  # type: ignore[arg-type]
+    settings = Settings(targets=[target], store=tmp_path / "s.db", stats=StatsConfig())
+    store = Store(tmp_path / "s.db")
+    now = [0.0]
+    eng = StatsEngine(store, settings, clock=lambda: now[0])
+    keys = [f"fp:{j}" for j in range(3)]
+
+    def arming() -> dict[tuple[str, str], tuple[bool, int, float]]:
+        return {(a.family, a.detector): (a.armed, a.probes_to_armed, a.seconds_to_armed) for a in eng.snapshot().arming}
+
+    start = arming()
+    assert start[("all", "fingerprint")] == (False, 15, 5 * 300.0)  # 5 answers per prompt: 5 runs
+    assert start[("all", "glr_drop")] == (False, 500, 25 * 300.0)  # 20 items a run
+    assert start[("arithmetic", "glr_drop")] == (False, 500, 425 * 300.0)  # 20/17 items a run
+    assert len(start) == 4 * 18 + 1
+    detected_at = None
+    for run in range(12):  # the first hour
+        now[0] = run * 300.0
+        answer = "base" if run < 6 else "swapped"  # silent swap 30 minutes in
+        for k in keys:
+            store.add_result(_result(canary=True, key=k, response=f"{answer} {k}", ts=now[0]))
+        eng.update()
+        if run == 4:
+            assert arming()[("all", "fingerprint")] == (True, 0, 0.0)
+        if detected_at is None and eng.snapshot().fingerprints["t1"].changed:
+            detected_at = now[0]
+    assert detected_at is not None and 1800.0 <= detected_at < 3600.0
+    assert arming()[("all", "fingerprint")][0] is False  # alarmed: not armed until recovery or ack
+    metrics = _metrics(eng.snapshot())
+    lab = {"target": "t1", "family": "all", "detector": "glr_drop"}
+    assert metrics.get_sample_value("capmon_detector_armed", lab) == 0.0
+    assert metrics.get_sample_value("capmon_detector_probes_to_armed", lab) == 500.0
+    assert metrics.get_sample_value("capmon_detector_seconds_to_armed", lab) == 7500.0
+    names = {m.name for m in stats_metric_families(eng.snapshot())}
+    assert {"capmon_detector_armed", "capmon_detector_probes_to_armed", "capmon_detector_seconds_to_armed"} <= names
