@@ -228,9 +228,9 @@ def summarise(records: Iterable[dict[str, Any]]) -> dict[str, Summary]:
 
 def _fmt_d50(fit: Any) -> str:
     if fit.censored == "above":
-        return f"> {fit.d50:g} (all passed)" if math.isinf(fit.upper) and fit.lower == fit.d50 else f"> {fit.d50:.1f}"
+        return f"> {fit.d50:.1f} (all passed)" if math.isinf(fit.upper) and fit.lower == fit.d50 else f"> {fit.d50:.1f}"
     if fit.censored == "below":
-        return f"< {fit.d50:g}" if math.isinf(fit.lower) else f"< {fit.d50:.1f}"
+        return f"< {fit.d50:.1f}"
     lo = "−∞" if math.isinf(fit.lower) else f"{fit.lower:.1f}"
     hi = "∞" if math.isinf(fit.upper) else f"{fit.upper:.1f}"
     return f"{fit.d50:.1f} [{lo}, {hi}]"
