@@ -296,7 +296,6 @@ def otlp_receiver() -> Iterator[tuple[str, list[tuple[str, dict[str, str], bytes
         thread.join(10)
 
 
-@pytest.mark.integration
 def test_spans_reach_a_real_otlp_http_receiver(
     otlp_receiver: tuple[str, list[tuple[str, dict[str, str], bytes]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

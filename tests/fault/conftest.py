@@ -1,4 +1,4 @@
-"""The fault-injection endpoint as a fixture (binds 127.0.0.1: tests using it are integration tests)."""
+"""The fault-injection endpoint as a fixture: a Python fake on 127.0.0.1, not an external component."""
 
 from __future__ import annotations
 

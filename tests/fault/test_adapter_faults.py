@@ -15,8 +15,6 @@ from agent.providers.base import MAX_BODY_BYTES
 from tests.fault.expected import EXPECTED
 from tests.fault.server import FaultServer
 
-pytestmark = pytest.mark.integration
-
 TIMEOUT_S = 1.0
 REQUEST = ChatRequest(prompt="What is 2 + 2?", max_tokens=16, temperature=0.0)
 

@@ -15,8 +15,6 @@ from agent.llama import free_port
 from tests.fault.expected import EXPECTED, RETRYABLE
 from tests.fault.server import FaultServer
 
-pytestmark = pytest.mark.integration
-
 
 def make_agent(tmp_path: Path, base_url: str, **overrides: Any) -> Agent:
     fields: dict[str, Any] = {

@@ -26,8 +26,6 @@ from agent.daemon import Agent
 from agent.providers.limits import MAX_HEADER_CHARS, MAX_META_CHARS, MAX_TOKEN_COUNT
 from tests.fault.server import FaultServer
 
-pytestmark = pytest.mark.integration
-
 TIMEOUT_S = 1.0
 TIME_MARGIN_S = 0.5
 #: Peak RSS growth of one call over the RSS after a warm-up call (the decoded-body cap is 2 MiB;

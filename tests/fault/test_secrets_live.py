@@ -12,13 +12,10 @@ import signal
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.fault.expected import EXPECTED
 from tests.fault.server import FaultServer
 from tests.integration.conftest import start_agent, wait_for
-
-pytestmark = pytest.mark.integration
 
 CANARY = "live" + secrets.token_hex(14)
 

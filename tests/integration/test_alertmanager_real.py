@@ -150,7 +150,6 @@ def dead_target_stack(tmp_path: Path) -> Iterator[tuple[AgentProcess, Prometheus
         am.stop()
 
 
-@pytest.mark.integration
 def test_fast_rules_keep_the_shipped_alerts(tmp_path: Path) -> None:
     shipped = yaml.safe_load((PROM_DIR / "capmon.alerts.yml").read_text())
     fast = yaml.safe_load(fast_rules(PROM_DIR / "capmon.alerts.yml", tmp_path / "f.yml").read_text())

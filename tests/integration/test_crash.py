@@ -22,8 +22,6 @@ from agent.stats.persistence import PASS_RATIO as STATE  # detector state is key
 from tests.fault.server import FaultServer
 from tests.integration.conftest import start_agent, wait_for
 
-pytestmark = pytest.mark.integration
-
 ROUNDS = 15
 PINNED = {"p0": 0.6, "n": 500}
 

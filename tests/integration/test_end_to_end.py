@@ -13,8 +13,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from agent.llama import LlamaServer
 from tests.integration.conftest import smollm2_target, start_agent, wait_for
 
-pytestmark = pytest.mark.integration
-
 
 def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     text = httpx.get(f"{url}/metrics", timeout=10).text
@@ -25,6 +23,7 @@ def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return samples
 
 
+@pytest.mark.integration
 def test_agent_probes_real_model_and_metrics_match_the_store(llama_server: LlamaServer, tmp_path: Path) -> None:
     agent = start_agent(tmp_path, [smollm2_target(llama_server.base_url, families=["arithmetic", "string_transform"])])
     try:
@@ -64,6 +63,7 @@ def test_agent_probes_real_model_and_metrics_match_the_store(llama_server: Llama
     assert info and dict(info[0][1])["provider"] == "openai"
 
 
+@pytest.mark.integration
 def test_probe_once_prints_a_table_and_exits_zero(llama_server: LlamaServer, tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -26,8 +26,6 @@ from agent.llama import free_port
 from agent.sharding import shard_of
 from tests.integration.conftest import AgentProcess, wait_for, write_config
 
-pytestmark = pytest.mark.integration
-
 SHARDS = 3
 TARGETS = 20
 ROOT = Path(__file__).resolve().parents[2]

@@ -176,7 +176,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.integration
 def test_tls_and_basic_auth_over_a_real_socket(tmp_path: Path) -> None:
     cert_file, key_file = _self_signed(tmp_path)
     web = WebConfig(
