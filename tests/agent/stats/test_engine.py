@@ -239,7 +239,7 @@ def test_snapshot_metrics_ratios_frontier_leakage_paired(tmp_path: Path) -> None
     eng = StatsEngine(store, settings, clock=lambda: now)
     eng.update()
     metrics = _metrics(eng.snapshot())
-    lab = {"target": "a", "family": "all", "difficulty": "all", "novelty": "all"}
+    lab = {"target": "a", "family": "all"}
     assert metrics.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "1h"}) == 600
     assert metrics.get_sample_value("capmon_pass_ratio_samples", {**lab, "window": "24h"}) == 601
     r = metrics.get_sample_value("capmon_pass_ratio", {**lab, "window": "1h"})
