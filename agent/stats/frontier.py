@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-from scipy.optimize import brentq, minimize, minimize_scalar
-from scipy.stats import chi2, norm
+if TYPE_CHECKING:  # numpy/scipy are imported where used: off the import path
+    import numpy as np
 
 #: Centre of the 1..10 difficulty scale; ability is the logit of passing an item at this level.
 CENTRE = 5.5
@@ -44,6 +43,7 @@ class Frontier:
 
 
 def _nll(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
+    import numpy as np
     d50, log_a = float(params[0]), float(params[1])
     eta = math.exp(log_a) * (d50 - x)  # logit of passing
     # log(sigmoid) computed stably as -logaddexp(0, -eta)
@@ -52,6 +52,8 @@ def _nll(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> flo
 
 
 def _profile(d50: float, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
+    import numpy as np
+    from scipy.optimize import minimize_scalar
     res = minimize_scalar(lambda la: _nll(np.array([d50, la]), x, k, n), bounds=(-6.0, 4.0), method="bounded")
     return float(res.fun)
 
@@ -60,6 +62,9 @@ def fit_frontier(
     levels: Sequence[int | float], passes: Sequence[int], totals: Sequence[int], confidence: float = 0.95
 ) -> Frontier:
     """Fit the frontier from pass counts per difficulty level."""
+    import numpy as np
+    from scipy.optimize import minimize
+    from scipy.stats import chi2
     x = np.asarray(levels, dtype=float)
     k = np.asarray(passes, dtype=float)
     n = np.asarray(totals, dtype=float)
@@ -108,6 +113,7 @@ def fit_frontier(
 
 def _bracket_root(f: Callable[[float], float], start: float, sign: int, span: float) -> float:
     """Walk from the optimum outwards until the profile crosses; infinite if it never does (flat side)."""
+    from scipy.optimize import brentq
     fn = f
     step = span / 4
     prev = start
@@ -121,6 +127,7 @@ def _bracket_root(f: Callable[[float], float], start: float, sign: int, span: fl
 
 def _centre_logit(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
     """Logit of passing at ``CENTRE`` and its delta-method SE from the numerical Hessian."""
+    import numpy as np
     d50, log_a = float(params[0]), float(params[1])
     a = math.exp(log_a)
     h = 1e-4
@@ -156,6 +163,7 @@ class Ability:
 
 def ability_summary(frontiers: Mapping[str, Frontier], confidence: float = 0.95) -> Ability | None:
     """Equal-weight mean over families of the centre logit; families censored at an edge are left out."""
+    from scipy.stats import norm
     usable = [f for f in frontiers.values() if math.isfinite(f.centre_logit) and math.isfinite(f.centre_logit_se)]
     if not usable:
         return None
