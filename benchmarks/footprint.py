@@ -1,8 +1,9 @@
-"""A sidecar's footprint: series per target, start-up.
+"""A sidecar's footprint: series per target, start-up, scrape time, RSS over time.
 
     python -m benchmarks.footprint series [--targets 1] [--seconds 120]
     python -m benchmarks.footprint startup [--rounds 5]
     python -m benchmarks.footprint scrape [--targets 100] [--rows 1000000]
+    python -m benchmarks.footprint soak [--targets 10] [--seconds 240]
 
 ``series`` starts ``capmon run`` (a subprocess) against ``benchmarks.instant_endpoint`` with every
 probe family enabled, scrapes ``/metrics`` once every family has a frontier and designed detectors,
@@ -348,6 +349,24 @@ def cmd_scrape(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    """RSS of ``capmon run`` with ``--targets`` targets over time, and the probe rate."""
+    import sqlite3
+
+    with tempfile.TemporaryDirectory() as tmp, instant_endpoint() as base:
+        probing = [target(f"t{i}", base, interval_s=args.interval, probes_per_run=20) for i in range(args.targets)]
+        with capmon_run(Path(tmp), probing) as agent:
+            start = time.monotonic()
+            while (elapsed := time.monotonic() - start) <= args.seconds:
+                with sqlite3.connect(agent.store) as db:
+                    n = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+                httpx.get(f"{agent.url}/metrics", timeout=30)  # scraped, as Prometheus would
+                print(f"t={elapsed:5.0f} s  RSS {agent.rss_kib() / 1024:6.1f} MiB  results {n}"
+                      f"  ({n / max(elapsed, 1):.1f} probes/s)", flush=True)
+                time.sleep(args.every)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.footprint", description=__doc__.split("\n")[0])
@@ -365,6 +384,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--recent", type=int, default=200)
     c.add_argument("--scrapes", type=int, default=5)
     c.set_defaults(func=cmd_scrape)
+    k = sub.add_parser("soak", help="RSS of capmon run over time")
+    k.add_argument("--targets", type=int, default=10)
+    k.add_argument("--seconds", type=float, default=240)
+    k.add_argument("--every", type=float, default=20)
+    k.add_argument("--interval", type=float, default=10, help="each target's interval_s")
+    k.set_defaults(func=cmd_soak)
     args = p.parse_args(argv)
     code: int = args.func(args)
     return code
