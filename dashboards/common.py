@@ -21,8 +21,8 @@ DATASOURCE = common_models.DataSourceRef(type_val="prometheus", uid="${datasourc
 #: Grafana's own interval for rate(): at least four scrape intervals, whatever the scrape interval is.
 RATE = "$__rate_interval"
 TAGS = ["capmon"]
-#: Stat selector for the pooled, all-levels pass ratio that the statistics engine exports.
-ALL_LEVELS = 'family="all",difficulty="all",novelty="all",window="$window"'
+#: Selector of the pass ratio pooled over every family (and every level) in the selected window.
+ALL_LEVELS = 'family="all",window="$window"'
 
 
 @dataclass(frozen=True)

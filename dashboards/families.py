@@ -42,9 +42,9 @@ def build() -> dashboard.Dashboard:
             "Pass ratio: $family",
             "Pass ratio of this family on every target, with anytime-valid bounds.",
             [
-                q(f'capmon_pass_ratio{{{TF},difficulty="all",novelty="all",{W}}}', "{{target}}"),
-                q(f'capmon_pass_ratio_lower{{{TF},difficulty="all",novelty="all",{W}}}', "{{target}} lower"),
-                q(f'capmon_pass_ratio_upper{{{TF},difficulty="all",novelty="all",{W}}}', "{{target}} upper"),
+                q(f"capmon_pass_ratio{{{TF},{W}}}", "{{target}}"),
+                q(f"capmon_pass_ratio_lower{{{TF},{W}}}", "{{target}} lower"),
+                q(f"capmon_pass_ratio_upper{{{TF},{W}}}", "{{target}} upper"),
             ],
             unit="percentunit",
             width=6,
@@ -57,10 +57,11 @@ def build() -> dashboard.Dashboard:
     d = d.with_panel(
         bars(
             "Pass ratio by difficulty: $family",
-            "Latest pass ratio at each difficulty level, per target: the capability curve side by side.",
+            "Pass ratio at the difficulty levels probed nearest the frontier in the longest statistics window, "
+            "per target: the capability curve side by side.",
             [
                 q(
-                    f'capmon_pass_ratio{{{TF},difficulty!="all",novelty="all",{W}}}',
+                    f"capmon_difficulty_passed_probes{{{TF}}} / capmon_difficulty_scored_probes{{{TF}}}",
                     "{{target}} d{{difficulty}}",
                     instant=True,
                 )
@@ -84,7 +85,6 @@ def build() -> dashboard.Dashboard:
             ],
             width=6,
             min_value=0,
-            max_value=10,
             repeat="family",
         )
     )

@@ -111,7 +111,6 @@ def build() -> dashboard.Dashboard:
                 q(f"capmon_frontier_level_upper{{{T}}}", "{{target}} {{family}} upper"),
             ],
             min_value=0,
-            max_value=10,
         )
     ).with_panel(
         series(

@@ -48,7 +48,7 @@ def build() -> dashboard.Dashboard:
                 "All families, all levels, in the selected window.",
                 [
                     q(
-                        f'capmon_pass_ratio{{{T},family="all",difficulty="all",novelty="all",{W}}}',
+                        f'capmon_pass_ratio{{{T},family="all",{W}}}',
                         instant=True,
                     )
                 ],
@@ -62,7 +62,7 @@ def build() -> dashboard.Dashboard:
                 "Scored probes behind the pass ratio: a ratio from a handful of probes means little.",
                 [
                     q(
-                        f'capmon_pass_ratio_samples{{{T},family="all",difficulty="all",novelty="all",{W}}}',
+                        f'capmon_pass_ratio_samples{{{T},family="all",{W}}}',
                         instant=True,
                     )
                 ],
@@ -94,13 +94,13 @@ def build() -> dashboard.Dashboard:
                 "Pass ratio by family",
                 "Per family (all difficulty and novelty levels) with anytime-valid bounds.",
                 [
-                    q(f'capmon_pass_ratio{{{TF},difficulty="all",novelty="all",{W}}}', "{{family}}"),
+                    q(f"capmon_pass_ratio{{{TF},{W}}}", "{{family}}"),
                     q(
-                        f'capmon_pass_ratio_lower{{{TF},difficulty="all",novelty="all",{W}}}',
+                        f"capmon_pass_ratio_lower{{{TF},{W}}}",
                         "{{family}} lower",
                     ),
                     q(
-                        f'capmon_pass_ratio_upper{{{TF},difficulty="all",novelty="all",{W}}}',
+                        f"capmon_pass_ratio_upper{{{TF},{W}}}",
                         "{{family}} upper",
                     ),
                 ],
@@ -112,11 +112,11 @@ def build() -> dashboard.Dashboard:
         .with_panel(
             bars(
                 "Pass ratio by difficulty (capability curve)",
-                "Latest pass ratio at each difficulty level 1..10, per family: "
-                "where the curve falls is the frontier.",
+                "Pass ratio at the difficulty levels probed nearest the frontier (up to six per family) in "
+                "the longest statistics window, per family: where the curve falls is the frontier.",
                 [
                     q(
-                        f'capmon_pass_ratio{{{TF},difficulty!="all",novelty="all",{W}}}',
+                        f"capmon_difficulty_passed_probes{{{TF}}} / capmon_difficulty_scored_probes{{{TF}}}",
                         "{{family}} d{{difficulty}}",
                         instant=True,
                     )
@@ -129,9 +129,14 @@ def build() -> dashboard.Dashboard:
         .with_panel(
             cells(
                 "Pass ratio by difficulty over time",
-                "One heatmap per family; each row is a difficulty level "
-                "and colour is its pass ratio over time.",
-                [q(f'capmon_pass_ratio{{{TF},difficulty!="all",novelty="all",{W}}}', "{{difficulty}}")],
+                "One heatmap per family; each row is a difficulty level probed near the frontier "
+                "and colour is its pass ratio in the longest statistics window over time.",
+                [
+                    q(
+                        f"capmon_difficulty_passed_probes{{{TF}}} / capmon_difficulty_scored_probes{{{TF}}}",
+                        "{{difficulty}}",
+                    )
+                ],
                 unit="percentunit",
                 repeat="family",
             )
@@ -146,7 +151,6 @@ def build() -> dashboard.Dashboard:
                     q(f"capmon_frontier_level_upper{{{TF}}}", "{{family}} upper"),
                 ],
                 min_value=0,
-                max_value=10,
             )
         )
     )
@@ -168,10 +172,11 @@ def build() -> dashboard.Dashboard:
         .with_panel(
             bars(
                 "Pass ratio by novelty level",
-                "Latest pass ratio at novelty 0 (plain) .. 3 (unfamiliar framing), per family.",
+                "Pass ratio at novelty 0 (plain) .. 3 (unfamiliar framing) in the longest statistics window, "
+                "per family probed at more than one novelty level.",
                 [
                     q(
-                        f'capmon_pass_ratio{{{TF},difficulty="all",novelty!="all",{W}}}',
+                        f"capmon_novelty_passed_probes{{{TF}}} / capmon_novelty_scored_probes{{{TF}}}",
                         "{{family}} n{{novelty}}",
                         instant=True,
                     )
@@ -227,7 +232,7 @@ def build() -> dashboard.Dashboard:
                 "Pass ratio vs baseline",
                 "Pass ratio per family against the baseline the detectors compare with.",
                 [
-                    q(f'capmon_pass_ratio{{{TF},difficulty="all",novelty="all",{W}}}', "{{family}}"),
+                    q(f"capmon_pass_ratio{{{TF},{W}}}", "{{family}}"),
                     q(f"capmon_baseline_pass_ratio{{{TF}}}", "{{family}} baseline"),
                 ],
                 unit="percentunit",
@@ -256,10 +261,23 @@ def build() -> dashboard.Dashboard:
                     q(f"capmon_fingerprint_agreement_ratio{{{T}}}", "agreement"),
                     q(f"capmon_refusal_ratio{{{T}}}", "refusals"),
                     q(f"capmon_fingerprint_changed{{{T}}}", "changed"),
+                    q(f"capmon_fingerprint_id_changed{{{T}}}", "model id changed"),
                 ],
                 unit="percentunit",
                 min_value=0,
                 max_value=1,
+            )
+        )
+        .with_panel(
+            series(
+                "Time to armed",
+                "Per detector: warm-up outcomes still needed and whether it can fire; levels capped by prompt size.",
+                [
+                    q(f"capmon_detector_probes_to_armed{{{T}}}", "{{family}} {{detector}} to arm"),
+                    q(f"capmon_detector_seconds_to_armed{{{T}}}", "{{family}} {{detector}} s to arm"),
+                    q(f"capmon_detector_armed{{{T}}}", "{{family}} {{detector}} armed"),
+                    q(f"capmon_level_capped{{{T}}}", "{{family}} capped at level"),
+                ],
             )
         )
         .with_panel(

@@ -17,7 +17,6 @@ from typing import Any
 from agent.cli.common import load, parse_duration
 from agent.config import Settings
 from agent.ledger.store import Store
-from agent.stats import persistence
 
 
 def register(subparsers: Any) -> None:
@@ -89,6 +88,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_pin(args: argparse.Namespace) -> int:
     """Pin each scope's baseline to the pass ratio of the target's recent fresh results."""
     from agent.ledger import queries
+    from agent.stats import persistence  # numpy/scipy: only for the commands that change baselines
     from agent.stats.engine import baseline_ratio
     from agent.stats.persistence import FINGERPRINT, PASS_RATIO
     from agent.stats.snapshot import ALL
@@ -134,6 +134,8 @@ def cmd_pin(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     """Forget baselines and detector state (change points are kept)."""
+    from agent.stats import persistence
+
     _, store = _open(args)
     try:
         n = store.delete_baselines(args.target)
@@ -147,6 +149,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 def cmd_ack(args: argparse.Namespace) -> int:
     """Acknowledge a target's alarms: each alarmed detector (or the one named) is re-armed."""
+    from agent.stats import persistence
+
     _, store = _open(args)
     try:
         acked = persistence.acknowledge(store, args.target, args.detector)

@@ -8,13 +8,15 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from agent.config import Settings, check_families, load_config, probe_registry
 from agent.errors import ConfigError
 from agent.ledger.results import ProbeResult
 from probes.errors import ProbeError
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -83,6 +85,8 @@ def results_table(results: Iterable[ProbeResult], title: str = "") -> Table:
         cell = cells[key][r.difficulty]
         cell[0] += r.outcome == "pass"
         cell[1] += 1
+    from rich.table import Table  # imported here: most commands print no table
+
     table = Table(title=title or None)
     table.add_column("target")
     table.add_column("family")

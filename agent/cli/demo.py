@@ -8,15 +8,13 @@ import contextlib
 import logging
 import signal
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console, Group
-from rich.live import Live
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from agent.cli.common import results_table
 from agent.config import Settings, TargetConfig
-from agent.llama import MODEL_ALIAS, start_llama_server
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: Families the small model shows a real gradient on (1-digit sums pass about half the time).
 DEMO_FAMILIES = ["arithmetic", "word_problem", "string_transform"]
@@ -38,6 +36,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def demo_settings(base_url: str, store: Path, listen: str, interval_s: float) -> Settings:
     """Settings for the demo: one local target, short interval, easy-to-medium levels."""
+    from agent.llama import MODEL_ALIAS  # httpx: imported by the demo only
     target = TargetConfig(
         name="local-smollm2",
         provider="openai",
@@ -60,6 +59,10 @@ def demo_settings(base_url: str, store: Path, listen: str, interval_s: float) ->
 
 def run_demo(*, store: Path, listen: str, interval_s: float) -> int:
     """Run the demo until Ctrl-C; stops the model server too."""
+    from rich.console import Console
+
+    from agent.llama import start_llama_server  # httpx: imported by the demo only
+
     console = Console()
     console.print("Starting llama.cpp with SmolLM2-135M-Instruct on 127.0.0.1 ...")
     server = start_llama_server()
@@ -73,6 +76,10 @@ def run_demo(*, store: Path, listen: str, interval_s: float) -> int:
 
 
 async def _demo(settings: Settings, console: Console) -> int:
+    from rich.console import Group
+    from rich.live import Live
+    from rich.text import Text
+
     from agent.daemon import Agent
 
     agent = Agent(settings, source="demo")

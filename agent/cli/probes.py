@@ -6,9 +6,6 @@ import argparse
 import sys
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from agent.config import probe_registry
 from probes.base import NOVELTY_LEVELS, STATIC_SALT, make_item
 from probes.errors import ProbeError
@@ -45,6 +42,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     except ProbeError as exc:
         print(f"capmon: {exc}", file=sys.stderr)
         return 2
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"{len(registry)} probe families", show_lines=True)
     table.add_column("family", no_wrap=True)
     table.add_column("skill")

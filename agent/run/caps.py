@@ -97,6 +97,7 @@ class LevelCapCollector(Collector):
         return GaugeMetricFamily(
             "capmon_level_capped",
             "Highest difficulty level sent to the target in this family: higher levels' prompts exceed "
-            "its max_prompt_tokens, so they are not sent (absent: not capped).",
+            "its max_prompt_tokens, so they are not sent (absent: not capped). Cached: set when a run plans, "
+            "not measured per scrape.",
             labels=["target", "family"],
         )

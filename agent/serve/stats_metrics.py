@@ -7,11 +7,13 @@ results have arrived, at most once per ``stats.refresh_interval_s``; a scrape ne
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from agent.stats.snapshot import StatsSnapshot
+from agent.stats.frontier import Frontier
+from agent.stats.snapshot import ALL, RatioCell, StatsSnapshot
 
 _CACHED = (
     " Cached: computed from the ledger on capmon's own schedule (at most every stats.refresh_interval_s),"
@@ -37,22 +39,101 @@ def _triple(
     return [value, lower, upper]
 
 
-def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
-    """Every statistics metric named in the brief, from one snapshot."""
-    s = snapshot
-    cell = ("target", "family", "difficulty", "novelty", "window")
+def _window_seconds(label: str) -> float:
+    """Seconds of a window label: "15m" -> 900, "24h" -> 86400 (the inverse of ``summaries.window_label``)."""
+    return float(label[:-1]) * {"s": 1, "m": 60, "h": 3600}[label[-1]]
+
+
+#: Difficulty levels per (target, family) exported as counts: the levels probed nearest the frontier.
+LEVELS_PER_FAMILY = 6
+
+
+def _nearest_frontier(levels: Iterable[int], frontier: Frontier | None) -> list[int]:
+    """The ``LEVELS_PER_FAMILY`` levels nearest the fitted frontier, ascending.
+
+    A censored frontier (+-Inf) sits past the top or bottom probed level; without a fit the middle of
+    the probed range stands in. Ties go to the lower level.
+    """
+    xs = sorted(levels)
+    if len(xs) <= LEVELS_PER_FAMILY:
+        return xs
+    centre = (xs[0] + xs[-1]) / 2
+    if frontier is not None and not math.isnan(frontier.d50):
+        centre = min(max(frontier.d50, xs[0] - 0.5), xs[-1] + 0.5)
+    return sorted(sorted(xs, key=lambda x: (abs(x - centre), x))[:LEVELS_PER_FAMILY])
+
+
+def ratio_metric_families(
+    cells: Sequence[RatioCell], frontiers: Mapping[tuple[str, str], Frontier] | None = None
+) -> Iterable[Metric]:
+    """Pass ratios with bounds per (target, family, window); counts per level probed in the longest window.
+
+    The series stay bounded (docs/metrics.md, "Series budget"): the ratio and its anytime-valid bounds
+    (which PromQL cannot compute) are one series each per family and window; the capability curve is
+    exported as counts (passed, scored) per level, for the longest window only, so PromQL computes the
+    ratios and pools them as it likes. Difficulty levels: those probed in the window, at most
+    ``LEVELS_PER_FAMILY`` per family (the ones nearest the fitted frontier). Novelty levels: only for
+    families probed at more than one (otherwise they repeat the family's count).
+    """
+    tfw = ("target", "family", "window")
+    pooled = [c for c in cells if c.difficulty == ALL and c.novelty == ALL]
     yield from _triple(
         "capmon_pass_ratio",
-        "Share of non-error fresh probes passed (novelty=all: one rendering per item); bounds are a"
-        " confidence sequence over the window's counts: time-uniform (peek-safe) while the window fills,"
-        " not across sliding windows (watching a sliding window for weeks is not covered).",
-        cell,
-        (((c.target, c.family, c.difficulty, c.novelty, c.window), c.ratio, c.lower, c.upper) for c in s.ratios),
+        "Share of non-error fresh probes passed in the window (one rendering per item: the primary one);"
+        " bounds are a confidence sequence over the window's counts: time-uniform (peek-safe) while the"
+        " window fills, not across sliding windows (watching a sliding window for weeks is not covered).",
+        tfw,
+        (((c.target, c.family, c.window), c.ratio, c.lower, c.upper) for c in pooled),
     )
-    samples = _gauge("capmon_pass_ratio_samples", "Non-error fresh probes behind capmon_pass_ratio.", cell)
-    for c in s.ratios:
-        samples.add_metric([c.target, c.family, c.difficulty, c.novelty, c.window], c.total)
+    samples = _gauge("capmon_pass_ratio_samples", "Non-error fresh probes behind capmon_pass_ratio.", tfw)
+    for c in pooled:
+        samples.add_metric([c.target, c.family, c.window], c.total)
     yield samples
+    longest = max((c.window for c in cells), key=_window_seconds, default="")
+    curve = [c for c in cells if c.window == longest and c.family != ALL]
+    levels: dict[tuple[str, str], list[int]] = defaultdict(list)
+    novelties: dict[tuple[str, str], int] = defaultdict(int)
+    for c in curve:
+        if c.difficulty != ALL and c.novelty == ALL:
+            levels[(c.target, c.family)].append(int(c.difficulty))
+        elif c.difficulty == ALL and c.novelty != ALL:
+            novelties[(c.target, c.family)] += 1
+    kept = {key: set(_nearest_frontier(xs, (frontiers or {}).get(key))) for key, xs in levels.items()}
+    rows = {
+        "difficulty": [
+            (c, c.difficulty)
+            for c in curve
+            if c.difficulty != ALL and c.novelty == ALL and int(c.difficulty) in kept[(c.target, c.family)]
+        ],
+        "novelty": [
+            (c, c.novelty)
+            for c in curve
+            if c.difficulty == ALL and c.novelty != ALL and novelties[(c.target, c.family)] > 1
+        ],
+    }
+    for axis, axis_rows in rows.items():
+        labels = ("target", "family", axis, "window")
+        passed = _gauge(
+            f"capmon_{axis}_passed_probes",
+            f"Non-error fresh probes passed in the longest window, per {axis} level (see docs/metrics.md).",
+            labels,
+        )
+        scored = _gauge(
+            f"capmon_{axis}_scored_probes",
+            f"Non-error fresh probes in the longest window, per {axis} level (see docs/metrics.md).",
+            labels,
+        )
+        for c, level in axis_rows:
+            lv = [c.target, c.family, level, c.window]
+            passed.add_metric(lv, c.passes)
+            scored.add_metric(lv, c.total)
+        yield from (passed, scored)
+
+
+def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
+    """Every statistics metric, from one snapshot."""
+    s = snapshot
+    yield from ratio_metric_families(s.ratios, s.frontiers)
     tf = ("target", "family")
     yield from _triple(
         "capmon_frontier_level",

@@ -22,12 +22,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-from scipy import sparse
-from scipy.sparse.linalg import splu, spsolve
-from scipy.stats import beta as beta_dist
+if TYPE_CHECKING:  # numpy/scipy are imported where used: off the import path
+    import numpy as np
+    from scipy import sparse
 
 #: Default resolution of the statistic in nats (``design`` picks a finer one per shift, see ``auto_unit``).
 UNIT = 0.01
@@ -60,6 +59,9 @@ def auto_unit(p0: float, p1: float, steps: int = STEPS) -> float:
 
 def _transitions(inc_pass: int, inc_fail: int, threshold: int, p: float) -> sparse.csr_matrix:
     """Substochastic transition matrix among the non-alarm states 0..threshold-1."""
+    import numpy as np
+    from scipy import sparse
+
     states = np.arange(threshold)
     rows, cols, vals = [], [], []
     for inc, prob in ((inc_pass, p), (inc_fail, 1 - p)):
@@ -75,6 +77,10 @@ def _transitions(inc_pass: int, inc_fail: int, threshold: int, p: float) -> spar
 
 def arl_vector(inc_pass: int, inc_fail: int, threshold: int, p: float) -> np.ndarray:
     """Expected probes to alarm from each state 0..threshold-1 when the true pass rate is p."""
+    import numpy as np
+    from scipy import sparse
+    from scipy.sparse.linalg import spsolve
+
     q = _transitions(inc_pass, inc_fail, threshold, p)
     a = sparse.identity(threshold, format="csc") - q.tocsc()
     return np.asarray(spsolve(a, np.ones(threshold)), dtype=float)
@@ -101,6 +107,10 @@ def quasi_stationary(inc_pass: int, inc_fail: int, threshold: int, p: float, tol
     iteration converges in a few sparse solves from a positive start and cannot land on another
     eigenpair (ARPACK did, in 1 of 8 calls on the deployed chain size).
     """
+    import numpy as np
+    from scipy import sparse
+    from scipy.sparse.linalg import splu
+
     q = _transitions(inc_pass, inc_fail, threshold, p)
     lu = splu((sparse.identity(threshold, format="csc") - q.tocsc()).T.tocsc())
     pi = np.full(threshold, 1.0 / threshold)
@@ -166,6 +176,8 @@ def neutral_rate(p0: float, p1: float) -> float:
 
 def pessimistic_rate(p0: float, p1: float, baseline_n: int | None, quantile: float = BASELINE_QUANTILE) -> float:
     """The in-control rate at which ARL0 is guaranteed: a posterior quantile toward p1, capped."""
+    from scipy.stats import beta as beta_dist
+
     if baseline_n is None or baseline_n <= 0:
         return p0
     k = p0 * baseline_n

@@ -24,11 +24,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-from scipy.optimize import brentq, minimize, minimize_scalar
-from scipy.stats import chi2, norm
+if TYPE_CHECKING:  # numpy/scipy are imported where used: off the import path
+    import numpy as np
 
-if TYPE_CHECKING:
     from probes.registry import Registry
 
 #: Prior sd of log(slope) (logits per level).
@@ -63,6 +61,8 @@ def reference_levels(registry: Registry) -> dict[str, float]:
 
 
 def _nll(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
+    import numpy as np
+
     d50, log_a = float(params[0]), float(params[1])
     eta = math.exp(log_a) * (d50 - x)  # logit of passing
     # log(sigmoid) computed stably as -logaddexp(0, -eta)
@@ -71,6 +71,9 @@ def _nll(params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> flo
 
 
 def _profile(d50: float, x: np.ndarray, k: np.ndarray, n: np.ndarray) -> float:
+    import numpy as np
+    from scipy.optimize import minimize_scalar
+
     res = minimize_scalar(lambda la: _nll(np.array([d50, la]), x, k, n), bounds=(-6.0, 4.0), method="bounded")
     return float(res.fun)
 
@@ -86,6 +89,10 @@ def fit_frontier(
 
     ``reference``: the level the ability logit is taken at (default: the middle of the probed levels).
     """
+    import numpy as np
+    from scipy.optimize import minimize
+    from scipy.stats import chi2
+
     x = np.asarray(levels, dtype=float)
     k = np.asarray(passes, dtype=float)
     n = np.asarray(totals, dtype=float)
@@ -137,6 +144,8 @@ def fit_frontier(
 
 def _bracket_root(f: Callable[[float], float], start: float, sign: int, span: float) -> float:
     """Walk from the optimum outwards until the profile crosses; infinite if it never does (flat side)."""
+    from scipy.optimize import brentq
+
     fn = f
     step = span / 4
     prev = start
@@ -152,6 +161,8 @@ def _reference_logit(
     params: np.ndarray, x: np.ndarray, k: np.ndarray, n: np.ndarray, ref: float
 ) -> tuple[float, float]:
     """Logit of passing at level ``ref`` and its delta-method SE from the numerical Hessian."""
+    import numpy as np
+
     d50, log_a = float(params[0]), float(params[1])
     a = math.exp(log_a)
     h = 1e-4
@@ -188,6 +199,8 @@ class Ability:
 
 def ability_summary(frontiers: Mapping[str, Frontier], confidence: float = 0.95) -> Ability | None:
     """Equal-weight mean over families of the reference-level logit; families censored at an edge are left out."""
+    from scipy.stats import norm
+
     usable = [f for f in frontiers.values() if math.isfinite(f.reference_logit) and math.isfinite(f.reference_logit_se)]
     if not usable:
         return None

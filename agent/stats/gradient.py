@@ -11,8 +11,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import norm
-
 from agent.stats.intervals import wilson
 
 
@@ -42,6 +40,7 @@ def novelty_gradient(
     novelties: Sequence[int], passes: Sequence[int], totals: Sequence[int], confidence: float = 0.95
 ) -> Gradient | None:
     """Per-level ratios and the WLS slope; None with fewer than two levels that have probes."""
+    from scipy.stats import norm
     rows = [(int(v), int(k), int(n)) for v, k, n in zip(novelties, passes, totals, strict=True) if n > 0]
     if len(rows) < 2:
         return None

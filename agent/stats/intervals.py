@@ -11,10 +11,6 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from scipy.optimize import brentq
-from scipy.special import betaln
-from scipy.stats import norm
-
 #: Beta(a, a) mixing prior of the confidence sequence. The width hardly depends on a in 0.5..2 over the
 #: 100..10,000 probes a panel covers; a = 1 (uniform) was narrowest there at p = 0.8.
 CS_PRIOR = 1.0
@@ -27,6 +23,7 @@ def _check(k: float, n: float) -> None:
 
 @lru_cache(maxsize=64)
 def _z(confidence: float) -> float:
+    from scipy.stats import norm
     return float(norm.ppf(0.5 + confidence / 2))
 
 
@@ -48,6 +45,7 @@ def wilson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
 
 def log_mixture(k: float, n: float, p: float, a: float = CS_PRIOR) -> float:
     """log of the beta-binomial mixture martingale M_n(p) = ∫ L(q)/L(p) dBeta(a, a)(q)."""
+    from scipy.special import betaln
     if p <= 0.0 or p >= 1.0:
         return math.inf
     return float(betaln(a + k, a + n - k) - betaln(a, a)) - k * math.log(p) - (n - k) * math.log1p(-p)
@@ -55,6 +53,7 @@ def log_mixture(k: float, n: float, p: float, a: float = CS_PRIOR) -> float:
 
 def confidence_sequence(k: float, n: float, alpha: float = 0.05, a: float = CS_PRIOR) -> tuple[float, float]:
     """Anytime-valid interval {p : M_n(p) < 1/alpha} for a Bernoulli mean after k successes in n trials."""
+    from scipy.optimize import brentq
     _check(k, n)
     if not 0 < alpha < 1:
         raise ValueError("alpha must be in (0, 1)")

@@ -14,8 +14,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import binomtest
-
 from agent.stats.intervals import wilson
 
 
@@ -33,6 +31,7 @@ class PairedResult:
 
 def paired_difference(a: Sequence[bool], b: Sequence[bool], confidence: float = 0.95) -> PairedResult:
     """Compare two targets' outcomes item by item (a[i] and b[i] are the same item)."""
+    from scipy.stats import binomtest
     if len(a) != len(b):
         raise ValueError("a and b must have one outcome per shared item")
     n = len(a)

@@ -9,7 +9,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from agent.serve.stats_metrics import stats_metric_families
-from agent.stats.frontier import Ability, fit_frontier
+from agent.stats.frontier import Ability, Frontier, fit_frontier
 from agent.stats.gradient import novelty_gradient
 from agent.stats.leakage import newcombe_difference
 from agent.stats.paired import paired_difference
@@ -20,6 +20,10 @@ BRIEF_NAMES = {
     "capmon_pass_ratio_lower",
     "capmon_pass_ratio_upper",
     "capmon_pass_ratio_samples",
+    "capmon_difficulty_passed_probes",
+    "capmon_difficulty_scored_probes",
+    "capmon_novelty_passed_probes",
+    "capmon_novelty_scored_probes",
     "capmon_frontier_level",
     "capmon_frontier_level_lower",
     "capmon_frontier_level_upper",
@@ -103,7 +107,7 @@ def test_all_brief_names_and_values() -> None:
     assert (
         metrics.get_sample_value(
             "capmon_pass_ratio_samples",
-            {"target": "t", "family": "all", "difficulty": "all", "novelty": "all", "window": "1h"},
+            {"target": "t", "family": "all", "window": "1h"},
         )
         == 10
     )
@@ -113,3 +117,46 @@ def test_empty_snapshot_yields_families_without_samples() -> None:
     metrics = list(stats_metric_families(StatsSnapshot()))
     assert {m.name for m in metrics} == BRIEF_NAMES
     assert all(not m.samples for m in metrics)
+
+
+def _cell(family: str, d: str, v: str, window: str, k: int, n: int) -> RatioCell:
+    return RatioCell("t", family, d, v, window, k, n, k / n, 0.0, 1.0)
+
+
+def test_levels_are_counts_in_the_longest_window_nearest_the_frontier() -> None:
+    # Twelve difficulty levels probed in 24h (and one in 1h); two novelty levels for "f", one for "g".
+    cells = [_cell("f", str(d), "all", "24h", 13 - d, 12) for d in range(1, 13)]
+    cells += [_cell("f", "all", str(v), "24h", 30 + v, 72) for v in (0, 1)]
+    cells += [_cell("g", "2", "all", "24h", 1, 4), _cell("g", "all", "0", "24h", 1, 4)]
+    cells += [_cell("f", "3", "all", "1h", 1, 2), _cell("f", "all", "all", "1h", 1, 2)]
+    cells += [_cell("f", "all", "all", "24h", 66, 144), _cell("all", "all", "all", "24h", 67, 148)]
+    frontier = Frontier(6.4, 5.9, 6.9, 1.0, "none", 144, 6.4, 0.0, 0.1)
+    snap = StatsSnapshot(ratios=tuple(cells), frontiers={("t", "f"): frontier})
+    fams = {m.name: m for m in stats_metric_families(snap)}
+    scored = {
+        (s.labels["family"], s.labels["difficulty"], s.labels["window"]): s.value
+        for s in fams["capmon_difficulty_scored_probes"].samples
+    }
+    passed = {
+        (s.labels["family"], s.labels["difficulty"]): s.value for s in fams["capmon_difficulty_passed_probes"].samples
+    }
+    # Nearest d50 = 6.4: 6 (0.4), 7 (0.6), 5 (1.4), 8 (1.6), 4 (2.4), 9 (2.6).
+    assert sorted(int(d) for f, d, _ in scored if f == "f") == [4, 5, 6, 7, 8, 9]
+    assert {w for _, _, w in scored} == {"24h"}
+    assert scored[("g", "2", "24h")] == 4 and passed[("g", "2")] == 1
+    assert passed[("f", "4")] == 9 and scored[("f", "4", "24h")] == 12
+    novelty = {(s.labels["family"], s.labels["novelty"]): s.value for s in fams["capmon_novelty_passed_probes"].samples}
+    assert novelty == {("f", "0"): 30, ("f", "1"): 31}
+    ratio = {(s.labels["family"], s.labels["window"]): s.value for s in fams["capmon_pass_ratio"].samples}
+    assert ratio == {("f", "1h"): 0.5, ("f", "24h"): 66 / 144, ("all", "24h"): 67 / 148}
+    assert all(set(s.labels) == {"target", "family", "window"} for s in fams["capmon_pass_ratio_samples"].samples)
+
+
+def test_a_censored_frontier_keeps_the_levels_at_its_end() -> None:
+    cells = [_cell("f", str(d), "all", "24h", 12, 12) for d in range(1, 11)]
+    frontier = fit_frontier(list(range(1, 11)), [12] * 10, [12] * 10)
+    assert frontier.censored == "above"  # all passed: the frontier lies past the top level probed
+    snap = StatsSnapshot(ratios=tuple(cells), frontiers={("t", "f"): frontier})
+    fams = {m.name: m for m in stats_metric_families(snap)}
+    levels = sorted(int(s.labels["difficulty"]) for s in fams["capmon_difficulty_scored_probes"].samples)
+    assert levels == [5, 6, 7, 8, 9, 10]

@@ -1,0 +1,399 @@
+"""A sidecar's footprint: series per target, start-up, scrape time, RSS over time.
+
+    python -m benchmarks.footprint series [--targets 1] [--seconds 120]
+    python -m benchmarks.footprint startup [--rounds 5]
+    python -m benchmarks.footprint scrape [--targets 100] [--rows 1000000]
+    python -m benchmarks.footprint soak [--targets 10] [--seconds 240]
+
+``series`` starts ``capmon run`` (a subprocess) against ``benchmarks.instant_endpoint`` with every
+probe family enabled, scrapes ``/metrics`` once every family has a frontier and designed detectors,
+and prints the number of series per target by metric. ``startup`` times ``capmon check-config``
+(wall, CPU, max RSS of the child) beside ``python -c pass`` and ``import pydantic_settings``, and
+``capmon probe --once`` from spawn to its first request at an in-process endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def instant_endpoint() -> Iterator[str]:
+    """``benchmarks.instant_endpoint`` as a child process; yields its OpenAI base URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.instant_endpoint", str(port)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                import socket
+
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def target(name: str, base_url: str, **overrides: Any) -> dict[str, Any]:
+    """A target with every family (``families: []``) and otherwise default settings but a short interval."""
+    t: dict[str, Any] = {
+        "name": name,
+        "provider": "openai",
+        "base_url": base_url,
+        "model": "instant",
+        "api_key": "none",
+        "interval_s": 2,
+        "jitter_s": 0,
+        "families": [],
+    }
+    t.update(overrides)
+    return t
+
+
+@dataclass
+class Agent:
+    """A ``capmon run`` subprocess."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    store: Path
+
+    def stop(self) -> None:
+        """SIGTERM, then kill if it lingers."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def rss_kib(self) -> int:
+        """Resident set size of the agent process."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+
+@contextlib.contextmanager
+def capmon_run(workdir: Path, targets: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> Iterator[Agent]:
+    """``capmon run`` on a free port; yields once /readyz answers 200."""
+    port = free_port()
+    store = workdir / "capmon.db"
+    config: dict[str, Any] = {"targets": targets, "store": str(store), "listen": f"127.0.0.1:{port}"}
+    config.update(extra or {})
+    cfg = workdir / "capmon.yaml"
+    cfg.write_text(yaml.safe_dump(config, sort_keys=False))
+    log = open(workdir / "capmon.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "run", "--config", str(cfg)], cwd=ROOT, stdout=log, stderr=log
+    )
+    agent = Agent(proc, f"http://127.0.0.1:{port}", store)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"capmon run not ready:\n{(workdir / 'capmon.log').read_text()[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{agent.url}/readyz", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.2)
+        yield agent
+    finally:
+        agent.stop()
+        log.close()
+
+
+def parse_series(text: str) -> list[tuple[str, dict[str, str]]]:
+    """(metric name, labels) of every sample line of a text exposition."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return [(s.name, dict(s.labels)) for fam in text_string_to_metric_families(text) for s in fam.samples]
+
+
+def series_by_metric(text: str, target_name: str) -> Counter[str]:
+    """Series per metric name that carry ``target=target_name``."""
+    return Counter(name for name, labels in parse_series(text) if labels.get("target") == target_name)
+
+
+def wait_for_stats(agent: Agent, seconds: float, families: int) -> str:
+    """Scrape once every family has a frontier and a baseline (so its detectors exist) and every
+    level has been probed, or after ``seconds``; returns the exposition."""
+    deadline = time.monotonic() + seconds
+    text = ""
+    while time.monotonic() < deadline:
+        text = httpx.get(f"{agent.url}/metrics", timeout=30).text
+        per = series_by_metric(text, "t0")
+        if per["capmon_baseline_pass_ratio"] > families and per["capmon_frontier_level"] >= families:
+            break
+        time.sleep(1)
+    return text
+
+
+#: Statistics settings of the ``series`` run: refit every second, detectors after 20 probes (so every
+#: family's detectors exist within the run, the most series the defaults produce).
+SERIES_STATS = {"refresh_interval_s": 1, "warmup_probes": 20}
+
+
+def count_series(targets: int, seconds: float) -> tuple[Counter[str], int, int]:
+    """Run an agent probing every family; (series of target t0 by metric, all series, bytes per scrape)."""
+    from probes.catalog import builtin_families
+
+    families = len(builtin_families())
+    with tempfile.TemporaryDirectory() as tmp, instant_endpoint() as base:
+        probing = [target(f"t{i}", base, probes_per_run=100, interval_s=1, concurrency=8) for i in range(targets)]
+        with capmon_run(Path(tmp), probing, {"stats": SERIES_STATS}) as agent:
+            text = wait_for_stats(agent, seconds, families)
+    return series_by_metric(text, "t0"), len(parse_series(text)), len(text.encode())
+
+
+def cmd_series(args: argparse.Namespace) -> int:
+    """Series per target by metric for an agent probing every family."""
+    per, total, size = count_series(args.targets, args.seconds)
+    for name, n in sorted(per.items()):
+        print(f"{n:6d}  {name}")
+    print(f"{sum(per.values()):6d}  series carrying target=t0 ({args.targets} target(s); {total} in all,"
+          f" {size / 1024:.1f} KiB per scrape)")
+    return 0
+
+
+def _run_child(cmd: list[str]) -> tuple[float, float, int]:
+    """Run a command; (wall seconds, CPU seconds, max RSS KiB) of the child."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{cmd} exited with {proc.returncode}")
+    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+@contextlib.contextmanager
+def first_request_endpoint() -> Iterator[tuple[str, list[float]]]:
+    """A threaded OpenAI-compatible endpoint in this process; yields its URL and the times of requests."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[float] = []
+    body = json.dumps(
+        {
+            "id": "x", "object": "chat.completion", "model": "instant",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "Answer: 0"}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 20, "completion_tokens": 4, "total_tokens": 24},
+        }
+    ).encode()  # fmt: skip
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(time.perf_counter())
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
+    finally:
+        server.shutdown()
+
+
+def cmd_startup(args: argparse.Namespace) -> int:
+    """``capmon check-config`` wall/CPU/RSS and ``capmon probe --once``'s time to its first probe."""
+    capmon = [sys.executable, "-m", "agent.cli"]
+    rows: dict[str, list[tuple[float, float, int]]] = {"python -c pass": [], "import pydantic_settings": [],
+                                                       "capmon check-config": []}  # fmt: skip
+    first: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp, first_request_endpoint() as (base, seen):
+        cfg = Path(tmp) / "c.yaml"
+        t = target("t0", base, families=["arithmetic"], probes_per_run=4, static_per_run=0, fingerprint_prompts=0)
+        cfg.write_text(yaml.safe_dump({"targets": [t], "store": str(Path(tmp) / "c.db")}))
+        for _ in range(args.rounds):
+            rows["python -c pass"].append(_run_child([sys.executable, "-c", "pass"]))
+            rows["import pydantic_settings"].append(_run_child([sys.executable, "-c", "import pydantic_settings"]))
+            rows["capmon check-config"].append(_run_child([*capmon, "check-config", str(cfg)]))
+            seen.clear()
+            t0 = time.perf_counter()
+            _run_child([*capmon, "probe", "--once", "--config", str(cfg)])
+            first.append(min(seen) - t0)
+    for name, rs in rows.items():
+        walls = sorted(r[0] for r in rs)
+        print(f"{name:26s} wall median {walls[len(walls) // 2]:.2f} s (min {walls[0]:.2f}),"
+              f" CPU {sorted(r[1] for r in rs)[len(rs) // 2]:.2f} s, max RSS {max(r[2] for r in rs) / 1024:.0f} MiB")
+    first.sort()
+    print(f"{'capmon probe --once':26s} first probe {first[len(first) // 2]:.2f} s after start (median;"
+          f" min {first[0]:.2f}, max {first[-1]:.2f})")
+    return 0
+
+
+def build_ledger(path: Path, targets: list[str], rows: int, recent: int, now: float) -> None:
+    """``rows`` results through ``agent.ledger``: ``recent`` per target inside the last hour, the rest
+    older than every statistics window (a long-running agent's history)."""
+    from agent.ledger.results import ProbeResult
+    from agent.ledger.store import Store
+    from probes.catalog import builtin_families
+
+    families = [f.name for f in builtin_families()]
+    store = Store(path)
+    batch: list[ProbeResult] = []
+    for i in range(rows):
+        t = targets[i % len(targets)]
+        fresh = i < recent * len(targets)
+        ts = now - 60 - (i % 3000) if fresh else now - 3 * 86400 - i * 0.01
+        d = 1 + (i // len(targets)) % 10
+        passed = (i * 7919) % 10 >= d  # pass ratio falls with the level
+        batch.append(
+            ProbeResult(
+                ts=ts, run_id=f"r{i // 1000}", target=t, provider="openai", model="m",
+                family=families[(i // 10) % len(families)], difficulty=d, novelty=0, item_index=i, seed=i,
+                item_key=f"k{i}", static=False, canary=False, generator_version="bench", prompt="What is 1 + 1?",
+                response="Answer: 2", extracted="2", canonical="2", reference="2", score=1.0 if passed else 0.0,
+                outcome="pass" if passed else "fail", error_reason=None, http_status=200, latency_s=0.01,
+                input_tokens=12, output_tokens=4, response_model="m", system_fingerprint=None,
+            )
+        )  # fmt: skip
+        if len(batch) == 20_000:
+            store.add_results(batch)
+            batch = []
+    if batch:
+        store.add_results(batch)
+    store.close()
+
+
+def cmd_scrape(args: argparse.Namespace) -> int:
+    """Scrape time of an agent's metrics registry with ``--targets`` targets over a ``--rows`` ledger.
+
+    Builds the ledger, then does what the agent does: seeds the counters from the ledger (start-up),
+    takes one statistics snapshot (the refresh task's work over the windows), and times ``/metrics``'
+    work (the registry's exposition) ``--scrapes`` times, reading only the cached snapshots.
+    """
+    from prometheus_client import generate_latest
+
+    from agent.config import Settings, TargetConfig
+    from agent.ledger.store import Store
+    from agent.serve.counters import Counters
+    from agent.serve.exporter import build_metrics_registry
+    from agent.stats.engine import StatsEngine
+
+    names = [f"t{i:03d}" for i in range(args.targets)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.db"
+        now = time.time()
+        t0 = time.perf_counter()
+        build_ledger(path, names, args.rows, args.recent, now)
+        took = time.perf_counter() - t0
+        print(f"ledger: {args.rows} rows ({args.recent} per target in the last hour) in {took:.0f} s")
+        targets = [TargetConfig(name=n, provider="openai", base_url="http://127.0.0.1:9/v1", model="m") for n in names]
+        settings = Settings(targets=targets, store=path)
+        store = Store(path)
+        t0 = time.perf_counter()
+        counters = Counters()
+        counters.seed_from_store(store)
+        print(f"counters seeded from the ledger (agent start): {time.perf_counter() - t0:.2f} s")
+        t0 = time.perf_counter()
+        # The snapshot's SQL and fits over the windows; detectors are fed separately (engine.update) and
+        # feeding a never-persisted 1M-row history through them is a one-off, not what a scrape costs.
+        snapshot = StatsEngine(store, settings, clock=lambda: now).snapshot()
+        print(f"statistics snapshot (refresh task, not scrape): {time.perf_counter() - t0:.2f} s")
+        registry = build_metrics_registry(counters, lambda: snapshot)
+        times, size = [], 0
+        for _ in range(args.scrapes):
+            t0 = time.perf_counter()
+            size = len(generate_latest(registry))
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        print(f"scrape: median {times[len(times) // 2]:.3f} s, max {times[-1]:.3f} s over {args.scrapes} scrapes;"
+              f" {size / 1e6:.2f} MB")
+        store.close()
+    return 0
+
+
+def cmd_soak(args: argparse.Namespace) -> int:
+    """RSS of ``capmon run`` with ``--targets`` targets over time, and the probe rate."""
+    import sqlite3
+
+    with tempfile.TemporaryDirectory() as tmp, instant_endpoint() as base:
+        probing = [target(f"t{i}", base, interval_s=args.interval, probes_per_run=20) for i in range(args.targets)]
+        with capmon_run(Path(tmp), probing) as agent:
+            start = time.monotonic()
+            while (elapsed := time.monotonic() - start) <= args.seconds:
+                with sqlite3.connect(agent.store) as db:
+                    n = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+                httpx.get(f"{agent.url}/metrics", timeout=30)  # scraped, as Prometheus would
+                print(f"t={elapsed:5.0f} s  RSS {agent.rss_kib() / 1024:6.1f} MiB  results {n}"
+                      f"  ({n / max(elapsed, 1):.1f} probes/s)", flush=True)
+                time.sleep(args.every)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks.footprint", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="mode", required=True)
+    s = sub.add_parser("series", help="series per target by metric")
+    s.add_argument("--targets", type=int, default=1)
+    s.add_argument("--seconds", type=float, default=120)
+    s.set_defaults(func=cmd_series)
+    u = sub.add_parser("startup", help="check-config and probe --once start-up")
+    u.add_argument("--rounds", type=int, default=5)
+    u.set_defaults(func=cmd_startup)
+    c = sub.add_parser("scrape", help="scrape time at many targets over a large ledger")
+    c.add_argument("--targets", type=int, default=100)
+    c.add_argument("--rows", type=int, default=1_000_000)
+    c.add_argument("--recent", type=int, default=200)
+    c.add_argument("--scrapes", type=int, default=5)
+    c.set_defaults(func=cmd_scrape)
+    k = sub.add_parser("soak", help="RSS of capmon run over time")
+    k.add_argument("--targets", type=int, default=10)
+    k.add_argument("--seconds", type=float, default=240)
+    k.add_argument("--every", type=float, default=20)
+    k.add_argument("--interval", type=float, default=10, help="each target's interval_s")
+    k.set_defaults(func=cmd_soak)
+    args = p.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
