@@ -14,7 +14,11 @@ Every step is a command, so the table in docs/probes.md can be made again from s
     python -m benchmarks.calibrate_scale score --prompts calib/frontier.prompts.jsonl \
         --replies 'calib/frontier-replies-*.txt' --model "frontier chat model, no tools" --out calib/frontier.json
 
-    # the table (Markdown) from any number of result files
+    # one model's rounds in one file (records carry the family's generator version; only records of
+    # each family's current version are kept, so a changed family is re-measured, never mixed)
+    python -m benchmarks.calibrate_scale merge old.json calib/frontier.json --out frontier.json
+
+    # the table (Markdown) from any number of result files (current generator versions only)
     python -m benchmarks.calibrate_scale table calib/smollm2.json calib/frontier.json
 
 Items are drawn at novelty 0 from a fresh random salt (printed and stored), scored by the family's
@@ -90,7 +94,7 @@ def draw(families: Sequence[ProbeFamily], levels: str, per_level: int, salt: byt
 def _record(d: Draw, item: Item, family: ProbeFamily, reply: str | None, error: str | None = None,
             input_tokens: int | None = None) -> dict[str, Any]:
     rec: dict[str, Any] = {
-        "id": d.id, "family": d.family, "difficulty": d.difficulty, "novelty": d.novelty,
+        "id": d.id, "family": d.family, "version": family.version, "difficulty": d.difficulty, "novelty": d.novelty,
         "prompt_chars": len(item.prompt), "answer_chars": len(item.answer), "input_tokens": input_tokens,
     }
     if error is not None or reply is None:
@@ -208,6 +212,23 @@ class Summary:
     fit: Any
 
 
+def current(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records scored by the family's current generator version (older ones measured other items)."""
+    registry = builtin_registry()
+    names = set(registry.names())
+    return [r for r in records if r["family"] in names and r.get("version") == registry.get(r["family"]).version]
+
+
+def cmd_merge(args: argparse.Namespace) -> None:
+    """One model's rounds in one file, keeping only records of each family's current generator version."""
+    rounds = [json.loads(Path(p).read_text()) for p in args.results]
+    records = [r for rnd in rounds for r in rnd["records"]]
+    kept = current(records)
+    print(f"kept {len(kept)} of {len(records)} records (others from older generator versions)")
+    salts = ", ".join(dict.fromkeys(str(rnd["salt"]) for rnd in rounds))
+    _save(args.out, args.model or rounds[0]["model"], salts, kept)
+
+
 def summarise(records: Iterable[dict[str, Any]]) -> dict[str, Summary]:
     from agent.stats.frontier import fit_frontier
 
@@ -244,6 +265,8 @@ def cmd_table(args: argparse.Namespace) -> None:
     from agent.stats.intervals import wilson
 
     results = [json.loads(Path(p).read_text()) for p in args.results]
+    for r in results:
+        r["records"] = current(r["records"])
     models = [r["model"] for r in results]
     sums = [summarise(r["records"]) for r in results]
     sizes: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -330,8 +353,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     t = sub.add_parser("table")
     t.add_argument("results", nargs="+")
     t.add_argument("--families", nargs="*")
+    m = sub.add_parser("merge")
+    m.add_argument("results", nargs="+")
+    m.add_argument("--model", help="label; default the first file's")
+    m.add_argument("--out", required=True)
     args = p.parse_args(argv)
-    {"sample": cmd_sample, "endpoint": cmd_endpoint, "score": cmd_score, "table": cmd_table}[args.cmd](args)
+    commands = {"sample": cmd_sample, "endpoint": cmd_endpoint, "score": cmd_score, "table": cmd_table, "merge": cmd_merge}
+    commands[args.cmd](args)
 
 
 if __name__ == "__main__":
