@@ -358,7 +358,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     m.add_argument("--model", help="label; default the first file's")
     m.add_argument("--out", required=True)
     args = p.parse_args(argv)
-    commands = {"sample": cmd_sample, "endpoint": cmd_endpoint, "score": cmd_score, "table": cmd_table, "merge": cmd_merge}
+    commands = {"sample": cmd_sample, "endpoint": cmd_endpoint, "score": cmd_score, "table": cmd_table,
+                "merge": cmd_merge}
     commands[args.cmd](args)
 
 
