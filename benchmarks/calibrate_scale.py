@@ -14,11 +14,11 @@ Every step is a command, so the table in docs/probes.md can be made again from s
     python -m benchmarks.calibrate_scale score --prompts calib/frontier.prompts.jsonl \
         --replies 'calib/frontier-replies-*.txt' --model "frontier chat model, no tools" --out calib/frontier.json
 
-    # one model's rounds in one file (records carry the family's generator version; only records of
-    # each family's current version are kept, so a changed family is re-measured, never mixed)
+    # one model's rounds in one file, keeping only records whose item today's generators still
+    # produce (a family whose items changed at some levels is re-measured there, never mixed)
     python -m benchmarks.calibrate_scale merge old.json calib/frontier.json --out frontier.json
 
-    # the table (Markdown) from any number of result files (current generator versions only)
+    # the table (Markdown) from any number of result files (records of unchanged items only)
     python -m benchmarks.calibrate_scale table calib/smollm2.json calib/frontier.json
 
 Items are drawn at novelty 0 from a fresh random salt (printed and stored), scored by the family's
@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import glob
+import hashlib
 import json
 import math
 import os
@@ -95,7 +96,7 @@ def _record(d: Draw, item: Item, family: ProbeFamily, reply: str | None, error: 
             input_tokens: int | None = None) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "id": d.id, "family": d.family, "version": family.version, "difficulty": d.difficulty, "novelty": d.novelty,
-        "prompt_chars": len(item.prompt), "answer_chars": len(item.answer), "input_tokens": input_tokens,
+        "salt": d.salt, "prompt_sha": _sha(item.prompt), "prompt_chars": len(item.prompt), "answer_chars": len(item.answer), "input_tokens": input_tokens,
     }
     if error is not None or reply is None:
         rec.update(outcome="error", error=error or "no reply")
@@ -212,11 +213,34 @@ class Summary:
     fit: Any
 
 
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def current(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records scored by the family's current generator version (older ones measured other items)."""
+    """The records whose item today's generator still produces (same salt, index, level, novelty).
+
+    A family whose items change at some levels keeps its records at the levels it left alone, and is
+    re-measured where it changed; records are never scored against items they were not answered on.
+    The check regenerates each item: by the prompt's hash where stored, else by prompt length and
+    reference answer (records from before the hash was kept).
+    """
     registry = builtin_registry()
     names = set(registry.names())
-    return [r for r in records if r["family"] in names and r.get("version") == registry.get(r["family"]).version]
+    kept = []
+    for r in records:
+        if r["family"] not in names or "salt" not in r:
+            continue
+        family = registry.get(r["family"])
+        index = int(r["id"].rsplit("-", 1)[1])
+        item = make_item(family, bytes.fromhex(r["salt"]), index, r["difficulty"], r["novelty"])
+        if "prompt_sha" in r:
+            same = r["prompt_sha"] == _sha(item.prompt)
+        else:
+            same = len(item.prompt) == r["prompt_chars"] and r.get("reference", item.answer[:200]) == item.answer[:200]
+        if same:
+            kept.append(r)
+    return kept
 
 
 def cmd_merge(args: argparse.Namespace) -> None:
@@ -224,7 +248,7 @@ def cmd_merge(args: argparse.Namespace) -> None:
     rounds = [json.loads(Path(p).read_text()) for p in args.results]
     records = [r for rnd in rounds for r in rnd["records"]]
     kept = current(records)
-    print(f"kept {len(kept)} of {len(records)} records (others from older generator versions)")
+    print(f"kept {len(kept)} of {len(records)} records (the others' items are no longer generated)")
     salts = ", ".join(dict.fromkeys(str(rnd["salt"]) for rnd in rounds))
     _save(args.out, args.model or rounds[0]["model"], salts, kept)
 
