@@ -96,7 +96,8 @@ def _record(d: Draw, item: Item, family: ProbeFamily, reply: str | None, error: 
             input_tokens: int | None = None) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "id": d.id, "family": d.family, "version": family.version, "difficulty": d.difficulty, "novelty": d.novelty,
-        "salt": d.salt, "prompt_sha": _sha(item.prompt), "prompt_chars": len(item.prompt), "answer_chars": len(item.answer), "input_tokens": input_tokens,
+        "salt": d.salt, "prompt_sha": _sha(item.prompt), "prompt_chars": len(item.prompt),
+        "answer_chars": len(item.answer), "input_tokens": input_tokens,
     }
     if error is not None or reply is None:
         rec.update(outcome="error", error=error or "no reply")
