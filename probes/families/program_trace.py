@@ -288,7 +288,8 @@ class ProgramTrace(ProbeFamily):
     formula = ("lines = min(1 + (d-1)//3, 8); iterations = max(1, floor(2.5 * 2**((d-10)/10))); "
                "steps = lines * iterations; variables = min(2 + d//8, 6); branches = min(lines//2, (d+2)//8); "
                "operators = min(3, 1 + (d-1)//3); past d=50: nonlinear = min(lines, 1 + (d-51)//6) "
-               "lines multiply two variables, modulus_digits = min(7, 3 + (d-51)//10)")
+               "lines multiply two variables (the last, printed one squares itself), "
+               "modulus_digits = min(7, 3 + (d-51)//10)")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         d = difficulty
