@@ -123,7 +123,8 @@ def _answer_from_prompt(prompt: str) -> int:
     world = {m[0]: [m[1], m[2], int(m[3])] for m in re.findall(
         r"The (\w+) lives in (\w+)\. The \1 eats ([\w ]+?)\. The \1 is (\d+) cm tall\.", prompt)}
     total = 0
-    for q in re.findall(r"^\d+\. (.+)$", prompt, re.M):
+    asked = re.findall(r"^\d+\. (.+)$", prompt, re.M) or [prompt.rsplit("\n", 1)[-1].split("?")[0] + "?"]
+    for q in asked:
         if m := re.fullmatch(r"What is the total height, in cm, of all the creatures living in (\w+)\?", q):
             total += sum(h for t, _, h in world.values() if t == m[1])
         elif m := re.fullmatch(r"What is the total height, in cm, of all the creatures that live in (\w+) "
@@ -150,14 +151,15 @@ def test_combined_questions_answer_from_the_prompt(difficulty: int) -> None:
     for index in range(6):
         it = item(fam, difficulty, index=index)
         parts = it.problem.facts["parts"]
-        assert len(parts) == p["questions"] == len({fam_q for fam_q in re.findall(r"^\d+\. (.+)$", it.prompt, re.M)})
+        numbered = set(re.findall(r"^\d+\. (.+)$", it.prompt, re.M))
+        assert len(parts) == p["questions"] == (len(numbered) if p["questions"] > 1 else 1)
         assert len(it.problem.facts["world"]) == 304
         assert _answer_from_prompt(it.prompt) == int(it.problem.answer)
         assert all(len(item(fam, difficulty, n, index).prompt) < 48_000 for n in range(4))  # ~12k tokens
 
 
 #: Version 3 added levels 31..50 (numeric questions summed); these pin them.
-V3_DIGESTS = {31: "66a50fdc2710bc084788b2daefdcc587", 40: "a645af8bfc342623c2268f4dc2f225cd",
+V3_DIGESTS = {31: "2ca11ee1792740bf4c770b6e1ff61f3c", 40: "a645af8bfc342623c2268f4dc2f225cd",
               50: "5497c2813998a4a90d2a135bfcc69d39"}
 
 
