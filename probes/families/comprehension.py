@@ -1,12 +1,17 @@
 """Reading comprehension over an invented world: creatures, their towns, food and heights.
 
-What grows (``plan``): the number of creatures described (``creatures = floor(2 * 2**((d-1)/4))``,
-the main size: 2 at level 1, 9 at level 10, about 300 at the top level 30, ~26k characters),
+What grows (``plan``): the number of creatures described (``creatures = floor(2 * 2**((c-1)/4))``
+with ``c = min(d, 30)``: 2 at level 1, 9 at level 10, 304 from level 30 on, ~28k characters),
 the attributes given per creature (``attributes = min(3, d)``: town, then food, then height) and
 the reasoning steps the question needs (``steps = min(4, 1 + d//3)``): a direct lookup (1), a
 two-hop lookup, count or superlative (2), a filtered sum, count or superlative (3), and two
-filters or a rank combined with a difference or a second hop (4). At the top the question
-aggregates over dozens of creatures scattered among three hundred near-identical names.
+filters or a rank combined with a difference or a second hop (4). Above level 30 (version 2's
+top, which a frontier model without tools passed 5/5: its questions touched a handful of
+creatures) the passage stays the same size and the prompt asks ``questions`` distinct numeric
+questions (1 up to level 30, then ``floor(2**((d-30)/5))``, 16 at the top level 50: town totals
+over some fifty heights, filtered counts and sums, ranges) and wants the sum of their answers;
+the main size is ``reads = creatures * questions`` (each question is its own pass over the
+passage). Levels 1..30 are generated exactly as in version 2.
 Everything is fictional, so only the passage can answer. Answers are a name or a number.
 Scoring: numbers exact; a name answer passes when the final answer names the right one and
 no other of its kind (so "The glimmerfox lives in Tarnwick." answers "where?"); no partial credit.
@@ -61,9 +66,19 @@ class Creature(NamedTuple):
     height: int
 
 
+#: The top before the scale was extended: levels 1..OLD_TOP are generated exactly as before.
+OLD_TOP = 30
+#: Numeric question types a combined question (above the old top) draws its parts from.
+PART_TYPES = ("sum_in_town", "count_eaters_taller", "sum_in_town_eating", "count_in_town_taller_than",
+              "range_in_town")
+
+
 def plan_at(d: int) -> dict[str, int]:
     """The size parameters at level ``d`` (see the module docstring)."""
-    return {"creatures": int(2 * 2 ** ((d - 1) / 4)), "attributes": min(3, d), "steps": min(4, 1 + d // 3)}
+    creatures = int(2 * 2 ** ((min(d, OLD_TOP) - 1) / 4))
+    questions = 1 if d <= OLD_TOP else int(2 ** ((d - OLD_TOP) / 5))
+    return {"reads": creatures * questions, "creatures": creatures, "attributes": min(3, d),
+            "steps": min(4, 1 + d // 3), "questions": questions}
 
 
 def _counts(n: int) -> tuple[int, int]:
@@ -138,6 +153,41 @@ _ASK: dict[str, Callable[[dict[str, object]], str]] = {
 }
 
 
+def _world(rng: random.Random, n: int) -> list[Creature]:
+    """``n`` creatures with distinct names and heights, towns and foods drawn for them."""
+    n_towns, n_foods = _counts(n)
+    names = rng.sample(CREATURES, n)
+    heights = rng.sample(range(5, 5 + max(300, 3 * n)), n)
+    # Small worlds give every creature its own town, so a lookup is never answered by luck.
+    towns = rng.sample(TOWNS[:n_towns], n) if n <= n_towns else [pick(rng, TOWNS[:n_towns]) for _ in names]
+    return [Creature(name, town, pick(rng, FOODS[:n_foods]), h)
+            for name, town, h in zip(names, towns, heights, strict=True)]
+
+
+def _combined(rng: random.Random, world: list[Creature], p: dict[str, int]) -> Problem:
+    """Above the old top: several distinct numeric questions over one world; the answer is their sum.
+
+    Every part needs its own pass over the whole passage (a town's total height adds some fifty
+    three-digit numbers), and one slip in any part fails the item.
+    """
+    parts: list[tuple[str, dict[str, object], str]] = []
+    seen: set[str] = set()
+    while len(parts) < p["questions"]:
+        qtype = pick(rng, PART_TYPES)
+        asked = _question(qtype, world, rng)
+        if asked is None:
+            continue
+        params, answer = asked
+        text = _ASK[qtype](params)
+        if text not in seen:
+            seen.add(text)
+            parts.append((qtype, params, answer))
+    total = sum(int(a) for _, _, a in parts)
+    facts: dict[str, object] = {"world": world, "qtype": "sum_of_parts", "kind": "number",
+                                "attributes": p["attributes"], "parts": parts}
+    return Problem(facts=facts, answer=str(total))
+
+
 def _describe(c: Creature, attributes: int, novelty: int) -> str:
     a = c.name
     if novelty == 1:
@@ -161,10 +211,12 @@ class ReadingComprehension(ProbeFamily):
 
     name = "reading_comprehension"
     skill = "comprehension"
-    version = "2"
-    top = 30
-    grows = "creatures"
-    formula = "creatures = floor(2 * 2**((d-1)/4)); attributes = min(3, d); steps = min(4, 1 + d//3)"
+    version = "3"
+    top = 50
+    grows = "reads"
+    formula = ("creatures = floor(2 * 2**((min(d, 30)-1)/4)); attributes = min(3, d); steps = min(4, 1 + d//3); "
+               "questions = 1 to d=30, then floor(2**((d-30)/5)) numeric questions whose answers are summed; "
+               "reads = creatures * questions")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         return plan_at(difficulty)
@@ -175,6 +227,8 @@ class ReadingComprehension(ProbeFamily):
 
     def chance(self, difficulty: int) -> float:
         """A blind guess of a name among those of its kind in the passage; numbers count as open."""
+        if difficulty > OLD_TOP:
+            return 0.0  # a sum of numeric answers
         n = self.plan(difficulty)["creatures"]
         towns, foods = _counts(n)
         size = {"town": towns, "food": foods, "creature": n}
@@ -183,14 +237,10 @@ class ReadingComprehension(ProbeFamily):
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         p = self.plan(difficulty)
+        world = _world(rng, p["creatures"])
+        if difficulty > OLD_TOP:
+            return _combined(rng, world, p)
         n = p["creatures"]
-        n_towns, n_foods = _counts(n)
-        names = rng.sample(CREATURES, n)
-        heights = rng.sample(range(5, 5 + max(300, 3 * n)), n)
-        # Small worlds give every creature its own town, so a lookup is never answered by luck.
-        towns = rng.sample(TOWNS[:n_towns], n) if n <= n_towns else [pick(rng, TOWNS[:n_towns]) for _ in names]
-        world = [Creature(name, town, pick(rng, FOODS[:n_foods]), h)
-                 for name, town, h in zip(names, towns, heights, strict=True)]
         types = self._types(difficulty)
         qtype = pick(rng, types)
         if qtype in ("home_of_eater", "height_of_eater"):
@@ -222,7 +272,15 @@ class ReadingComprehension(ProbeFamily):
         if novelty == 2:
             sentences.insert(rng.randint(0, len(sentences)),
                              f"Travellers say the roads to {pick(rng, TOWNS)} are muddy in spring.")
-        q = _ASK[str(f["qtype"])](dict(f))
+        parts: list[tuple[str, dict[str, object], str]] = list(f.get("parts", []))
+        if len(parts) == 1:  # levels 31..34: one numeric question, asked plainly
+            q = _ASK[parts[0][0]](parts[0][1])
+        elif parts:
+            asked = "\n".join(f"{i}. {_ASK[qtype](params)}" for i, (qtype, params, _) in enumerate(parts, 1))
+            q = (f"Answer each of these {len(parts)} questions about the creatures above:\n{asked}\n"
+                 f"What is the sum of the {len(parts)} answers?")
+        else:
+            q = _ASK[str(f["qtype"])](dict(f))
         kind = format_for(novelty, rng)
         fmt = answer_instruction(kind, "number" if f["kind"] == "number" else "name")
         if novelty == 3:

@@ -1,18 +1,25 @@
 """Instruction following with verifiable constraints on one line of text.
 
 What grows (``plan``): the number of simultaneous constraints (``constraints``, the main size:
-1 + d up to level 10, then doubling every ten levels, 44 at the top level 30), the exact word
+1 + d up to level 10, then doubling every ten levels, 44 at level 30, 88 at the top 40), the exact word
 count the line must have (``words = 2d - 1``) and the forbidden letters
 (``forbidden_letters = min(4, d//4)``). Kinds come in with the level: an exact word count and a
 required word (level 1: one word, which the prompt names), then the first word, all lower or
 upper case, a forbidden letter, the last word, no commas, a maximum word length, words at given
 positions (8), a word's exact number of uses (10), one word's first use before another's (12)
 and a letter's exact total count (14). Level 30 (the top before the scale was extended,
-unchanged since) is 44 such constraints on a 59-word line; the same formulas continue to the top
-level 40, except that the line stays at 59 words (the answer extraction reads 400 characters):
-88 distinct constraints on it (~5k characters of prompt) and, above level 30, no fixed positions
-(they would spell the line out) but many first-use orders, exact word counts and every usable
-letter's exact total, so the words must be searched for jointly and every letter counted exactly.
+unchanged since) is 44 such constraints on a 59-word line; the same constraint count formula
+continues to the top level 40 (88 constraints, ~5k characters of prompt), except that the line
+stays at 59 words (the answer extraction reads 400 characters) and, above level 30, the kinds
+change so that the constraints only hold jointly (version 3): the words must come from a listed
+vocabulary, exact letter totals are given for ``2 * (d - 30)`` of the letters that two or more
+listed words share (all of them when fewer: at the top), and first letters at given positions and first-use orders
+fill the rest; no word counts, no words at positions, no required words. Version 2 stated every
+word's exact count above 30, which fixed the multiset of words and with it every letter total: a
+frontier model passed 2/3 at level 40 by writing the words in blocks. Now the word counts are the
+unknowns of an integer system over the vocabulary (letters of a single listed word are never
+pinned, so it cannot be peeled off letter by letter), and the line must also hit the initials
+at their positions and the orders.
 
 The generator writes a line first and states only facts true of it, so a reference answer is
 real. Partial credit (documented): the score is the fraction of constraints the final answer
@@ -98,6 +105,11 @@ def check(c: tuple[str, str | int] | Constraint, text: str) -> bool:
         return str(arg) in low and str(extra) in low and low.index(str(arg)) < low.index(str(extra))
     if kind == "letters":
         return text.casefold().count(str(arg)) == extra
+    if kind == "only":
+        allowed = set(str(arg).split())
+        return bool(low) and all(w in allowed for w in low)
+    if kind == "initial":
+        return len(low) >= int(arg) and low[int(arg) - 1].startswith(str(extra))
     return all(len(w) <= int(arg) for w in words)
 
 
@@ -120,6 +132,8 @@ def say(c: tuple[str, str | int] | Constraint, style: int) -> str:
         "count": f"use the word '{arg}' exactly {_times(extra)}",
         "before": f"the first '{arg}' must come before the first '{extra}'",
         "letters": f"the letter '{arg}' must appear exactly {_times(extra)} in total (any case)",
+        "only": f"use only words from this list (each as often as you like): {', '.join(str(arg).split())}",
+        "initial": f"word number {arg} (counting from 1) must start with the letter '{extra}'",
     }
     para = {
         "words": f"the text must be {arg} word{'' if arg == 1 else 's'} long, no more and no fewer",
@@ -131,6 +145,8 @@ def say(c: tuple[str, str | int] | Constraint, style: int) -> str:
         "count": f"'{arg}' occurs {_times(extra)}, no more and no fewer",
         "before": f"'{arg}' shows up before '{extra}' does (first uses)",
         "letters": f"the letter '{arg}' occurs {_times(extra)} altogether, capitals included",
+        "only": f"every word must come from this list, repeats allowed: {', '.join(str(arg).split())}",
+        "initial": f"the word in position {arg} begins with '{extra}'",
     }
     return (para if style else plain)[str(kind)]
 
@@ -156,17 +172,55 @@ def _repeated(kind: str, low: list[str], forbidden: list[str], rng: random.Rando
     return ("letters", letter, text.count(letter))
 
 
+def pinned_letters(d: int) -> int:
+    """Above the old top: how many letters get an exact total (every letter of the line when fewer)."""
+    return 2 * (d - OLD_TOP) if d > OLD_TOP else 0
+
+
+def _joint(rng: random.Random, low: list[str], palette: list[str], d: int, fill: int) -> list[Constraint]:
+    """Constraints above the old top that must hold jointly: no word counts, no fixed words.
+
+    The words must come from a listed vocabulary; exact letter totals for ``pinned_letters(d)``
+    letters (all of the line's letters at the top) then tie every word choice to every other, an
+    integer system over the vocabulary; first letters at some positions and first-use orders
+    fill the remaining constraints. Version 2 stated each word's exact count, which fixed the
+    multiset of words (and so every letter total): a frontier model passed 2/3 at level 40 by
+    writing the words in blocks.
+    """
+    out: list[Constraint] = [("only", " ".join(sorted(palette)), "")]
+    text = " ".join(low)
+    # Only letters shared by two or more listed words: a letter of one word alone would state
+    # that word's count, and peeling such letters off would make the system triangular.
+    letters = sorted({ch for ch in text if ch.isalpha() and sum(ch in w for w in palette) >= 2})
+    rng.shuffle(letters)
+    out += [("letters", ch, text.count(ch)) for ch in sorted(letters[: pinned_letters(d)])]
+    positions = list(range(1, len(low) + 1))
+    rng.shuffle(positions)
+    firsts = list(dict.fromkeys(low))
+    pairs = [(firsts[i], firsts[j]) for i in range(len(firsts)) for j in range(i + 1, len(firsts))]
+    rng.shuffle(pairs)
+    while len(out) < fill and (positions or pairs):
+        if positions and (len(out) % 2 == 0 or not pairs):
+            k = positions.pop()
+            out.append(("initial", k, low[k - 1][0]))
+        else:
+            a, b = pairs.pop()
+            out.append(("before", a, b))
+    return out[:fill]
+
+
 @dataclass(frozen=True)
 class InstructionFollowing(ProbeFamily):
     """Write one line of text that satisfies verifiable constraints."""
 
     name = "instruction_following"
     skill = "instruction_following"
-    version = "2"
+    version = "3"
     top = 40
     grows = "constraints"
     formula = ("constraints = 1 + d to d=10, then floor(11 * 2**((d-10)/10)); words = min(2d - 1, 59); "
-               "forbidden_letters = min(4, d//4)")
+               "forbidden_letters = min(4, d//4); above d=30: listed vocabulary, exact totals for 2*(d-30) "
+               "shared letters, initials at positions and first-use orders, no word counts")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         return plan_at(difficulty)
@@ -178,8 +232,6 @@ class InstructionFollowing(ProbeFamily):
         p = self.plan(difficulty)
         singles = [k for k, start in SINGLE_FROM.items() if difficulty >= start]
         repeated = [k for k, start in REPEATED_FROM.items() if difficulty >= start]
-        if difficulty > OLD_TOP:  # fixed positions would spell the line out: orders and counts instead
-            repeated = [k for k in repeated if k != "position"]
         maxlen = rng.randint(5, 6) if "maxlen" in singles else 99
         # Common letters make the ban bite; redraw until enough vocabulary survives the bans.
         for _ in range(50):
@@ -207,6 +259,11 @@ class InstructionFollowing(ProbeFamily):
             else:
                 constraints.append((kind, "", ""))
         constraints += [("forbid", ch, "") for ch in forbidden]
+        if difficulty > OLD_TOP:
+            constraints += _joint(rng, low, palette, difficulty, p["constraints"] - len(constraints))
+            text = " ".join(low)
+            text = text.upper() if upper else text
+            return Problem(facts={"constraints": constraints, "topic": pick(rng, TOPICS)}, answer=text)
         seen = set(constraints)
         fill = p["constraints"] - len(constraints)
         i = 0

@@ -8,8 +8,11 @@ What grows with the level ``d`` (see ``LinearEquation.plan``):
   scale goes on to dense 64 x 64 integer systems (about 28k characters): elimination there is
   some 90,000 exact multiply-adds on growing numbers, and asking for one unknown does not help
   (Cramer's rule needs two 64 x 64 determinants).
-* ``coef = min(12, 1 + d // 2)`` bounds the coefficients; ``solution = 5 + 2d`` bounds the
-  unknowns' values; ``negative`` (from level 5) allows negative values and constants;
+* ``coef = min(12, 1 + d // 2)`` bounds the coefficients; ``solution`` bounds the unknowns'
+  values: ``5 + 2d`` up to level 36, then ``floor(77 * 2**((d-36)/4))`` (2,464 at the top), so
+  a guess cannot pass (version 2 kept ``5 + 2d``: at level 56 a frontier model wrote "Guess." and
+  its 3 matched, one chance in 235; no leak and no triangular structure, the systems are dense);
+  ``negative`` (from level 5) allows negative values and constants;
   ``both_sides`` (from level 4) puts the unknown on both sides of a one-unknown equation.
 
 Level 1 is ``x + a = b`` with small numbers. Every system has a unique integer solution and the
@@ -74,6 +77,9 @@ def nonsingular(rows: list[list[int]]) -> bool:
     return m[n - 1][n - 1] != 0
 
 
+#: The top before the scale was extended: levels up to here are generated as before.
+_OLD_TOP = 36
+
 #: A prime for the fast invertibility check of large systems (invertible mod p implies
 #: invertible over Q); below 2**31, so residue products are exact in int64.
 _PRIME = 2_147_483_647
@@ -115,11 +121,12 @@ class LinearEquation(ProbeFamily):
 
     name = "linear_equation"
     skill = "algebra"
-    version = "2"
+    version = "3"
     top = 56
     grows = "unknowns"
     formula = (
-        "unknowns = floor(2**((d+4)/10)); coef = min(12, 1 + d//2); solution = 5 + 2d; "
+        "unknowns = floor(2**((d+4)/10)); coef = min(12, 1 + d//2); solution = 5 + 2d to d=36, "
+        "then floor(77 * 2**((d-36)/4)); "
         "negative from d=5; both_sides from d=4"
     )
 
@@ -128,7 +135,7 @@ class LinearEquation(ProbeFamily):
         return {
             "unknowns": math.floor(2 ** ((d + 4) / 10)),
             "coef": min(12, 1 + d // 2),
-            "solution": 5 + 2 * d,
+            "solution": 5 + 2 * d if d <= _OLD_TOP else math.floor(77 * 2 ** ((d - _OLD_TOP) / 4)),
             "negative": min(1, d // 5),
             "both_sides": min(1, d // 4),
         }

@@ -13,7 +13,10 @@ dimensions switch on: ``nonlinear`` body lines multiply two variables (``t = (t 
 ``t = (t * t + u) % m``; 1 at level 51, all 8 from level 93) and the remainder is a random prime
 of ``modulus_digits`` digits (3 at level 51, 7 from level 91). Several interacting quadratic
 updates modulo a large prime have no closed form and no short cycle, so the only route is to run
-thousands of multi-digit multiplications in order. Levels 1..50 are generated exactly as before.
+thousands of multi-digit multiplications in order. Past level 50 the printed variable is the
+target of the body's last line, which is always unconditional and nonlinear: version 2 could print
+a variable written only inside branches whose condition never held, so its start value was the
+answer (a frontier model passed level 100 that way). Levels 1..50 are generated exactly as before.
 
 The generator builds the program as data and computes its output with its own tiny interpreter;
 nothing a model writes is ever executed. Novelty 2 renames variables and adds dead code;
@@ -149,6 +152,19 @@ def _nonlinear(rng: random.Random, target: str, names: list[str], modulus: int) 
     return ("set", target, ("%", expr, ("c", modulus)))
 
 
+def _printed_line(rng: random.Random, target: str, names: list[str], body: list[Stmt], modulus: int) -> Stmt:
+    """The last line past the old top: ``target = (target * target + other) % m``, printed after the loop.
+
+    Squaring the target itself (not multiplying by another variable, which may sit at 0) keeps
+    the printed value moving on every pass; ``other`` is a variable an earlier unconditional line
+    writes when there is one, so the printed value mixes in the rest of the state.
+    """
+    written = [s[1] for s in body if s[0] == "set" and s[1] != target]
+    other = pick(rng, written or [v for v in names if v != target])
+    expr: Expr = ("+", ("*", ("v", target), ("v", target)), ("v", other))
+    return ("set", target, ("%", expr, ("c", modulus)))
+
+
 def _assign(rng: random.Random, target: str, names: list[str], ops: tuple[str, ...], loop: bool,
             modulus: int) -> Stmt:
     """``target = target op operand``; inside a loop wrapped in ``% modulus``."""
@@ -175,12 +191,21 @@ def _program(rng: random.Random, p: dict[str, int]) -> list[Stmt]:
     # Past the old top (level 50) the remainder is a random prime of several digits.
     modulus = _prime(rng, p["modulus_digits"]) if p["modulus_digits"] else pick(rng, PRIMES)
     prog: list[Stmt] = [("set", v, ("c", rng.randint(1, 9))) for v in names]
-    branchy = set(rng.sample(range(p["lines"]), p["branches"]))
-    products = set(rng.sample(range(p["lines"]), p["nonlinear"])) if p["nonlinear"] else set()
+    if p["nonlinear"]:
+        # Past the old top the printed line is the last one, unconditional and nonlinear, so the
+        # printed value changes on every pass (no variable frozen behind a branch that never fires).
+        last = p["lines"] - 1
+        branchy = set(rng.sample(range(last), p["branches"]))
+        products = {last, *rng.sample(range(last), p["nonlinear"] - 1)}
+    else:
+        branchy = set(rng.sample(range(p["lines"]), p["branches"]))
+        products = set()
     body: list[Stmt] = []
     for k in range(p["lines"]):
         target = pick(rng, names)
-        if k in products:
+        if p["nonlinear"] and k == p["lines"] - 1:
+            stmt = _printed_line(rng, target, names, body, modulus)
+        elif k in products:
             stmt = _nonlinear(rng, target, names, modulus)
         else:
             stmt = _assign(rng, target, names, ops, loop, modulus)
@@ -257,13 +282,14 @@ class ProgramTrace(ProbeFamily):
 
     name = "program_trace"
     skill = "code_tracing"
-    version = "2"
+    version = "3"
     top = 100
     grows = "steps"
     formula = ("lines = min(1 + (d-1)//3, 8); iterations = max(1, floor(2.5 * 2**((d-10)/10))); "
                "steps = lines * iterations; variables = min(2 + d//8, 6); branches = min(lines//2, (d+2)//8); "
                "operators = min(3, 1 + (d-1)//3); past d=50: nonlinear = min(lines, 1 + (d-51)//6) "
-               "lines multiply two variables, modulus_digits = min(7, 3 + (d-51)//10)")
+               "lines multiply two variables (the last, printed one squares itself), "
+               "modulus_digits = min(7, 3 + (d-51)//10)")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         d = difficulty

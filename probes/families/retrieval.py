@@ -1,12 +1,19 @@
 """Retrieval from a long synthetic context: follow a chain of boxes to a vault's code.
 
-What grows (``plan``): the context length in sentences (``lines = floor(8 * 2**((d-1)/5))``,
-the main size: 8 at level 1, 27 at level 10, about 900 at the top level 35, ~14k tokens), the
-chain length (``hops = 1 + (d-1)//2``: the code stated outright at level 1, 18 hops at the
-top), near-identical distractors (``decoys``: other vaults, other boxes whose numbers differ
+What grows (``plan``): the context length in sentences (``lines = floor(8 * 2**((c-1)/5))`` with
+``c = min(d, 35)``: 8 at level 1, 27 at level 10, 891 from level 35 on, ~10-11k tokens), the
+chain length (``hops = 1 + (c-1)//2``: the code stated outright at level 1, 18 hops from level
+35), the number of vaults asked at once (``vaults``: 1 up to level 35, then
+``floor(2**((d-35)/4))``, 13 at the top level 50; the answer is the sum of their codes, so every
+chain must be followed, 234 lookups at the top) and the main size ``reads = lines * vaults``
+(one search of the context per vault's chain). A frontier model without tools followed one
+18-hop chain through 891 lines every time (5/5 at level 35, version 2's top): context length
+and hops alone do not stop it, many chains at once with corrections on their links should.
+Near-identical distractors (``decoys``: other vaults, other boxes whose numbers differ
 from the chain's by one digit or a swap, pointing on or holding numbers; up to 60 % of the
 lines) and ``corrections`` from level 11 (later lines that overrule an earlier pointer or
-number, for chain and decoy boxes alike, so every hop needs a second look).
+number, for chain and decoy boxes alike, so every hop needs a second look). Levels 1..35 are
+generated exactly as in version 2.
 Filler facts are invented (objects, colours, rooms, weights), so nothing outside the context
 helps. Novelty 2 adds two more harmless decoys; novelty 3 shows the context as a log table.
 Scoring: exact integer match on the extracted final number; no partial credit.
@@ -27,6 +34,11 @@ _COLOURS = ("red", "grey", "golden", "green", "violet", "brown", "white", "black
 _ROOMS = ("attic", "cellar", "pantry", "study", "gallery", "workshop", "library", "stable")
 _VAULTS = ("crimson", "northern", "sunken", "hollow", "iron", "glass", "silent", "western", "coral", "eastern",
            "amber", "granite")
+#: More vault names, drawn only above the old top (where up to 13 vaults are asked at once).
+_MORE_VAULTS = ("copper", "marble", "velvet", "frozen", "ashen", "golden", "rusted", "hidden", "southern",
+                "emerald", "broken", "ivory", "obsidian", "scarlet", "misty", "lunar")
+#: The top before the scale was extended: levels 1..OLD_TOP are generated exactly as before.
+OLD_TOP = 35
 #: Lines that are decoys at most (the rest are the chain, corrections and plain filler).
 MAX_DECOY_SHARE = 0.6
 
@@ -104,12 +116,16 @@ class _Ids:
 
 def plan_at(d: int) -> dict[str, int]:
     """The size parameters at level ``d`` (see the module docstring)."""
-    lines = int(8 * 2 ** ((d - 1) / 5))
+    c = min(d, OLD_TOP)  # the context stops growing at the old top: ~10k tokens already
+    lines = int(8 * 2 ** ((c - 1) / 5))
+    vaults = 1 if d <= OLD_TOP else int(2 ** ((d - OLD_TOP) / 4))
     return {
+        "reads": lines * vaults,
         "lines": lines,
-        "hops": 1 + (d - 1) // 2,
+        "hops": 1 + (c - 1) // 2,
         "decoys": int(lines * min(MAX_DECOY_SHARE, (d - 1) / 30)),
         "corrections": max(0, (d - 9) // 2),
+        "vaults": vaults,
     }
 
 
@@ -119,11 +135,13 @@ class NeedleRetrieval(ProbeFamily):
 
     name = "needle_retrieval"
     skill = "retrieval"
-    version = "2"
-    top = 35
-    grows = "lines"
-    formula = ("lines = floor(8 * 2**((d-1)/5)); hops = 1 + (d-1)//2; "
-               "decoys = floor(lines * min(0.6, (d-1)/30)); corrections = max(0, (d-9)//2)")
+    version = "3"
+    top = 50
+    grows = "reads"
+    formula = ("c = min(d, 35); lines = floor(8 * 2**((c-1)/5)); hops = 1 + (c-1)//2; "
+               "decoys = floor(lines * min(0.6, (d-1)/30)); corrections = max(0, (d-9)//2); "
+               "vaults = 1 to d=35, then floor(2**((d-35)/4)) (the answer is the sum of their codes); "
+               "reads = lines * vaults")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         return plan_at(difficulty)
@@ -133,6 +151,8 @@ class NeedleRetrieval(ProbeFamily):
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         p = self.plan(difficulty)
+        if difficulty > OLD_TOP:
+            return _build_vaults(rng, p)
         hops = p["hops"]
         ids = _Ids(rng, 3 if difficulty < 12 else 4)
         vault, *others = rng.sample(_VAULTS, len(_VAULTS))
@@ -214,11 +234,15 @@ class NeedleRetrieval(ProbeFamily):
         kind = format_for(novelty, rng)
         fmt = answer_instruction(kind, "number")
         rule = " Later corrections overrule earlier lines." if any(x.startswith("Correction") for x in lines) else ""
-        q = f"What is the code of the {f['vault']} vault?"
+        asked: list[str] = list(f.get("asked", [f["vault"]]))
+        many = ", ".join(asked[:-1]) + f" and {asked[-1]}" if len(asked) > 1 else ""
+        q = (f"What is the sum of the codes of the {many} vaults?" if many else
+             f"What is the code of the {f['vault']} vault?")
         if novelty == 3:
             log = "\n".join(f"[{i:04d}] {line}" for i, line in enumerate(lines, 1))
-            prompt = (f"A night watchman's log from a great house:\n{log}\nThe owner is locked out of the "
-                      f"{f['vault']} vault.{rule} Which code opens it? {fmt}")
+            locked = (f"the {many} vaults.{rule} The master key is the sum of their codes. What is it?" if many
+                      else f"the {f['vault']} vault.{rule} Which code opens it?")
+            prompt = f"A night watchman's log from a great house:\n{log}\nThe owner is locked out of {locked} {fmt}"
         elif novelty == 1:
             prompt = f"Read the notes below, then answer.{rule}\n\n{' '.join(lines)}\n\n{q} {fmt}"
         else:
@@ -228,3 +252,61 @@ class NeedleRetrieval(ProbeFamily):
     def score(self, item: Item, response: str) -> Verdict:
         return numeric_score(item, response)
 
+
+
+def _build_vaults(rng: random.Random, p: dict[str, int]) -> Problem:
+    """Above the old top: several vaults' chains in one context; the answer is the sum of their codes.
+
+    Every vault's chain has the old top's length; decoy boxes look like chain boxes; corrections
+    fall on chain links (every other one) and decoys alike, and a stale pointer leads to a decoy.
+    """
+    hops, k = p["hops"], p["vaults"]
+    ids = _Ids(rng, 4)
+    names = rng.sample(_VAULTS + _MORE_VAULTS, len(_VAULTS) + len(_MORE_VAULTS))
+    asked, others = names[:k], names[k:]
+    chain: list[tuple[str, str | int, int]] = []
+    codes: list[int] = []
+    for vault in asked:
+        boxes = [ids.fresh() for _ in range(hops - 1)]
+        codes.append(rng.randint(1000, 99999))
+        chain.append(("start", vault, boxes[0]))
+        chain += [("ptr", a, b) for a, b in itertools.pairwise(boxes)]
+        chain.append(("num", boxes[-1], codes[-1]))
+    truth = [NeedleRetrieval._text(f) for f in chain]
+    near = [int(f[1]) for f in chain if f[0] != "start"]
+    decoys: list[tuple[str, str | int, int]] = []
+    for _ in range(p["decoys"]):
+        roll = rng.random()
+        if others and roll < 0.05:
+            decoys.append(("start", others.pop(), ids.lookalike(pick(rng, near))))
+            continue
+        box = ids.lookalike(pick(rng, near))
+        near.append(box)
+        decoys.append(("ptr", box, ids.lookalike(pick(rng, near))) if roll < 0.55 else
+                      ("num", box, rng.randint(1000, 99999)))
+    dead_ends = [int(f[1]) for f in decoys if f[0] in ("ptr", "num")]
+    correctable = list(range(len(chain)))
+    rng.shuffle(correctable)
+    decoy_ptrs = [i for i, f in enumerate(decoys) if f[0] in ("ptr", "num")]
+    rng.shuffle(decoy_ptrs)
+    stale_text: list[str] = []
+    corrections: list[str] = []
+    for j in range(p["corrections"]):
+        pool, target = (chain, correctable) if j % 2 == 0 or not decoy_ptrs else (decoys, decoy_ptrs)
+        idx = target.pop()
+        kind, subject, value = pool[idx]
+        stale = rng.randint(1000, 99999) if kind == "num" else pick(rng, dead_ends)
+        pool[idx] = (kind, subject, stale)
+        stale_text.append(NeedleRetrieval._text(pool[idx]))
+        corrections.append(_correction(kind, subject, value, stale))
+    facts_text = [NeedleRetrieval._text(f) for f in chain + decoys]
+    fillers = [_filler(rng) for _ in range(p["lines"] - len(facts_text) - len(corrections))]
+    lines = facts_text + corrections + fillers
+    rng.shuffle(lines)
+    for old, new in zip(stale_text, corrections, strict=True):
+        i, j = lines.index(old), lines.index(new)
+        if j < i:
+            lines[i], lines[j] = new, old
+    return Problem(facts={"lines": lines, "vault": asked[0], "asked": asked, "others": others[:2], "hops": hops,
+                          "chain": truth, "stale": stale_text, "corrections": corrections, "codes": codes},
+                   answer=str(sum(codes)))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 
 import pytest
 
@@ -47,13 +49,17 @@ def test_a_sentence_naming_the_right_town_passes() -> None:
 
 def test_plan_formula() -> None:
     fam = ReadingComprehension()
-    assert fam.plan(1) == {"creatures": 2, "attributes": 1, "steps": 1}
-    assert fam.plan(fam.top)["creatures"] == 304
+    assert fam.plan(1) == {"reads": 2, "creatures": 2, "attributes": 1, "steps": 1, "questions": 1}
+    assert fam.top == 50 and fam.plan(fam.top)["creatures"] == 304 and fam.plan(fam.top)["questions"] == 16
     for d in fam.levels:
+        creatures = math.floor(2 * 2 ** ((min(d, 30) - 1) / 4))
+        questions = 1 if d <= 30 else math.floor(2 ** ((d - 30) / 5))
         assert fam.plan(d) == {
-            "creatures": math.floor(2 * 2 ** ((d - 1) / 4)),
+            "reads": creatures * questions,
+            "creatures": creatures,
             "attributes": min(3, d),
             "steps": 1 if d < 3 else 2 if d < 6 else 3 if d < 9 else 4,
+            "questions": questions,
         }
 
 
@@ -66,7 +72,7 @@ def _solve(it: Item) -> str:
     in_town = [c for c in w if c.town == f.get("town")]
     eats = [c for c in w if c.food == f.get("food")]
     by_height = sorted(w, key=lambda c: c.height)
-    answers = {
+    answers: dict[str, Callable[[], str]] = {
         "home": lambda: town_of[f["subject"]],
         "food": lambda: next(c.food for c in w if c.name == f["subject"]),
         "height": lambda: str(next(c.height for c in w if c.name == f["subject"])),
@@ -108,7 +114,67 @@ def test_problem_follows_the_plan(difficulty: int) -> None:
 def test_chance_is_a_blind_name_guess() -> None:
     fam = ReadingComprehension()
     assert fam.chance(1) == 0.5  # two creatures in two towns
-    assert 0.0 < fam.chance(fam.top) < 0.1
+    assert 0.0 < fam.chance(30) < 0.1
+    assert fam.chance(31) == fam.chance(fam.top) == 0.0  # above 30 the answer is a sum of numbers
+
+
+def _answer_from_prompt(prompt: str) -> int:
+    """Read the passage and the numbered questions from the prompt text alone, answer each, add up."""
+    world = {m[0]: [m[1], m[2], int(m[3])] for m in re.findall(
+        r"The (\w+) lives in (\w+)\. The \1 eats ([\w ]+?)\. The \1 is (\d+) cm tall\.", prompt)}
+    total = 0
+    asked = re.findall(r"^\d+\. (.+)$", prompt, re.M) or [prompt.rsplit("\n", 1)[-1].split("?")[0] + "?"]
+    for q in asked:
+        if m := re.fullmatch(r"What is the total height, in cm, of all the creatures living in (\w+)\?", q):
+            total += sum(h for t, _, h in world.values() if t == m[1])
+        elif m := re.fullmatch(r"What is the total height, in cm, of all the creatures that live in (\w+) "
+                               r"and eat ([\w ]+)\?", q):
+            total += sum(h for t, f, h in world.values() if t == m[1] and f == m[2])
+        elif m := re.fullmatch(r"How many creatures that eat ([\w ]+) are taller than (\d+) cm\?", q):
+            total += sum(f == m[1] and h > int(m[2]) for _, f, h in world.values())
+        elif m := re.fullmatch(r"How many creatures living in (\w+) are taller than the (\w+)\?", q):
+            total += sum(t == m[1] and h > world[m[2]][2] for t, _, h in world.values())
+        else:
+            m = re.fullmatch(r"By how many cm is the tallest creature living in (\w+) taller than the shortest "
+                             r"creature living in \1\?", q)
+            assert m, q
+            heights = [h for t, _, h in world.values() if t == m[1]]
+            total += max(heights) - min(heights)
+    return total
+
+
+@pytest.mark.parametrize("difficulty", [31, 35, 40, 45, 50])
+def test_combined_questions_answer_from_the_prompt(difficulty: int) -> None:
+    """Above 30 an independent reader of the prompt text alone gets the reference sum."""
+    fam = ReadingComprehension()
+    p = fam.plan(difficulty)
+    for index in range(6):
+        it = item(fam, difficulty, index=index)
+        parts = it.problem.facts["parts"]
+        numbered = set(re.findall(r"^\d+\. (.+)$", it.prompt, re.M))
+        assert len(parts) == p["questions"] == (len(numbered) if p["questions"] > 1 else 1)
+        assert len(it.problem.facts["world"]) == 304
+        assert _answer_from_prompt(it.prompt) == int(it.problem.answer)
+        assert all(len(item(fam, difficulty, n, index).prompt) < 48_000 for n in range(4))  # ~12k tokens
+
+
+#: Version 3 added levels 31..50 (numeric questions summed); these pin them.
+V3_DIGESTS = {31: "2ca11ee1792740bf4c770b6e1ff61f3c", 40: "a645af8bfc342623c2268f4dc2f225cd",
+              50: "5497c2813998a4a90d2a135bfcc69d39"}
+
+
+def test_version_3_levels_pinned() -> None:
+    import hashlib
+
+    fam = ReadingComprehension()
+    assert fam.version == "3"
+    for d, expected in V3_DIGESTS.items():
+        h = hashlib.sha256()
+        for i in range(3):
+            for n in range(4):
+                it = make_item(fam, b"pin-v3-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+        assert h.hexdigest()[:32] == expected, d
 
 
 OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay byte-identical

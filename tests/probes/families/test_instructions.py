@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 import pytest
@@ -35,6 +36,10 @@ def test_instruction_constraints() -> None:
     assert not check(("before", "cat", "an"), "an owl")
     assert check(("letters", "o", 3), "Owl or cow")
     assert not check(("letters", "o", 2), "Owl or cow")
+    assert check(("only", "cow owl", ""), "Owl cow owl") and not check(("only", "cow owl", ""), "owl or cow")
+    assert not check(("only", "cow", ""), "")
+    assert check(("initial", 2, "o"), "a Owl b") and not check(("initial", 3, "o"), "a owl b")
+    assert not check(("initial", 4, "b"), "a owl b")
 
 
 def test_instruction_partial_credit() -> None:
@@ -127,3 +132,90 @@ def test_old_levels_are_byte_identical() -> None:
     plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
     digest = hashlib.sha256(plans.encode()).hexdigest()
     assert digest == "35737d12a7dfab01f5f9ff6cf03ad93ada0bb8b11bbd3ea705ee019d1ee9f3a9"
+
+
+def _rules_hold(prompt: str, line: str) -> tuple[int, int]:
+    """Read every rule of a novelty-0 prompt with its own patterns and check ``line`` against it.
+
+    Independent of ``check`` and ``say``: (rules read, rules met); every rule line must be read.
+    """
+    words = re.findall(r"[A-Za-z']+", line)
+    low = [w.casefold() for w in words]
+    read = met = 0
+    for rule in re.findall(r"^- (.+)$", prompt, re.M):
+        read += 1
+        if m := re.fullmatch(r"use exactly (\d+) words?", rule):
+            ok = len(line.split()) == int(m[1])
+        elif m := re.fullmatch(r"(start|end) with the word '(\w+)'", rule):
+            ok = low[0 if m[1] == "start" else -1] == m[2]
+        elif rule == "write everything in lowercase":
+            ok = line == line.lower()
+        elif rule == "write everything in UPPERCASE":
+            ok = line == line.upper()
+        elif rule == "use no commas":
+            ok = "," not in line
+        elif m := re.fullmatch(r"use no word longer than (\d+) letters", rule):
+            ok = max(map(len, words)) <= int(m[1])
+        elif m := re.fullmatch(r"do not use the letter '(\w)' anywhere", rule):
+            ok = m[1] not in line.casefold()
+        elif m := re.fullmatch(r"use only words from this list \(each as often as you like\): (.+)", rule):
+            ok = set(low) <= set(m[1].split(", "))
+        elif m := re.fullmatch(r"the letter '(\w)' must appear exactly (once|twice|\d+ times) in total \(any case\)",
+                               rule):
+            n = {"once": 1, "twice": 2}.get(m[2]) or int(m[2].split()[0])
+            ok = sum(ch == m[1] for ch in line.casefold()) == n
+        elif m := re.fullmatch(r"word number (\d+) \(counting from 1\) must start with the letter '(\w)'", rule):
+            ok = low[int(m[1]) - 1][0] == m[2]
+        else:
+            m = re.fullmatch(r"the first '(\w+)' must come before the first '(\w+)'", rule)
+            assert m, rule
+            ok = low.index(m[1]) < low.index(m[2])
+        met += ok
+    return read, met
+
+
+@pytest.mark.parametrize("difficulty", [31, 35, 40])
+def test_above_the_old_top_constraints_are_joint(difficulty: int) -> None:
+    """Above 30: a listed vocabulary, exact totals only for letters two listed words share, first
+    letters at positions and first-use orders; no word counts, words at positions or required words
+    (version 2's counts fixed the multiset of words). An independent reader of the prompt confirms
+    the reference meets every rule and a line off by one letter does not."""
+    fam = InstructionFollowing()
+    p = fam.plan(difficulty)
+    for index in range(10):
+        it = item(fam, difficulty, index=index)
+        constraints = it.problem.facts["constraints"]
+        kinds = Counter(c[0] for c in constraints)
+        assert len(constraints) == p["constraints"] == len(set(constraints))
+        assert not {"count", "position", "include"} & set(kinds) and kinds["only"] == 1
+        vocab = next(str(c[1]).split() for c in constraints if c[0] == "only")
+        pinned = [str(c[1]) for c in constraints if c[0] == "letters"]
+        assert all(sum(ch in w for w in vocab) >= 2 for ch in pinned)
+        assert len(pinned) == min(2 * (difficulty - 30), len(
+            {ch for ch in it.problem.answer.casefold() if ch.isalpha() and sum(ch in w for w in vocab) >= 2}))
+        assert kinds["initial"] >= 10 and kinds["before"] >= 10
+        assert _rules_hold(it.prompt, it.problem.answer) == (len(constraints), len(constraints))
+        words = it.problem.answer.split()
+        swapped = " ".join([*words[:-2], words[-1], words[-2]]) if words[-1] != words[-2] else None
+        if swapped:
+            assert _rules_hold(it.prompt, swapped)[1] < len(constraints)
+        assert len(it.prompt) < 48_000 and len(it.problem.answer) < 400
+
+
+#: Version 3 changed levels 31..40 (joint constraints); these pin what it generates there.
+V3_DIGESTS = {31: "9483f2ba7e8506eaae3a4bc841508496", 35: "04da97aca8346acc387fa5542a4cc724",
+              40: "50eca33e0fc60ebbb0cf354dba9f1103"}
+
+
+def test_version_3_levels_pinned() -> None:
+    import hashlib
+
+    fam = InstructionFollowing()
+    assert fam.version == "3"
+    for d, expected in V3_DIGESTS.items():
+        h = hashlib.sha256()
+        for i in range(3):
+            for n in range(4):
+                it = make_item(fam, b"pin-v3-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+        assert h.hexdigest()[:32] == expected, d

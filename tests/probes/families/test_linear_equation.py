@@ -40,7 +40,8 @@ def _solve(rows: list[list[Fraction]]) -> list[Fraction]:
 )
 def test_linear_equation_plan(d: int, unknowns: int, coef: int) -> None:
     p = LinearEquation().plan(d)
-    assert (p["unknowns"], p["coef"], p["solution"]) == (unknowns, coef, 5 + 2 * d)
+    solution = 5 + 2 * d if d <= 36 else math.floor(77 * 2 ** ((d - 36) / 4))
+    assert (p["unknowns"], p["coef"], p["solution"]) == (unknowns, coef, solution)
     assert p["negative"] == (d >= 5) and p["both_sides"] == (d >= 4)
 
 
@@ -95,3 +96,43 @@ def test_invertible_mod_prime_agrees_with_the_exact_check() -> None:
             rows = [[rng.randint(-2, 2) for _ in range(n)] for _ in range(n)]
             assert invertible_mod_prime(rows) == nonsingular(rows), rows
     assert not invertible_mod_prime([[1, 2], [2, 4]]) and invertible_mod_prime([[0, 1], [1, 0]])
+
+
+def test_linear_equation_top_has_no_substitution_order_and_no_guessable_answer() -> None:
+    """Every equation of a large system names nearly every unknown (no triangular or sparse row to
+    substitute from), and the answers spread over thousands of values (version 2's top was passed by
+    a guess of 3 among 235 values)."""
+    fam = LinearEquation()
+    answers = []
+    for d in (46, fam.top):
+        for index in range(6):
+            it = item(fam, d, index=index)
+            n = it.problem.facts["n"]
+            for lc, _, _, _ in it.problem.facts["eqs"]:
+                assert sum(c != 0 for c in lc) >= 0.7 * n
+            answers.append(abs(int(it.problem.answer)))
+    assert fam.plan(fam.top)["solution"] == 2464 and max(answers) > 300
+
+
+def _digest(family: ProbeFamily, difficulty: int) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for index in range(3):
+        for novelty in range(4):
+            it = make_item(family, b"pin-v3-levels", index, difficulty, novelty)
+            h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    return h.hexdigest()[:32]
+
+
+#: Version 3 widened the solutions above level 36 (levels 1..36 stay pinned in
+#: test_old_levels_pinned.py); these pin what version 3 generates there.
+V3_DIGESTS = {37: "d351b2a9e5d1558def992dd4b6dfcab9", 46: "72a890a75f66cdd9e2bfa42dbe5ef283",
+              56: "b929476f4825a8ca9087dd1a7420cdd7"}
+
+
+def test_linear_equation_version_3_levels_pinned() -> None:
+    fam = LinearEquation()
+    assert fam.version == "3"
+    for d, expected in V3_DIGESTS.items():
+        assert _digest(fam, d) == expected, d

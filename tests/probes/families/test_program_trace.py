@@ -135,3 +135,50 @@ OLD_LEVEL_DIGESTS = {
 def test_program_trace_old_levels_unchanged() -> None:
     for d, expected in OLD_LEVEL_DIGESTS.items():
         assert old_level_digest(FAM, d) == expected, d
+
+
+#: Version 3 changed every level past the old top (the printed line is now the last, an
+#: unconditional self-squaring update); these pin what version 3 generates there.
+NEW_LEVEL_DIGESTS = {
+    51: "8af86e84190e9b661a704f24aaa67d3e",
+    75: "7db6222aeb541a8d727ab73fe648d440",
+    100: "f7864d7048937bda5eaef4816da542ca",
+}
+
+
+def test_program_trace_version_3_levels_pinned() -> None:
+    assert FAM.version == "3"
+    for d, expected in NEW_LEVEL_DIGESTS.items():
+        assert old_level_digest(FAM, d) == expected, d
+
+
+def _printed_values(prompt: str) -> list[int]:
+    """The printed variable after every pass of the loop, from the prompt's own Python (an oracle)."""
+    code = prompt.split("```python\n", 1)[1].split("```", 1)[0]
+    head, rest = code.split("for i in range(", 1)
+    count, body = rest.split("):\n", 1)
+    var = re.findall(r"print\((\w+)\)", body)[0]
+    body = body.split("print(", 1)[0]
+    traced = "\n".join([head.rstrip(), f"trail = []\nfor i in range({count}):", body.rstrip(),
+                        f"    trail.append({var})"])
+    env: dict[str, Any] = {}
+    exec(traced, {"__builtins__": {"range": range}}, env)
+    return list(env["trail"])
+
+
+def test_program_trace_top_has_no_frozen_or_short_cycled_output() -> None:
+    """The shortcut that passed version 2's top: a printed variable that never changes.
+
+    At the top the printed value must take a distinct value on almost every pass (a short
+    cycle would let a reader stop early), and it must not equal its start value.
+    """
+    for index in range(12):
+        it = item(FAM, FAM.top, 0, index)
+        trail = _printed_values(it.prompt)
+        assert len(trail) == 1280 and str(trail[-1]) == it.problem.answer
+        assert len(set(trail)) >= 0.95 * len(trail), index
+        printed = re.findall(r"print[(](\w+)[)]", it.prompt)[0]
+        start = int(re.findall(rf"^{printed} = (\d+)$", it.prompt, re.M)[0])
+        assert int(it.problem.answer) != start
+        last_line = it.prompt.split("print(", 1)[0].rstrip().splitlines()[-1]
+        assert re.fullmatch(r"    (\w) = \(\(\1 \* \1\) \+ \w\) % \d+", last_line), last_line

@@ -18,6 +18,12 @@ def item(family: ProbeFamily, difficulty: int = 5, novelty: int = 0, index: int 
     return make_item(family, SALT, index, difficulty, novelty)
 
 
+def solve_all(lines: list[str], vaults: list[str]) -> tuple[int, list[int]]:
+    """The sum of several vaults' codes, each found the careful reader's way, and each chain's hops."""
+    found = [solve(lines, v) for v in vaults]
+    return sum(code for code, _ in found), [hops for _, hops in found]
+
+
 def solve(lines: list[str], vault: str) -> tuple[int, int]:
     """Follow the chain the way a careful reader would: later corrections win. (code, hops)."""
     start: dict[str, str] = {}
@@ -50,19 +56,23 @@ def solve(lines: list[str], vault: str) -> tuple[int, int]:
 
 def test_plan_formula() -> None:
     fam = NeedleRetrieval()
-    assert fam.plan(1) == {"lines": 8, "hops": 1, "decoys": 0, "corrections": 0}
+    assert fam.plan(1) == {"reads": 8, "lines": 8, "hops": 1, "decoys": 0, "corrections": 0, "vaults": 1}
     for d in fam.levels:
-        lines = math.floor(8 * 2 ** ((d - 1) / 5))
+        c = min(d, 35)
+        lines = math.floor(8 * 2 ** ((c - 1) / 5))
+        vaults = 1 if d <= 35 else math.floor(2 ** ((d - 35) / 4))
         assert fam.plan(d) == {
+            "reads": lines * vaults,
             "lines": lines,
-            "hops": math.ceil(d / 2),
+            "hops": math.ceil(c / 2),
             "decoys": math.floor(lines * min(0.6, (d - 1) / 30)),
             "corrections": max(0, math.floor((d - 9) / 2)),
+            "vaults": vaults,
         }
-    assert fam.plan(fam.top)["hops"] == 18
+    assert fam.top == 50 and fam.plan(fam.top)["hops"] == 18 and fam.plan(fam.top)["vaults"] == 13
 
 
-@pytest.mark.parametrize("difficulty", [1, 2, 3, 7, 10, 12, 15, 20, 27, 35])
+@pytest.mark.parametrize("difficulty", [1, 2, 3, 7, 10, 12, 15, 20, 27, 35, 36, 39, 43, 47, 50])
 def test_context_follows_the_plan(difficulty: int) -> None:
     fam = NeedleRetrieval()
     p = fam.plan(difficulty)
@@ -71,13 +81,17 @@ def test_context_follows_the_plan(difficulty: int) -> None:
         f = it.problem.facts
         lines = f["lines"]
         assert len(lines) == p["lines"]
-        assert len(f["chain"]) == p["hops"] == f["hops"]
+        asked = f.get("asked", [f["vault"]])
+        assert len(asked) == len(set(asked)) == p["vaults"]
+        assert len(f["chain"]) == p["hops"] * p["vaults"] and f["hops"] == p["hops"]
         assert len(f["corrections"]) == p["corrections"]
         assert sum(x.startswith("Correction") for x in lines) == p["corrections"]
         # One line per chain fact (a corrected one in its stale form), one per decoy.
-        assert sum(x.startswith(("Box ", "The code of")) for x in lines) == p["hops"] + p["decoys"]
+        assert sum(x.startswith(("Box ", "The code of")) for x in lines) == p["hops"] * p["vaults"] + p["decoys"]
         # An independent reader following the context (with corrections) finds the answer at the planned depth.
-        assert solve(lines, f["vault"]) == (int(it.problem.answer), p["hops"])
+        assert solve_all(lines, asked) == (int(it.problem.answer), [p["hops"]] * p["vaults"])
+        if p["vaults"] > 1:
+            assert all(v in it.prompt.rsplit("\n", 1)[-1] for v in asked) and "sum of the codes" in it.prompt
         # Every correction comes after the line it overrules.
         for old, new in zip(f["stale"], f["corrections"], strict=True):
             assert lines.index(old) < lines.index(new)
@@ -98,7 +112,9 @@ def test_decoys_look_like_chain_boxes() -> None:
 
 def test_top_level_prompt_size() -> None:
     fam = NeedleRetrieval()
-    assert max(len(item(fam, fam.top, n, i).prompt) for n in range(4) for i in range(3)) < 64_000
+    # Under ~12k tokens (characters / 4) at every level from the old top up, every novelty.
+    for d in (35, 43, fam.top):
+        assert max(len(item(fam, d, n, i).prompt) for n in range(4) for i in range(3)) < 48_000
 
 
 def test_needle_at_level_one_is_stated() -> None:
@@ -130,3 +146,22 @@ def test_old_levels_are_byte_identical() -> None:
     plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
     digest = hashlib.sha256(plans.encode()).hexdigest()
     assert digest == "c4366ee3a3af4d0c1ec3c036b45f9a62d388727398c826f732be322a1a88a6a5"
+
+
+#: Version 3 added levels 36..50 (several vaults, the sum of their codes); these pin them.
+V3_DIGESTS = {36: "e611b639c93d5a38deead026b128c4e7", 43: "989055b37a4ae9b50441e29452371d00",
+              50: "027bb5b7dcb9dd757824d9a1b7e2bde8"}
+
+
+def test_version_3_levels_pinned() -> None:
+    import hashlib
+
+    fam = NeedleRetrieval()
+    assert fam.version == "3"
+    for d, expected in V3_DIGESTS.items():
+        h = hashlib.sha256()
+        for i in range(3):
+            for n in range(4):
+                it = make_item(fam, b"pin-v3-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+        assert h.hexdigest()[:32] == expected, d
