@@ -11,7 +11,15 @@ creatures) the passage stays the same size and the prompt asks ``questions`` dis
 questions (1 up to level 30, then ``floor(2**((d-30)/5))``, 16 at the top level 50: town totals
 over some fifty heights, filtered counts and sums, ranges) and wants the sum of their answers;
 the main size is ``reads = creatures * questions`` (each question is its own pass over the
-passage). Levels 1..30 are generated exactly as in version 2.
+passage). Levels 1..30 are generated exactly as in version 2, 31..50 exactly as in version 3.
+A frontier model without tools passed version 3 up to its top (2/2 at 50: 16 questions over 304
+creatures summed correctly). Above level 50 (version 4) the passage stays the same and the prompt
+asks for a walk of ``walk = floor(16 * 2**((d-50)/5))`` dependent steps (18 at level 51, 16,384 at
+the top 100): ``a`` starts at a given residue, and each step sums the heights of the creatures in
+the town numbered ``a mod 6`` eating the food numbered ``(a // 6) mod 8`` and taller than ``a mod 900``
+cm (a filtered pass over the passage whose filter depends on the previous result), then sets
+``a = (31 * a + s + i) mod 10007``; the answer is the last ``a``, so one wrong height or one slip in
+any step changes it, and the steps double every five levels.
 Everything is fictional, so only the passage can answer. Answers are a name or a number.
 Scoring: numbers exact; a name answer passes when the final answer names the right one and
 no other of its kind (so "The glimmerfox lives in Tarnwick." answers "where?"); no partial credit.
@@ -73,12 +81,62 @@ PART_TYPES = ("sum_in_town", "count_eaters_taller", "sum_in_town_eating", "count
               "range_in_town")
 
 
+#: The last level generated as in version 3 (calibrated: a frontier model passed 50).
+V3_TOP = 50
+#: The walk's update above V3_TOP: a = (WALK_MULT * a + s + step) mod WALK_PRIME.
+WALK_MULT, WALK_PRIME = 31, 10007
+#: The height threshold of a walk step is a mod HEIGHT_MOD (heights run 5..916).
+HEIGHT_MOD = 900
+
+
 def plan_at(d: int) -> dict[str, int]:
     """The size parameters at level ``d`` (see the module docstring)."""
     creatures = int(2 * 2 ** ((min(d, OLD_TOP) - 1) / 4))
-    questions = 1 if d <= OLD_TOP else int(2 ** ((d - OLD_TOP) / 5))
-    return {"reads": creatures * questions, "creatures": creatures, "attributes": min(3, d),
-            "steps": min(4, 1 + d // 3), "questions": questions}
+    questions = 1 if d <= OLD_TOP else int(2 ** ((min(d, V3_TOP) - OLD_TOP) / 5))
+    walk = 0 if d <= V3_TOP else int(16 * 2 ** ((d - V3_TOP) / 5))
+    return {"reads": creatures * max(questions, walk), "creatures": creatures, "attributes": min(3, d),
+            "steps": min(4, 1 + d // 3), "questions": questions, "walk": walk}
+
+
+def walk_sum(world: list[Creature], town: str, food: str, limit: int) -> int:
+    """A walk step's read: the total height of the creatures in ``town`` eating ``food`` taller than ``limit``."""
+    return sum(c.height for c in world if c.town == town and c.food == food and c.height > limit)
+
+
+def walk(world: list[Creature], towns: list[str], foods: list[str], start: int, steps: int) -> int:
+    """``a`` after ``steps`` updates; each step's filter (town a mod 6, food (a // 6) mod 8, threshold
+    a mod 900) comes from the last ``a``."""
+    table: dict[tuple[str, str], list[int]] = {}
+    for c in world:
+        table.setdefault((c.town, c.food), []).append(c.height)
+    a = start
+    for i in range(1, steps + 1):
+        heights = table.get((towns[a % len(towns)], foods[a // len(towns) % len(foods)]), [])
+        s = sum(h for h in heights if h > a % HEIGHT_MOD)
+        a = (WALK_MULT * a + s + i) % WALK_PRIME
+    return a
+
+
+def _walk_problem(rng: random.Random, world: list[Creature], p: dict[str, int]) -> Problem:
+    """Above version 3's levels: a walk of dependent filtered sums over the passage."""
+    towns = rng.sample(sorted({c.town for c in world}), len({c.town for c in world}))
+    foods = rng.sample(sorted({c.food for c in world}), len({c.food for c in world}))
+    start = rng.randrange(WALK_PRIME)
+    facts: dict[str, object] = {"world": world, "qtype": "walk", "kind": "number", "attributes": p["attributes"],
+                                "walk": (towns, foods, start, p["walk"])}
+    return Problem(facts=facts, answer=str(walk(world, towns, foods, start, p["walk"])))
+
+
+def walk_question(towns: list[str], foods: list[str], start: int, steps: int) -> str:
+    """The question of a walk item: every step's filter depends on the previous step's result."""
+    t = ", ".join(f"{i} {x}" for i, x in enumerate(towns))
+    f = ", ".join(f"{i} {x}" for i, x in enumerate(foods))
+    return (f"Number the towns {t}; number the foods {f}. Start with a = {start}. Then for each step "
+            f"i = 1, 2, ..., {steps}: let s be the total height, in cm, of the creatures that live in the town "
+            f"numbered a mod {len(towns)}, eat the food numbered (a // {len(towns)}) mod {len(foods)} (a divided by "
+            f"{len(towns)}, rounded down) and are taller than "
+            f"a mod {HEIGHT_MOD} cm (s = 0 if there are none), and set a = ({WALK_MULT} * a + s + i) mod "
+            f"{WALK_PRIME}. What is a after step {steps}?")
 
 
 def _counts(n: int) -> tuple[int, int]:
@@ -211,12 +269,13 @@ class ReadingComprehension(ProbeFamily):
 
     name = "reading_comprehension"
     skill = "comprehension"
-    version = "3"
-    top = 50
+    version = "4"
+    top = 100
     grows = "reads"
     formula = ("creatures = floor(2 * 2**((min(d, 30)-1)/4)); attributes = min(3, d); steps = min(4, 1 + d//3); "
-               "questions = 1 to d=30, then floor(2**((d-30)/5)) numeric questions whose answers are summed; "
-               "reads = creatures * questions")
+               "questions = 1 to d=30, then floor(2**((min(d, 50)-30)/5)) numeric questions whose answers are "
+               "summed (to d=50); walk = 0 to d=50, then floor(16 * 2**((d-50)/5)) dependent filtered sums "
+               "a = (31a + s + i) mod 10007; reads = creatures * max(questions, walk)")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         return plan_at(difficulty)
@@ -227,6 +286,8 @@ class ReadingComprehension(ProbeFamily):
 
     def chance(self, difficulty: int) -> float:
         """A blind guess of a name among those of its kind in the passage; numbers count as open."""
+        if difficulty > V3_TOP:
+            return 1 / WALK_PRIME  # a residue mod 10007
         if difficulty > OLD_TOP:
             return 0.0  # a sum of numeric answers
         n = self.plan(difficulty)["creatures"]
@@ -238,6 +299,8 @@ class ReadingComprehension(ProbeFamily):
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         p = self.plan(difficulty)
         world = _world(rng, p["creatures"])
+        if difficulty > V3_TOP:
+            return _walk_problem(rng, world, p)
         if difficulty > OLD_TOP:
             return _combined(rng, world, p)
         n = p["creatures"]
@@ -273,7 +336,9 @@ class ReadingComprehension(ProbeFamily):
             sentences.insert(rng.randint(0, len(sentences)),
                              f"Travellers say the roads to {pick(rng, TOWNS)} are muddy in spring.")
         parts: list[tuple[str, dict[str, object], str]] = list(f.get("parts", []))
-        if len(parts) == 1:  # levels 31..34: one numeric question, asked plainly
+        if "walk" in f:
+            q = walk_question(*f["walk"])
+        elif len(parts) == 1:  # levels 31..34: one numeric question, asked plainly
             q = _ASK[parts[0][0]](parts[0][1])
         elif parts:
             asked = "\n".join(f"{i}. {_ASK[qtype](params)}" for i, (qtype, params, _) in enumerate(parts, 1))

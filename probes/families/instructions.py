@@ -21,6 +21,16 @@ unknowns of an integer system over the vocabulary (letters of a single listed wo
 pinned, so it cannot be peeled off letter by letter), and the line must also hit the initials
 at their positions and the orders.
 
+A frontier model without tools passed version 3 up to its top 40 (2/2: it hand-checks the joint
+letter totals, positions and orders). Above level 40 (version 4) the constraints are instead a
+chain of ``constraints`` edit instructions (94 at level 41, 1,408 at the top 80, doubling every ten
+levels) applied in order to a given 59-word start line of words of at most five letters (the
+forbidden letters stay out of them): swap two words, reverse a span of up to nine words, move a
+word to another position, exchange two words everywhere. Each edit acts on the line the earlier
+ones left, so every edit is an exact dependent step; the answer is the final line (<= 354
+characters). Its scored constraints (not shown) are the word count and the word at each position.
+Levels 1..40 are generated exactly as in version 3.
+
 The generator writes a line first and states only facts true of it, so a reference answer is
 real. Partial credit (documented): the score is the fraction of constraints the final answer
 line satisfies; only all of them counts as a pass. ``Verdict.canonical`` is the bit string of
@@ -61,8 +71,18 @@ Constraint = tuple[str, str | int, str | int]
 OLD_TOP = 30
 
 
+#: The last level generated as in version 3 (calibrated: a frontier model passed 40); above it the
+#: line is the result of a list of edits.
+V3_TOP = 40
+#: Above V3_TOP the line's words are at most this long, so 59 words fit the 400-character answer.
+EDIT_MAXLEN = 5
+#: The widest span a "reverse" edit turns round.
+MAX_SPAN = 9
+
+
 def constraints_at(d: int) -> int:
-    """Constraints at level ``d``: 1 + d up to level 10, then doubling every ten levels."""
+    """Constraints at level ``d``: 1 + d up to level 10, then doubling every ten levels (above level
+    40 they are edit instructions applied in order)."""
     return 1 + d if d <= 10 else int(11 * 2 ** ((d - 10) / 10))
 
 
@@ -209,18 +229,75 @@ def _joint(rng: random.Random, low: list[str], palette: list[str], d: int, fill:
     return out[:fill]
 
 
+#: An edit instruction above V3_TOP: its kind and two arguments (positions from 1, or two words).
+Edit = tuple[str, int | str, int | str]
+
+
+def apply_edit(line: list[str], edit: Edit) -> list[str]:
+    """The line after one edit; every edit keeps the word count."""
+    kind, a, b = edit
+    out = list(line)
+    if kind == "swap":
+        i, j = int(a) - 1, int(b) - 1
+        out[i], out[j] = out[j], out[i]
+    elif kind == "reverse":
+        i, j = int(a) - 1, int(b)
+        out[i:j] = out[i:j][::-1]
+    elif kind == "move":
+        word = out.pop(int(a) - 1)
+        out.insert(int(b) - 1, word)
+    else:  # exchange two words everywhere
+        out = [str(b) if w == a else str(a) if w == b else w for w in out]
+    return out
+
+
+def say_edit(edit: Edit) -> str:
+    """One edit instruction in the prompt's short notation (``EDIT_LEGEND`` says what each means)."""
+    return " ".join(str(x) for x in edit)
+
+
+#: What each edit in the short notation does, stated once in the prompt.
+EDIT_LEGEND = ("'swap i j' swaps word i and word j; 'reverse i j' reverses the order of words i to j; "
+               "'move i j' takes out word i and puts it back so that it becomes word j; 'exchange x y' "
+               "turns every 'x' into 'y' and every 'y' into 'x'")
+
+
+def _edits(rng: random.Random, palette: list[str], words: int, n: int) -> tuple[list[str], list[Edit], list[str]]:
+    """Above version 3's levels: a start line, ``n`` edits drawn against it, and the line they make."""
+    start = [pick(rng, palette) for _ in range(words)]
+    line, edits = list(start), list[Edit]()
+    for _ in range(n):
+        roll = rng.random()
+        i, j = sorted(rng.sample(range(1, words + 1), 2))
+        edit: Edit
+        if roll < 0.35:
+            edit = ("swap", i, j) if rng.random() < 0.5 else ("swap", j, i)
+        elif roll < 0.6:
+            edit = ("reverse", i, min(j, i + rng.randint(2, MAX_SPAN - 1)))
+        elif roll < 0.85:
+            edit = ("move", i, j) if rng.random() < 0.5 else ("move", j, i)
+        else:
+            present = sorted(set(line))
+            x = pick(rng, present)
+            edit = ("exchange", x, pick(rng, [w for w in palette if w != x]))
+        edits.append(edit)
+        line = apply_edit(line, edit)
+    return start, edits, line
+
+
 @dataclass(frozen=True)
 class InstructionFollowing(ProbeFamily):
     """Write one line of text that satisfies verifiable constraints."""
 
     name = "instruction_following"
     skill = "instruction_following"
-    version = "3"
-    top = 40
+    version = "4"
+    top = 80
     grows = "constraints"
     formula = ("constraints = 1 + d to d=10, then floor(11 * 2**((d-10)/10)); words = min(2d - 1, 59); "
-               "forbidden_letters = min(4, d//4); above d=30: listed vocabulary, exact totals for 2*(d-30) "
-               "shared letters, initials at positions and first-use orders, no word counts")
+               "forbidden_letters = min(4, d//4); d=31..40: listed vocabulary, exact totals for 2*(d-30) "
+               "shared letters, initials at positions and first-use orders, no word counts; above d=40: "
+               "the constraints are edits (swap, reverse, move, exchange) applied in order to a given line")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         return plan_at(difficulty)
@@ -258,6 +335,8 @@ class InstructionFollowing(ProbeFamily):
                 constraints.append(("maxlen", maxlen, ""))
             else:
                 constraints.append((kind, "", ""))
+        if difficulty > V3_TOP:
+            return self._edited(rng, usable, p)
         constraints += [("forbid", ch, "") for ch in forbidden]
         if difficulty > OLD_TOP:
             constraints += _joint(rng, low, palette, difficulty, p["constraints"] - len(constraints))
@@ -279,7 +358,40 @@ class InstructionFollowing(ProbeFamily):
         topic = pick(rng, TOPICS)
         return Problem(facts={"constraints": constraints, "topic": topic}, answer=text)
 
+    @staticmethod
+    def _edited(rng: random.Random, usable: list[str], p: dict[str, int]) -> Problem:
+        """Above version 3's levels: the line a start line becomes after ``constraints`` edits.
+
+        The stated rules are the start line and the edits; the scored constraints (not shown) are
+        the word count and the word at every position of the resulting line.
+        """
+        short = [w for w in usable if len(w) <= EDIT_MAXLEN]
+        palette = rng.sample(short, min(len(short), 12))
+        start, edits, line = _edits(rng, palette, p["words"], p["constraints"])
+        constraints: list[Constraint] = [("words", p["words"], "")]
+        constraints += [("position", k, w) for k, w in enumerate(line, 1)]
+        return Problem(facts={"constraints": constraints, "topic": pick(rng, TOPICS), "start": start,
+                              "edits": edits}, answer=" ".join(line))
+
+    def _render_edits(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
+        f = problem.facts
+        kind = format_for(novelty, rng, ("tag", "json"))
+        fmt = answer_instruction(kind, "text")
+        steps = "\n".join(f"{i}. {say_edit(e)}" for i, e in enumerate(f["edits"], 1))
+        task = (f"Start from this line of {len(f['start'])} words:\n{' '.join(f['start'])}\n"
+                f"Apply these {len(f['edits'])} edits in order; each one acts on the line as the edits before "
+                f"it left it, and word numbers count from 1 ({EDIT_LEGEND}):\n{steps}\n"
+                f"Write the line after the last edit, in lowercase, words separated by single spaces.")
+        intro = {0: f"A line of text about {f['topic']} is built by editing.",
+                 1: f"Follow the editing instructions below to produce one line about {f['topic']}.",
+                 2: f"The subject, which matters less than the edits, is {f['topic']}.",
+                 3: (f"A telegraph clerk in a fantasy kingdom garbles a message about {f['topic']} by a fixed "
+                     f"routine, and you must predict the garbled message.")}[novelty]
+        return Rendering(prompt=f"{intro}\n{task} {fmt}", answer=wrap_answer(kind, problem.answer))
+
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
+        if "edits" in problem.facts:
+            return self._render_edits(problem, novelty, rng)
         constraints: list[Constraint] = list(problem.facts["constraints"])
         topic = problem.facts["topic"]
         kind = format_for(novelty, rng, ("tag", "json"))

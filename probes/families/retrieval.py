@@ -5,18 +5,25 @@ What grows (``plan``): the context length in sentences (``lines = floor(8 * 2**(
 chain length (``hops = 1 + (c-1)//2``: the code stated outright at level 1, 18 hops from level
 35), the number of vaults asked at once (``vaults``: 1 up to level 35, then
 ``floor(2**((d-35)/4))``, 13 at the top level 50; the answer is the sum of their codes, so every
-chain must be followed, 234 lookups at the top) and the main size ``reads = lines * vaults``
-(one search of the context per vault's chain). A frontier model without tools followed one
-18-hop chain through 891 lines every time (5/5 at level 35, version 2's top): context length
-and hops alone do not stop it, many chains at once with corrections on their links should.
+chain must be followed, 234 lookups at level 50) and the main size
+``reads = lines * max(vaults, steps)`` (one search of the context per vault's chain, or per walk
+step). A frontier model without tools followed one 18-hop chain through 891 lines every time (5/5
+at level 35, version 2's top) and up to 8 chains summed (2/2 at 43, 1/1 at 47, version 3).
+Above level 47 (version 4) the answer is a walk instead of a sum: ``vaults = min(16,
+floor(2**((d-35)/4)))`` chains are numbered in the question, ``a`` starts at a given residue, and
+each of ``steps = floor(8 * 2**((d-47)/5))`` steps (9 at level 48, 12,416 at the top 100) reads
+the code of vault ``a mod vaults`` and sets ``a = (31 * a + code + i) mod 10007``; the answer is
+the last ``a``. Every step's vault depends on every earlier code and update, so one wrong code or
+one slip in any step changes the answer, and the steps double every five levels.
 Near-identical distractors (``decoys``: other vaults, other boxes whose numbers differ
 from the chain's by one digit or a swap, pointing on or holding numbers; up to 60 % of the
 lines) and ``corrections`` from level 11 (later lines that overrule an earlier pointer or
 number, for chain and decoy boxes alike, so every hop needs a second look). Levels 1..35 are
-generated exactly as in version 2.
+generated exactly as in version 2, levels 36..47 exactly as in version 3.
 Filler facts are invented (objects, colours, rooms, weights), so nothing outside the context
 helps. Novelty 2 adds two more harmless decoys; novelty 3 shows the context as a log table.
 Scoring: exact integer match on the extracted final number; no partial credit.
+The context is the same ~10-11k tokens from level 35 to the top.
 """
 
 from __future__ import annotations
@@ -39,6 +46,13 @@ _MORE_VAULTS = ("copper", "marble", "velvet", "frozen", "ashen", "golden", "rust
                 "emerald", "broken", "ivory", "obsidian", "scarlet", "misty", "lunar")
 #: The top before the scale was extended: levels 1..OLD_TOP are generated exactly as before.
 OLD_TOP = 35
+#: The last level generated as in version 3 (calibrated: a frontier model passed 47): above it the
+#: answer is a walk over the vaults' codes.
+V3_TOP = 47
+#: The walk's update: a = (WALK_MULT * a + code + step) mod WALK_PRIME.
+WALK_MULT, WALK_PRIME = 31, 10007
+#: Vaults whose chains the walk visits, at most (their chains and the decoys fill the 891 lines).
+MAX_VAULTS = 16
 #: Lines that are decoys at most (the rest are the chain, corrections and plain filler).
 MAX_DECOY_SHARE = 0.6
 
@@ -118,14 +132,16 @@ def plan_at(d: int) -> dict[str, int]:
     """The size parameters at level ``d`` (see the module docstring)."""
     c = min(d, OLD_TOP)  # the context stops growing at the old top: ~10k tokens already
     lines = int(8 * 2 ** ((c - 1) / 5))
-    vaults = 1 if d <= OLD_TOP else int(2 ** ((d - OLD_TOP) / 4))
+    vaults = 1 if d <= OLD_TOP else min(MAX_VAULTS, int(2 ** ((d - OLD_TOP) / 4)))
+    steps = 0 if d <= V3_TOP else int(8 * 2 ** ((d - V3_TOP) / 5))
     return {
-        "reads": lines * vaults,
+        "reads": lines * max(vaults, steps),
         "lines": lines,
         "hops": 1 + (c - 1) // 2,
         "decoys": int(lines * min(MAX_DECOY_SHARE, (d - 1) / 30)),
         "corrections": max(0, (d - 9) // 2),
         "vaults": vaults,
+        "steps": steps,
     }
 
 
@@ -135,19 +151,21 @@ class NeedleRetrieval(ProbeFamily):
 
     name = "needle_retrieval"
     skill = "retrieval"
-    version = "3"
-    top = 50
+    version = "4"
+    top = 100
     grows = "reads"
     formula = ("c = min(d, 35); lines = floor(8 * 2**((c-1)/5)); hops = 1 + (c-1)//2; "
                "decoys = floor(lines * min(0.6, (d-1)/30)); corrections = max(0, (d-9)//2); "
-               "vaults = 1 to d=35, then floor(2**((d-35)/4)) (the answer is the sum of their codes); "
-               "reads = lines * vaults")
+               "vaults = 1 to d=35, then min(16, floor(2**((d-35)/4))) (to d=47 the answer is the sum of their "
+               "codes); steps = 0 to d=47, then floor(8 * 2**((d-47)/5)) dependent updates "
+               "a = (31a + code of vault a mod vaults + i) mod 10007; reads = lines * max(vaults, steps)")
 
     def plan(self, difficulty: int) -> dict[str, int]:
         return plan_at(difficulty)
 
     def chance(self, difficulty: int) -> float:
-        return 0.0
+        """Open codes and sums (0); above level 47 a blind guess of a residue mod 10007."""
+        return 1 / WALK_PRIME if difficulty > V3_TOP else 0.0
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         p = self.plan(difficulty)
@@ -238,7 +256,13 @@ class NeedleRetrieval(ProbeFamily):
         many = ", ".join(asked[:-1]) + f" and {asked[-1]}" if len(asked) > 1 else ""
         q = (f"What is the sum of the codes of the {many} vaults?" if many else
              f"What is the code of the {f['vault']} vault?")
-        if novelty == 3:
+        if "walk" in f:
+            q = walk_question(asked, *f["walk"])
+        if novelty == 3 and "walk" in f:
+            log = "\n".join(f"[{i:04d}] {line}" for i, line in enumerate(lines, 1))
+            prompt = (f"A night watchman's log from a great house:\n{log}\n"
+                      f"The owner's lock wants a number.{rule} {q} {fmt}")
+        elif novelty == 3:
             log = "\n".join(f"[{i:04d}] {line}" for i, line in enumerate(lines, 1))
             locked = (f"the {many} vaults.{rule} The master key is the sum of their codes. What is it?" if many
                       else f"the {f['vault']} vault.{rule} Which code opens it?")
@@ -307,6 +331,25 @@ def _build_vaults(rng: random.Random, p: dict[str, int]) -> Problem:
         i, j = lines.index(old), lines.index(new)
         if j < i:
             lines[i], lines[j] = new, old
-    return Problem(facts={"lines": lines, "vault": asked[0], "asked": asked, "others": others[:2], "hops": hops,
-                          "chain": truth, "stale": stale_text, "corrections": corrections, "codes": codes},
-                   answer=str(sum(codes)))
+    facts = {"lines": lines, "vault": asked[0], "asked": asked, "others": others[:2], "hops": hops,
+             "chain": truth, "stale": stale_text, "corrections": corrections, "codes": codes}
+    if not p["steps"]:
+        return Problem(facts=facts, answer=str(sum(codes)))
+    start = rng.randrange(WALK_PRIME)
+    return Problem(facts={**facts, "walk": (start, p["steps"])}, answer=str(walk(start, p["steps"], codes)))
+
+
+def walk(start: int, steps: int, codes: list[int]) -> int:
+    """Above version 3's levels: ``a`` after ``steps`` updates, each reading the code of vault ``a mod k``."""
+    a = start
+    for i in range(1, steps + 1):
+        a = (WALK_MULT * a + codes[a % len(codes)] + i) % WALK_PRIME
+    return a
+
+
+def walk_question(asked: list[str], start: int, steps: int) -> str:
+    """The question of a walk item: every step's vault depends on the previous step's result."""
+    order = ", ".join(f"{i} {v}" for i, v in enumerate(asked))
+    return (f"Number the vaults in this order: {order}. Start with a = {start}. Then for each step i = 1, 2, "
+            f"..., {steps}: take the vault whose number is a mod {len(asked)}, and set a = ({WALK_MULT} * a + "
+            f"that vault's code + i) mod {WALK_PRIME}. What is a after step {steps}?")

@@ -49,18 +49,25 @@ def test_a_sentence_naming_the_right_town_passes() -> None:
 
 def test_plan_formula() -> None:
     fam = ReadingComprehension()
-    assert fam.plan(1) == {"reads": 2, "creatures": 2, "attributes": 1, "steps": 1, "questions": 1}
-    assert fam.top == 50 and fam.plan(fam.top)["creatures"] == 304 and fam.plan(fam.top)["questions"] == 16
+    assert fam.plan(1) == {"reads": 2, "creatures": 2, "attributes": 1, "steps": 1, "questions": 1, "walk": 0}
+    assert fam.top == 100 and fam.plan(fam.top)["creatures"] == 304 and fam.plan(fam.top)["questions"] == 16
+    assert fam.plan(50)["walk"] == 0 and fam.plan(51)["walk"] == 18 and fam.plan(fam.top)["walk"] == 16384
     for d in fam.levels:
         creatures = math.floor(2 * 2 ** ((min(d, 30) - 1) / 4))
-        questions = 1 if d <= 30 else math.floor(2 ** ((d - 30) / 5))
+        questions = 1 if d <= 30 else math.floor(2 ** ((min(d, 50) - 30) / 5))
+        walk = 0 if d <= 50 else math.floor(16 * 2 ** ((d - 50) / 5))
         assert fam.plan(d) == {
-            "reads": creatures * questions,
+            "reads": creatures * max(questions, walk),
             "creatures": creatures,
             "attributes": min(3, d),
             "steps": 1 if d < 3 else 2 if d < 6 else 3 if d < 9 else 4,
             "questions": questions,
+            "walk": walk,
         }
+        if d > 1:
+            assert fam.plan(d)["reads"] >= fam.plan(d - 1)["reads"]
+    # Above the calibrated top the dependent steps double every five levels.
+    assert all(fam.plan(d + 5)["walk"] >= 2 * fam.plan(d)["walk"] - 1 for d in range(51, fam.top - 4))
 
 
 def _solve(it: Item) -> str:
@@ -115,7 +122,8 @@ def test_chance_is_a_blind_name_guess() -> None:
     fam = ReadingComprehension()
     assert fam.chance(1) == 0.5  # two creatures in two towns
     assert 0.0 < fam.chance(30) < 0.1
-    assert fam.chance(31) == fam.chance(fam.top) == 0.0  # above 30 the answer is a sum of numbers
+    assert fam.chance(31) == fam.chance(50) == 0.0  # 31..50: the answer is a sum of numbers
+    assert fam.chance(51) == fam.chance(fam.top) == pytest.approx(1 / 10007)  # above: a residue mod 10007
 
 
 def _answer_from_prompt(prompt: str) -> int:
@@ -158,17 +166,83 @@ def test_combined_questions_answer_from_the_prompt(difficulty: int) -> None:
         assert all(len(item(fam, difficulty, n, index).prompt) < 48_000 for n in range(4))  # ~12k tokens
 
 
-#: Version 3 added levels 31..50 (numeric questions summed); these pin them.
+def _world_from_prompt(text: str) -> dict[str, tuple[str, str, int]]:
+    """Every creature's (town, food, height) read from a passage in any of the four renderings."""
+    world = {m[0]: (m[1], m[2], int(m[3])) for m in re.findall(
+        r"The (\w+) lives in (\w+)\. The \1 eats ([\w ]+?)\. The \1 is (\d+) cm tall\.", text)}
+    world |= {m[1]: (m[0], m[3], int(m[2])) for m in re.findall(
+        r"In (\w+) you will find the (\w+), a creature (\d+) cm tall and feeding on ([\w ]+?)\.", text)}
+    world |= {m[0]: (m[1], m[2], int(m[3])) for m in re.findall(
+        r"^\| (\w+) \| (\w+) \| ([\w ]+?) \| (\d+) \|$", text, re.M)}
+    return world
+
+
+def _walk_from_prompt(prompt: str) -> int:
+    """Answer a walk item from its prompt text alone: parse the passage and the rule, run every step."""
+    m = re.search(r"Number the towns (.*?); number the foods (.*?)\. Start with a = (\d+)\. Then for each step "
+                  r"i = 1, 2, \.\.\., (\d+): let s be the total height, in cm, of the creatures that live in the "
+                  r"town numbered a mod (\d+), eat the food numbered \(a // (\d+)\) mod (\d+) \(a divided by "
+                  r"\d+, rounded down\) and are taller than a mod (\d+) cm \(s = 0 if there are none\), and set "
+                  r"a = \((\d+) \* a \+ s \+ i\) mod (\d+)\. What is a after step \4\?", prompt)
+    assert m, prompt[-900:]
+    towns = [x.split(" ", 1)[1] for x in m[1].split(", ")]
+    foods = [x.split(" ", 1)[1] for x in m[2].split(", ")]
+    assert int(m[5]) == int(m[6]) == len(towns) and int(m[7]) == len(foods)
+    world = _world_from_prompt(prompt[: m.start()])
+    assert len(world) == 304
+    a = int(m[3])
+    for i in range(1, int(m[4]) + 1):
+        town, food, limit = towns[a % len(towns)], foods[a // len(towns) % len(foods)], a % int(m[8])
+        s = sum(h for t, f, h in world.values() if t == town and f == food and h > limit)
+        a = (int(m[9]) * a + s + i) % int(m[10])
+    return a
+
+
+@pytest.mark.parametrize("difficulty", [51, 52, 60, 75, 100])
+def test_walk_answers_from_the_prompt(difficulty: int) -> None:
+    """Above level 50 an independent reader of the prompt text alone (every novelty) gets the reference."""
+    fam = ReadingComprehension()
+    for index in range(2):
+        for novelty in range(4):
+            it = item(fam, difficulty, novelty, index)
+            assert str(_walk_from_prompt(it.prompt)) in it.answer
+            assert f"..., {fam.plan(difficulty)['walk']}:" in it.prompt and len(it.prompt) < 48_000
+
+
+def test_walk_filters_vary_and_answers_spread() -> None:
+    """The walk's filters reach most (town, food) pairs and the answers spread over the residues."""
+    fam = ReadingComprehension()
+    answers = set()
+    for index in range(6):
+        f = item(fam, 75, index=index).problem.facts
+        towns, foods, start, steps = f["walk"]
+        a, pairs, nonzero = start, set(), 0
+        for i in range(1, steps + 1):
+            pair = (towns[a % 6], foods[a // 6 % 8])
+            pairs.add(pair)
+            s = sum(c.height for c in f["world"] if (c.town, c.food) == pair and c.height > a % 900)
+            nonzero += s > 0
+            a = (31 * a + s + i) % 10007
+        assert len(pairs) >= 40 and nonzero >= steps // 3
+        answers.add(a)
+    assert len(answers) == 6
+
+
+#: Version 3 added levels 31..50 (numeric questions summed); these pin them (kept by version 4).
 V3_DIGESTS = {31: "2ca11ee1792740bf4c770b6e1ff61f3c", 40: "a645af8bfc342623c2268f4dc2f225cd",
               50: "5497c2813998a4a90d2a135bfcc69d39"}
+#: Version 4 added levels 51..100 (a walk of dependent filtered sums); these pin them.
+V4_DIGESTS = {51: "263bf846b569042c50c695a51e99198d", 75: "4da79efe2272f14d048011d333d62693",
+              100: "e34b291ab53f484296e77da8b9b084e6"}
 
 
-def test_version_3_levels_pinned() -> None:
+@pytest.mark.parametrize("digests", [V3_DIGESTS, V4_DIGESTS])
+def test_version_3_and_4_levels_pinned(digests: dict[int, str]) -> None:
     import hashlib
 
     fam = ReadingComprehension()
-    assert fam.version == "3"
-    for d, expected in V3_DIGESTS.items():
+    assert fam.version == "4"
+    for d, expected in digests.items():
         h = hashlib.sha256()
         for i in range(3):
             for n in range(4):

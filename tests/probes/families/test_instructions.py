@@ -60,7 +60,8 @@ def test_plan_formula() -> None:
     fam = InstructionFollowing()
     assert fam.plan(1) == {"constraints": 2, "words": 1, "forbidden_letters": 0}
     assert fam.plan(30) == {"constraints": 44, "words": 59, "forbidden_letters": 4}
-    assert fam.plan(fam.top) == {"constraints": 88, "words": 59, "forbidden_letters": 4}
+    assert fam.plan(40) == {"constraints": 88, "words": 59, "forbidden_letters": 4}
+    assert fam.top == 80 and fam.plan(fam.top) == {"constraints": 1408, "words": 59, "forbidden_letters": 4}
     for d in fam.levels:
         assert fam.plan(d) == {
             "constraints": d + 1 if d <= 10 else math.floor(11 * 2 ** ((d - 10) / 10)),
@@ -100,10 +101,10 @@ def test_level_one_names_its_one_word() -> None:
 
 
 def test_top_level_is_consistent_and_bounded() -> None:
-    """At the new top the reference line meets all 88 constraints (all distinct) in a short prompt."""
+    """At version 3's top the reference line meets all 88 constraints (all distinct) in a short prompt."""
     fam = InstructionFollowing()
     for n in range(4):
-        it = make_item(fam, b"family-tests", n, fam.top, n)
+        it = make_item(fam, b"family-tests", n, 40, n)
         constraints = it.problem.facts["constraints"]
         assert len(constraints) == len(set(constraints)) == 88
         assert fam.score(it, it.answer).score == 1.0 and len(it.prompt) < 40_000
@@ -202,17 +203,81 @@ def test_above_the_old_top_constraints_are_joint(difficulty: int) -> None:
         assert len(it.prompt) < 48_000 and len(it.problem.answer) < 400
 
 
-#: Version 3 changed levels 31..40 (joint constraints); these pin what it generates there.
+def _edited_from_prompt(prompt: str) -> list[str]:
+    """The line an item above level 40 asks for, from its prompt text alone: parse and apply every edit."""
+    m = re.search(r"Start from this line of (\d+) words:\n([a-z ]+)\nApply these (\d+) edits in order", prompt)
+    assert m, prompt[:600]
+    line = m[2].split()
+    assert len(line) == int(m[1])
+    edits = re.findall(r"^(\d+)\. (swap|reverse|move|exchange) (\w+) (\w+)$", prompt, re.M)
+    assert [int(e[0]) for e in edits] == list(range(1, int(m[3]) + 1))
+    for _, kind, a, b in edits:
+        if kind == "swap":
+            i, j = int(a) - 1, int(b) - 1
+            line[i], line[j] = line[j], line[i]
+        elif kind == "reverse":
+            line = line[: int(a) - 1] + line[int(a) - 1 : int(b)][::-1] + line[int(b) :]
+        elif kind == "move":
+            rest = line[: int(a) - 1] + line[int(a) :]
+            line = [*rest[: int(b) - 1], line[int(a) - 1], *rest[int(b) - 1 :]]
+        else:
+            line = [b if w == a else a if w == b else w for w in line]
+    return line
+
+
+@pytest.mark.parametrize("difficulty", [41, 42, 50, 60, 70, 80])
+def test_above_version_3_the_line_is_an_edit_chain(difficulty: int) -> None:
+    """Above 40 the prompt gives a start line and ``constraints`` edits; an independent reader of the
+    prompt (every novelty) applies them and gets the reference; scoring is per position."""
+    fam = InstructionFollowing()
+    p = fam.plan(difficulty)
+    for index in range(4):
+        for novelty in range(4):
+            it = item(fam, difficulty, novelty, index)
+            line = _edited_from_prompt(it.prompt)
+            assert " ".join(line) == it.problem.answer and len(line) == p["words"] == 59
+            assert len(it.problem.facts["edits"]) == p["constraints"]
+            assert len(it.problem.answer) <= 400 and len(it.prompt) < 48_000
+            assert Counter(e[0] for e in it.problem.facts["edits"]).keys() == {"swap", "reverse", "move", "exchange"}
+            assert fam.score(it, it.answer).score == 1.0
+            start = " ".join(it.problem.facts["start"])
+            assert start != it.problem.answer and fam.score(it, start).score < 1.0
+            assert it.problem.answer not in it.prompt
+
+
+def test_edit_chain_answers_spread() -> None:
+    """One edit left out changes the line in most items (every edit matters), and the lines differ."""
+    from probes.families.instructions import apply_edit
+
+    fam = InstructionFollowing()
+    changed = 0
+    for index in range(20):
+        f = item(fam, 50, index=index).problem.facts
+        line = list(f["start"])
+        skip = index * 7 % len(f["edits"])
+        for k, e in enumerate(f["edits"]):
+            if k != skip:
+                line = apply_edit(line, e)
+        changed += " ".join(line) != item(fam, 50, index=index).problem.answer
+    assert changed >= 15
+    assert fam.chance(fam.top) == 0.0
+
+
+#: Version 3 changed levels 31..40 (joint constraints); these pin what it generates there (kept by v4).
 V3_DIGESTS = {31: "9483f2ba7e8506eaae3a4bc841508496", 35: "04da97aca8346acc387fa5542a4cc724",
               40: "50eca33e0fc60ebbb0cf354dba9f1103"}
+#: Version 4 added levels 41..80 (an edit chain); these pin them.
+V4_DIGESTS = {41: "5f9216beee515843ba77642cb5b39db9", 60: "5a7409f5d2a0c6114df44b38e94439dd",
+              80: "43d39bb28b2491202355bdd0a3c40ed6"}
 
 
-def test_version_3_levels_pinned() -> None:
+@pytest.mark.parametrize("digests", [V3_DIGESTS, V4_DIGESTS])
+def test_version_3_and_4_levels_pinned(digests: dict[int, str]) -> None:
     import hashlib
 
     fam = InstructionFollowing()
-    assert fam.version == "3"
-    for d, expected in V3_DIGESTS.items():
+    assert fam.version == "4"
+    for d, expected in digests.items():
         h = hashlib.sha256()
         for i in range(3):
             for n in range(4):

@@ -56,23 +56,83 @@ def solve(lines: list[str], vault: str) -> tuple[int, int]:
 
 def test_plan_formula() -> None:
     fam = NeedleRetrieval()
-    assert fam.plan(1) == {"reads": 8, "lines": 8, "hops": 1, "decoys": 0, "corrections": 0, "vaults": 1}
+    assert fam.plan(1) == {"reads": 8, "lines": 8, "hops": 1, "decoys": 0, "corrections": 0, "vaults": 1,
+                           "steps": 0}
     for d in fam.levels:
         c = min(d, 35)
         lines = math.floor(8 * 2 ** ((c - 1) / 5))
-        vaults = 1 if d <= 35 else math.floor(2 ** ((d - 35) / 4))
+        vaults = 1 if d <= 35 else min(16, math.floor(2 ** ((d - 35) / 4)))
+        steps = 0 if d <= 47 else math.floor(8 * 2 ** ((d - 47) / 5))
         assert fam.plan(d) == {
-            "reads": lines * vaults,
+            "reads": lines * max(vaults, steps),
             "lines": lines,
             "hops": math.ceil(c / 2),
             "decoys": math.floor(lines * min(0.6, (d - 1) / 30)),
             "corrections": max(0, math.floor((d - 9) / 2)),
             "vaults": vaults,
+            "steps": steps,
         }
-    assert fam.top == 50 and fam.plan(fam.top)["hops"] == 18 and fam.plan(fam.top)["vaults"] == 13
+    assert fam.top == 100 and fam.plan(fam.top)["hops"] == 18 and fam.plan(fam.top)["vaults"] == 16
+    assert fam.plan(47)["vaults"] == 8 and fam.plan(48)["steps"] == 9 and fam.plan(fam.top)["steps"] == 12416
+    # The work doubles every five levels above the calibrated ones.
+    assert all(fam.plan(d + 5)["steps"] >= 2 * fam.plan(d)["steps"] - 1 for d in range(48, fam.top - 4))
+    assert all(fam.plan(d + 1)["reads"] >= fam.plan(d)["reads"] for d in range(1, fam.top))
 
 
-@pytest.mark.parametrize("difficulty", [1, 2, 3, 7, 10, 12, 15, 20, 27, 35, 36, 39, 43, 47, 50])
+def walk_from_prompt(prompt: str) -> int:
+    """Answer a walk item from its prompt text alone: parse the context and the rule, follow every chain."""
+    m = re.search(r"Number the vaults in this order: (.*?)\. Start with a = (\d+)\. Then for each step "
+                  r"i = 1, 2, \.\.\., (\d+): take the vault whose number is a mod (\d+), and set "
+                  r"a = \((\d+) \* a \+ that vault's code \+ i\) mod (\d+)\. What is a after step (\d+)\?", prompt)
+    assert m, prompt[-800:]
+    order = [entry.split()[1] for entry in m[1].split(", ")]
+    assert [int(entry.split()[0]) for entry in m[1].split(", ")] == list(range(len(order))) == list(range(int(m[4])))
+    body = prompt[: m.start()]
+    lines = [re.sub(r"^\[\d{4}\] ", "", x) for x in body.split("\n")]
+    if len(lines) < 10:  # novelty 1: one paragraph of sentences
+        lines = re.findall(r"(?:The|Box|Correction:)[^.]*?(?:\d+|grams)\.(?= |$)", body.split("\n\n")[1])
+    lines = [x for x in lines if re.match(r"(The|Box|Correction)", x) and not x.startswith("The owner")]
+    codes = [solve(lines, v)[0] for v in order]
+    a, mult, prime = int(m[2]), int(m[5]), int(m[6])
+    for i in range(1, int(m[3]) + 1):
+        a = (mult * a + codes[a % len(codes)] + i) % prime
+    assert int(m[7]) == int(m[3])
+    return a
+
+
+@pytest.mark.parametrize("difficulty", [48, 49, 51, 60, 75, 100])
+def test_walk_answers_from_the_prompt(difficulty: int) -> None:
+    """Above level 47 an independent reader of the prompt text alone (every novelty) gets the reference."""
+    fam = NeedleRetrieval()
+    p = fam.plan(difficulty)
+    for index in range(2):
+        for novelty in range(4):
+            it = item(fam, difficulty, novelty, index)
+            assert str(walk_from_prompt(it.prompt)) in it.answer
+            assert f"..., {p['steps']}:" in it.prompt and f"a mod {p['vaults']}," in it.prompt
+    assert fam.chance(difficulty) == pytest.approx(1 / 10007) and fam.chance(47) == 0.0
+
+
+def test_walk_visits_many_vaults_and_spreads() -> None:
+    """The walk reads the codes of most vaults and its answers spread over the residues (no fixed point)."""
+    from probes.families.retrieval import walk
+
+    fam = NeedleRetrieval()
+    answers = set()
+    for index in range(6):
+        f = item(fam, 75, index=index).problem.facts
+        start, steps = f["walk"]
+        seen = set()
+        a = start
+        for i in range(1, steps + 1):
+            seen.add(a % len(f["codes"]))
+            a = (31 * a + f["codes"][a % len(f["codes"])] + i) % 10007
+        assert a == walk(start, steps, f["codes"]) and len(seen) == len(f["codes"])
+        answers.add(a)
+    assert len(answers) == 6
+
+
+@pytest.mark.parametrize("difficulty", [1, 2, 3, 7, 10, 12, 15, 20, 27, 35, 36, 39, 43, 47, 48, 50, 75, 100])
 def test_context_follows_the_plan(difficulty: int) -> None:
     fam = NeedleRetrieval()
     p = fam.plan(difficulty)
@@ -89,8 +149,10 @@ def test_context_follows_the_plan(difficulty: int) -> None:
         # One line per chain fact (a corrected one in its stale form), one per decoy.
         assert sum(x.startswith(("Box ", "The code of")) for x in lines) == p["hops"] * p["vaults"] + p["decoys"]
         # An independent reader following the context (with corrections) finds the answer at the planned depth.
-        assert solve_all(lines, asked) == (int(it.problem.answer), [p["hops"]] * p["vaults"])
-        if p["vaults"] > 1:
+        total, hops = solve_all(lines, asked)
+        assert hops == [p["hops"]] * p["vaults"]
+        assert total == int(it.problem.answer) if not p["steps"] else total == sum(f["codes"])
+        if p["vaults"] > 1 and not p["steps"]:
             assert all(v in it.prompt.rsplit("\n", 1)[-1] for v in asked) and "sum of the codes" in it.prompt
         # Every correction comes after the line it overrules.
         for old, new in zip(f["stale"], f["corrections"], strict=True):
@@ -113,7 +175,7 @@ def test_decoys_look_like_chain_boxes() -> None:
 def test_top_level_prompt_size() -> None:
     fam = NeedleRetrieval()
     # Under ~12k tokens (characters / 4) at every level from the old top up, every novelty.
-    for d in (35, 43, fam.top):
+    for d in (35, 43, 47, 48, 75, fam.top):
         assert max(len(item(fam, d, n, i).prompt) for n in range(4) for i in range(3)) < 48_000
 
 
@@ -148,17 +210,22 @@ def test_old_levels_are_byte_identical() -> None:
     assert digest == "c4366ee3a3af4d0c1ec3c036b45f9a62d388727398c826f732be322a1a88a6a5"
 
 
-#: Version 3 added levels 36..50 (several vaults, the sum of their codes); these pin them.
+#: Version 3 added levels 36..50 (several vaults, the sum of their codes); these pin the ones version 4
+#: keeps (36..47, where a frontier model was measured). Level 50's version 3 pin moved to V4_DIGESTS.
 V3_DIGESTS = {36: "e611b639c93d5a38deead026b128c4e7", 43: "989055b37a4ae9b50441e29452371d00",
-              50: "027bb5b7dcb9dd757824d9a1b7e2bde8"}
+              47: "68d088ceb10c77b25cdfe9cf883f9049"}
+#: Version 4 made levels 48..100 a walk over the vaults' codes; these pin it.
+V4_DIGESTS = {48: "774d3e072fcf21310696a8f724268576", 50: "8b5704230ad2dbe5b9227107f2ecf3ce",
+               75: "88f8a314f8d886c1eb9b7b9c4519600a", 100: "f82c7d7f18b8e08af29257638d4207c9"}
 
 
-def test_version_3_levels_pinned() -> None:
+@pytest.mark.parametrize("digests", [V3_DIGESTS, V4_DIGESTS])
+def test_version_3_and_4_levels_pinned(digests: dict[int, str]) -> None:
     import hashlib
 
     fam = NeedleRetrieval()
-    assert fam.version == "3"
-    for d, expected in V3_DIGESTS.items():
+    assert fam.version == "4"
+    for d, expected in digests.items():
         h = hashlib.sha256()
         for i in range(3):
             for n in range(4):
