@@ -14,9 +14,10 @@ level 6, the money that person gets for selling all of them. What grows with the
   ``amount = 5d`` bounds the numbers; ``kinds = min(4, 1 + d // 2)`` event kinds (buy; give;
   multiply; give half); ``price = min(1, d // 6)`` adds the final sale.
 
-Level 1 is the smallest instance: one person who gets one more ("Dara has 3 books. Dara gets 1
+Level 1 is the smallest instance: one person who gets one more ("Dara has 3 books and gets 1
 more."), the only level that uses the "get" event; SmolLM2-135M got "buys 2 more books" right in
-0 of 12 and "gets 1 more" about half the time. Level 2 on is unchanged. Novelty 2
+0 of 12, "Dara gets 1 more." as its own sentence about 40 % of the time and the one-sentence form
+about 60 %. Level 2 on is unchanged. Novelty 2
 renames people and adds irrelevant "no-op" clauses (the GSM-NoOp perturbation); novelty 3 tells
 the same events as a ledger table. Scoring: exact integer match on the extracted final number;
 no partial credit.
@@ -203,6 +204,8 @@ class WordProblem(ProbeFamily):
             sentences = [f"{a} has {num(x)} {thing}." for a, x in owned]
         for actor, ev, k, r in f["events"]:
             sentences.append(texts[ev].format(a=people[actor], b=receiver(r), k=num(k), thing=thing))
+        if novelty == 0 and f["events"][0][1] == _GET:  # level 1 in one sentence: "has 5 and gets 1 more"
+            sentences = [f"{people[0]} has {f['starts'][0]} {thing} and gets 1 more."]
         if novelty == 2:
             # No-op clauses: true but irrelevant facts, inserted between events.
             for _ in range(1 + len(f["events"]) // 3):

@@ -55,7 +55,7 @@ PINNED: dict[str, tuple[int, tuple[str, ...], str, str]] = {
     ),
     "word_problem": (
         40, ("events", "people", "amount", "kinds", "price"),
-        "1b99462ddf18719f31ef5d6532643b7e047442ac1144d28529e3eab8bc0f362c",  # v3: level 1 gets 1 more
+        "5637fed05c8452eb7d56b0563b5a54244e1c9a0badada87501a0b6acf78679ea",  # v3: level 1 gets 1 more
         "4de30a8ae0a9f19ffbfb2a7e019040e31dc0533f72eab7d19c6f1fa270f0497f",
     ),
 }
