@@ -14,7 +14,14 @@ What grows with the level ``d`` (see ``UnitConversion.plan``):
   stating metric factors; ``any_direction`` (from level 3) allows small-to-large conversions;
   a quantity's unit is at most ``10**ratio_digits`` (``min(4, 3 + d//10)``) times the target's.
 
-Level 1 is one conversion with its factor given ("1 m = 100 cm. Convert 3 m to cm."). Scoring:
+Level 1 is the smallest instance: one unit converted to the next smaller one with the factor
+given ("A film takes 1 h. Convert 1 h to min. Use 1 h = 60 min."), the pair drawn from
+``FIRST_PAIRS`` (length,
+mass and time, eight pairs, so the modal answer is a quarter of them: ``chance``). The answer is
+the stated factor read in the right direction: SmolLM2-135M got "Convert 6 km to m" right in 0
+of 12 and the one-unit form about half the time, once the prompt ends on the answer format (no
+rounding note, the answer being whole). Level 2 on is unchanged: one one-digit value
+("1 m = 100 cm. Convert 3 m to cm."). Scoring:
 the extracted number must lie within 0.005 of the exact value (a correct rounding to two decimals
 or better); no partial credit.
 """
@@ -60,6 +67,17 @@ _IMPERIAL_FACT = {
     "mi": "1 mile = 1.609344 km", "oz": "1 ounce = 28.349523125 g", "lb": "1 pound = 0.45359237 kg",
     "mph": "1 mile = 1.609344 km",
 }
+#: Level 1's conversions: one unit of the first into the second (distinct factors but two pairs).
+FIRST_PAIRS = (("km", "m"), ("m", "cm"), ("cm", "mm"), ("kg", "g"), ("h", "min"), ("min", "s"), ("d", "h"),
+               ("wk", "d"))
+#: Level 1's things, per dimension, and how a sentence gives one its size: so the eight
+#: conversions make many distinct prompts (fresh probes stay fresh) without adding work.
+_SUBJECTS = {
+    "length": (("rope", "road", "ribbon", "fence", "cable", "path", "hose", "wire"), "is {q} long"),
+    "mass": (("parcel", "bag of rice", "melon", "cheese", "suitcase", "box of nails", "sack of flour", "pumpkin"),
+             "weighs {q}"),
+    "time": (("trip", "film", "meeting", "lesson", "nap", "voyage", "concert", "repair"), "takes {q}"),
+}
 #: The dimensions each step of ``kinds`` adds.
 _DIMENSIONS = ("length", "mass", "time", "speed")
 #: A quantity's unit is at most this many times smaller than the target unit (no answers that
@@ -86,11 +104,11 @@ class UnitConversion(ProbeFamily):
 
     name = "unit_conversion"
     skill = "units"
-    version = "2"
+    version = "3"
     top = 70
     grows = "terms"
     formula = (
-        "terms = round(1.1**d); kinds = min(4, 1 + d//3); digits = min(6, 1 + d//4); "
+        "terms = round(1.1**d) (d=1: 1 unit, factor given); kinds = min(4, 1 + d//3); digits = min(6, 1 + d//4); "
         "decimals = min(3, d//5); ratio_digits = min(4, 3 + d//10); factors unstated from d=4; "
         "any direction from d=3"
     )
@@ -107,8 +125,23 @@ class UnitConversion(ProbeFamily):
             "ratio_digits": min(4, 3 + d // 10),
         }
 
+    def chance(self, difficulty: int) -> float:
+        """Level 1: the share of ``FIRST_PAIRS`` whose factor is the most common one (a blind guess
+        of it); above it one-digit or longer values times varied factors leave nothing to guess."""
+        if difficulty > 1:
+            return 0.0
+        factors = [_SIZE[a] / _SIZE[b] for a, b in FIRST_PAIRS]
+        return max(factors.count(f) for f in factors) / len(factors)
+
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         p = self.plan(difficulty)
+        if difficulty == 1:
+            src, dst = pick(rng, FIRST_PAIRS)
+            exact = _SIZE[src] / _SIZE[dst]
+            subject = pick(rng, _SUBJECTS[UNITS[src][0]][0])
+            facts = {"parts": [("1", src)], "dst": dst, "exact": float(exact), "factors": [_factor(src, dst)],
+                     "whole": True, "subject": subject}
+            return Problem(facts=facts, answer=_fmt(float(exact)))
         dims = _DIMENSIONS[: min(4, p["kinds"] + 1)]
         dim = pick(rng, dims)
         pool = [u for u, (dm, _, _, imp) in UNITS.items() if dm == dim and (p["kinds"] >= 4 or not imp)]
@@ -156,7 +189,12 @@ class UnitConversion(ProbeFamily):
         given = (" Use " + "; ".join(facts) + ".") if facts else ""
         comma = " Numbers are written with a decimal comma." if novelty == 2 and any("." in v for v, _ in parts) else ""
         kind = format_for(novelty, rng)
-        fmt = answer_instruction(kind, "number") + " Round to 2 decimal places if needed."
+        # A whole answer (level 1) needs no rounding note: the answer format is the last thing said.
+        fmt = answer_instruction(kind, "number") + ("" if problem.facts.get("whole") else
+                                                    " Round to 2 decimal places if needed.")
+        lead = ""
+        if novelty < 3 and "subject" in problem.facts:  # level 1: the thing measured comes first
+            lead = f"A {problem.facts['subject']} {_SUBJECTS[UNITS[parts[0][1]][0]][1].format(q=qty)}. "
         if novelty == 0:
             q = f"Convert {qty} to {name(dst)}."
         elif novelty == 1:
@@ -166,7 +204,7 @@ class UnitConversion(ProbeFamily):
         else:
             q = (f"A caravan master in the desert town of Qalbor records a load as {qty}. The buyer "
                  f"only understands {UNITS[dst][2]}. What figure should the master quote?")
-        return Rendering(prompt=f"{q}{comma}{given} {fmt}", answer=wrap_answer(kind, problem.answer))
+        return Rendering(prompt=f"{lead}{q}{comma}{given} {fmt}", answer=wrap_answer(kind, problem.answer))
 
     def score(self, item: Item, response: str) -> Verdict:
         exact = float(item.problem.facts["exact"])

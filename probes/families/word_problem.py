@@ -14,7 +14,10 @@ level 6, the money that person gets for selling all of them. What grows with the
   ``amount = 5d`` bounds the numbers; ``kinds = min(4, 1 + d // 2)`` event kinds (buy; give;
   multiply; give half); ``price = min(1, d // 6)`` adds the final sale.
 
-Level 1 is one person buying a few more ("Dara has 3 books. Dara buys 2 more books."). Novelty 2
+Level 1 is the smallest instance: one person who gets one more ("Dara has 3 books and gets 1
+more."), the only level that uses the "get" event; SmolLM2-135M got "buys 2 more books" right in
+0 of 12, "Dara gets 1 more." as its own sentence about 40 % of the time and the one-sentence form
+about 60 %. Level 2 on is unchanged. Novelty 2
 renames people and adds irrelevant "no-op" clauses (the GSM-NoOp perturbation); novelty 3 tells
 the same events as a ledger table. Scoring: exact integer match on the extracted final number;
 no partial credit.
@@ -45,6 +48,8 @@ _THINGS = (
 )
 _CURRENCIES = ("dollars", "euros", "crowns", "florins", "rupees")
 _KINDS = ("buy", "give", "times", "half")
+#: Level 1's single event: one more, in the plainest words (counts as a "buy" everywhere else).
+_GET = "get"
 #: A collection multiplies only while it is at most this large, so answers stay a few digits long.
 _TIMES_LIMIT = 200
 _NOOPS = (
@@ -58,12 +63,14 @@ _NOOPS = (
 _TEXT = {
     0: {
         "buy": "{a} buys {k} more {thing}.",
+        "get": "{a} gets {k} more.",
         "give": "{a} gives {k} {thing} to {b}.",
         "times": "{a}'s {thing} then become {k} times as many.",
         "half": "{a} gives half of {a}'s {thing} to {b}.",
     },
     1: {
         "buy": "Later, {a} gets another {k} {thing}.",
+        "get": "Later, {a} gets another {k} {thing}.",
         "give": "After that, {b} receives {k} of {a}'s {thing}.",
         "times": "Next, the number of {thing} {a} has grows to {k} times what it was.",
         "half": "Then {a} hands exactly half of {a}'s {thing} over to {b}.",
@@ -91,6 +98,8 @@ def _events(rng: random.Random, p: dict[str, int], counts: list[int]) -> list[Ev
             receiver = pick(rng, [i for i in range(people) if i != actor])
         if kind == "buy":
             k = rng.randint(1, amount)
+            if p["events"] == 1:  # level 1: one more (drawn anyway, so rng's stream is kept)
+                kind, k = _GET, 1
             counts[actor] += k
         elif kind == "give":
             k = rng.randint(1, min(amount, x - 1))
@@ -113,11 +122,11 @@ class WordProblem(ProbeFamily):
 
     name = "word_problem"
     skill = "math_word"
-    version = "2"
+    version = "3"
     top = 50
     grows = "events"
     formula = (
-        "events = round(d * 1.07**max(0, d-10)); people = 1 + d//5; amount = 5d; "
+        "events = round(d * 1.07**max(0, d-10)) (d=1: one 'gets 1 more'); people = 1 + d//5; amount = 5d; "
         "kinds = min(4, 1 + d//2); price from d=6"
     )
 
@@ -130,6 +139,14 @@ class WordProblem(ProbeFamily):
             "kinds": min(4, 1 + d // 2),
             "price": min(1, d // 6),
         }
+
+    def chance(self, difficulty: int) -> float:
+        """Level 1's answer is a start count in ``amount//3..amount`` plus one: a blind guess hits
+        one in that many; above it the counts spread too widely for a guess to matter."""
+        if difficulty > 1:
+            return 0.0
+        amount = self.plan(difficulty)["amount"]
+        return 1 / (amount - max(1, amount // 3) + 1)
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         p = self.plan(difficulty)
@@ -172,7 +189,7 @@ class WordProblem(ProbeFamily):
             rows = [f"| 0 | {a} | starts with {x} {thing} |" for a, x in zip(people, f["starts"], strict=True)]
             for i, (actor, ev, k, r) in enumerate(f["events"], 1):
                 what = {
-                    "buy": f"bought {k}", "give": f"gave {k} to {receiver(r)}",
+                    "buy": f"bought {k}", _GET: f"got {k}", "give": f"gave {k} to {receiver(r)}",
                     "times": f"collection became {k} times as large", "half": f"gave half to {receiver(r)}",
                 }[ev]
                 rows.append(f"| {i} | {people[actor]} | {what} |")
@@ -187,6 +204,8 @@ class WordProblem(ProbeFamily):
             sentences = [f"{a} has {num(x)} {thing}." for a, x in owned]
         for actor, ev, k, r in f["events"]:
             sentences.append(texts[ev].format(a=people[actor], b=receiver(r), k=num(k), thing=thing))
+        if novelty == 0 and f["events"][0][1] == _GET:  # level 1 in one sentence: "has 5 and gets 1 more"
+            sentences = [f"{people[0]} has {f['starts'][0]} {thing} and gets 1 more."]
         if novelty == 2:
             # No-op clauses: true but irrelevant facts, inserted between events.
             for _ in range(1 + len(f["events"]) // 3):

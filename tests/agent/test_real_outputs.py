@@ -26,7 +26,8 @@ HAND_LABELLED = {
     ("arithmetic", 2, 3): ("0", False),  # "...arrived at the number 0 with no fractional part."
     ("arithmetic", 3, 0): ("2", False),  # "5 - 7 = 2." — trailing period
     ("arithmetic", 3, 3): ("6", False),  # asked for \boxed{}, wrote "The final answer is 6."
-    ("word_problem", 1, 3): ("2", False),  # "The final integer is 2."
+    ("word_problem", 1, 0): ("6", True),  # "...and gets 1 more, so she now has 6 seashells." (last number)
+    ("word_problem", 1, 3): ("1", False),  # "The final integer inside \\boxed{} is 1."
     ("word_problem", 2, 3): ("2", False),  # "Gorsa has 2 stamps left."
     ("word_problem", 3, 0): ("78", False),  # "The answer is: 78"
     ("word_problem", 3, 3): ("5", False),  # {"answer": 5}

@@ -3,7 +3,10 @@
 The low levels are calibrated on a real model, so their plans and items are pinned: a hash of
 ``make_item`` prompts and answers at levels 1, 10 and the old top (three items, every novelty),
 and a hash of every old level's plan over the old keys; keys added above the old top are 0 below.
-The hashes were taken from the generators before their tops were raised.
+The hashes were taken from the generators before their tops were raised, except where a family
+changed its level 1 on purpose (generator version 3 of unit_conversion and word_problem: the
+smallest instance, so SmolLM2-135M passes it): their items hash was retaken then, with every
+level from 2 to the top checked byte-identical to version 2 (plans unchanged).
 """
 
 from __future__ import annotations
@@ -47,12 +50,12 @@ PINNED: dict[str, tuple[int, tuple[str, ...], str, str]] = {
     ),
     "unit_conversion": (
         40, ("terms", "kinds", "digits", "decimals", "unstated", "any_direction", "ratio_digits"),
-        "eca54a89d79246532f5badd06a9726a30760e5e2fe9518634bd1436720eed83e",
+        "a4635b061acb01431125d9aaaf7fc5e39f9edb8f5355ff738c41b1d2a0ca7375",  # v3: level 1 is 1 unit
         "2da2a2f2b8b155e146f61a8413babe7c9533fcc5dc9a4cec7a8a4c85ea5ff446",
     ),
     "word_problem": (
         40, ("events", "people", "amount", "kinds", "price"),
-        "d042da98ba30f4a61cf11abd4d759c5203659ce543f3b6475d6fa0fba13eacce",
+        "5637fed05c8452eb7d56b0563b5a54244e1c9a0badada87501a0b6acf78679ea",  # v3: level 1 gets 1 more
         "4de30a8ae0a9f19ffbfb2a7e019040e31dc0533f72eab7d19c6f1fa270f0497f",
     ),
 }

@@ -76,9 +76,28 @@ def test_units_top_is_a_long_exact_sum_in_a_bounded_prompt() -> None:
 
 
 def test_units_level_one_states_its_factor() -> None:
-    for index in range(10):
+    seen = set()
+    for index in range(60):
         it = item(UnitConversion(), 1, index=index)
         ((value, unit),), dst = it.problem.facts["parts"], it.problem.facts["dst"]
         factor = round(_BASE[unit] / _BASE[dst])
-        assert f"1 {unit} = {factor} {dst}" in it.prompt
-        assert it.problem.answer == str(int(value) * factor)
+        assert value == "1" and f"1 {unit} = {factor} {dst}" in it.prompt
+        said = {"is 1 {u} long", "weighs 1 {u}", "takes 1 {u}"}
+        lead, _, rest = it.prompt.partition(". ")
+        assert lead.startswith("A ") and any(lead.endswith(s.format(u=unit)) for s in said), it.prompt
+        assert rest.startswith(f"Convert 1 {unit} to {dst}. Use") and it.prompt.endswith("'Answer: <number>'.")
+        assert it.problem.answer == str(factor)
+        seen.add((unit, dst))
+    assert seen == {("km", "m"), ("m", "cm"), ("cm", "mm"), ("kg", "g"), ("h", "min"), ("min", "s"), ("d", "h"),
+                    ("wk", "d")}
+
+
+def test_units_level_one_prompts_are_mostly_distinct() -> None:
+    # Eight conversions times eight things per dimension: fresh level-1 probes are not a static set.
+    assert len({item(UnitConversion(), 1, index=i).prompt for i in range(60)}) >= 30
+
+
+def test_units_chance_is_the_modal_level_one_factor() -> None:
+    # Factors 1000, 100, 10, 1000, 60, 60, 24, 7: a blind "1000" or "60" hits two pairs in eight.
+    assert UnitConversion().chance(1) == pytest.approx(2 / 8)
+    assert UnitConversion().chance(2) == 0.0

@@ -40,7 +40,8 @@ def _replay(facts: dict[str, object]) -> int:
     counts = list(facts["starts"])  # type: ignore[call-overload]
     for actor, kind, k, receiver in facts["events"]:  # type: ignore[attr-defined]
         before = counts[actor]
-        counts[actor] = {"buy": before + k, "give": before - k, "times": before * k, "half": before - k}[kind]
+        after = {"buy": before + k, "get": before + k, "give": before - k, "times": before * k, "half": before - k}
+        counts[actor] = after[kind]
         if kind == "half":
             assert 2 * k == before
         if receiver >= 0 and kind in ("give", "half"):
@@ -53,26 +54,37 @@ def _replay(facts: dict[str, object]) -> int:
 def test_word_problem_matches_plan(d: int) -> None:
     fam = WordProblem()
     p = fam.plan(d)
-    kinds = ("buy", "give", "times", "half")[: p["kinds"]]
+    kinds = ("get",) if d == 1 else ("buy", "give", "times", "half")[: p["kinds"]]
     for index in range(10):
         it = item(fam, d, index=index)
         f = it.problem.facts
         assert len(f["starts"]) == p["people"] and len(f["events"]) == p["events"]
         assert all(kind in kinds for _, kind, _, _ in f["events"])
-        assert all(k <= p["amount"] for _, kind, k, _ in f["events"] if kind in ("buy", "give"))
+        assert all(k <= p["amount"] for _, kind, k, _ in f["events"] if kind in ("buy", "get", "give"))
         assert str(_replay(f)) == it.problem.answer and int(it.problem.answer) >= 0
         assert bool(f["price"]) == bool(p["price"])
         # Every person's start and every event is one sentence of the plain prompt.
-        assert it.prompt.count(".") >= p["people"] + p["events"]
+        assert it.prompt.count(".") >= p["people"] + p["events"] - (d == 1)  # level 1: one sentence
         table = item(fam, d, 3, index).prompt
         assert len(re.findall(r"\n\| \d+ \|", table)) == p["people"] + p["events"]
 
 
-def test_word_problem_level_one_is_one_purchase() -> None:
-    it = item(WordProblem(), 1)
-    start, ((_, kind, k, _),) = it.problem.facts["starts"][0], it.problem.facts["events"]
-    assert kind == "buy" and it.problem.answer == str(start + k)
-    assert it.prompt.count(".") == 2 + 1  # has, buys, and the format line's period
+def test_word_problem_level_one_is_one_more() -> None:
+    for index in range(20):
+        it = item(WordProblem(), 1, index=index)
+        start, ((_, kind, k, _),) = it.problem.facts["starts"][0], it.problem.facts["events"]
+        assert kind == "get" and k == 1 and 1 <= start <= 5 and it.problem.answer == str(start + 1)
+        name, thing = re.match(r"(\w+) has \d+ (\w+) and", it.prompt).groups()  # type: ignore[union-attr]
+        assert it.prompt.startswith(f"{name} has {start} {thing} and gets 1 more. How many {thing} does {name}")
+        assert it.prompt.count(".") == 1 + 1  # has-and-gets, and the format line's period
+        assert "gets another 1" in item(WordProblem(), 1, 1, index).prompt  # the paraphrase keeps two sentences
+
+
+def test_word_problem_chance_counts_level_one_answers() -> None:
+    fam = WordProblem()
+    answers = {item(fam, 1, index=i).problem.answer for i in range(200)}
+    assert answers == {"2", "3", "4", "5", "6"} and fam.chance(1) == pytest.approx(1 / 5)
+    assert fam.chance(2) == 0.0
 
 
 def test_word_problem_top_prompt_fits() -> None:
