@@ -1,7 +1,7 @@
 """Reading comprehension over an invented world: creatures, their towns, food and heights.
 
 What grows (``plan``): the number of creatures described (``creatures = floor(2 * 2**((c-1)/4))``
-with ``c = min(d, 30)``: 2 at level 1, 9 at level 10, 304 from level 30 on, ~28k characters),
+with ``c = min(d, 30)``, at least 3: 3 at level 1, 9 at level 10, 304 from level 30 on, ~28k characters),
 the attributes given per creature (``attributes = min(3, d)``: town, then food, then height) and
 the reasoning steps the question needs (``steps = min(4, 1 + d//3)``): a direct lookup (1), a
 two-hop lookup, count or superlative (2), a filtered sum, count or superlative (3), and two
@@ -20,6 +20,9 @@ the town numbered ``a mod 6`` eating the food numbered ``(a // 6) mod 8`` and ta
 cm (a filtered pass over the passage whose filter depends on the previous result), then sets
 ``a = (31 * a + s + i) mod 10007``; the answer is the last ``a``, so one wrong height or one slip in
 any step changes it, and the steps double every five levels.
+Level 1 (version 5) lists its three facts one per line under "Read the notes below, then answer."
+(``packed = 0``); from level 2 on the facts run together as one paragraph. Levels 4..100 are
+generated exactly as in version 4.
 Everything is fictional, so only the passage can answer. Answers are a name or a number.
 Scoring: numbers exact; a name answer passes when the final answer names the right one and
 no other of its kind (so "The glimmerfox lives in Tarnwick." answers "where?"); no partial credit.
@@ -91,11 +94,14 @@ HEIGHT_MOD = 900
 
 def plan_at(d: int) -> dict[str, int]:
     """The size parameters at level ``d`` (see the module docstring)."""
-    creatures = int(2 * 2 ** ((min(d, OLD_TOP) - 1) / 4))
+    # Version 5: at least three creatures (a blind pick of a town is right a third of the time, not
+    # half), and at level 1 one fact per line under a "read the notes" header (packed = 0), the
+    # layout a 135M model reads reliably (SmolLM2: 22/24 against 6/12 for two facts run together).
+    creatures = max(3, int(2 * 2 ** ((min(d, OLD_TOP) - 1) / 4)))
     questions = 1 if d <= OLD_TOP else int(2 ** ((min(d, V3_TOP) - OLD_TOP) / 5))
     walk = 0 if d <= V3_TOP else int(16 * 2 ** ((d - V3_TOP) / 5))
     return {"reads": creatures * max(questions, walk), "creatures": creatures, "attributes": min(3, d),
-            "steps": min(4, 1 + d // 3), "questions": questions, "walk": walk}
+            "steps": min(4, 1 + d // 3), "questions": questions, "walk": walk, "packed": int(d > 1)}
 
 
 def walk_sum(world: list[Creature], town: str, food: str, limit: int) -> int:
@@ -269,10 +275,11 @@ class ReadingComprehension(ProbeFamily):
 
     name = "reading_comprehension"
     skill = "comprehension"
-    version = "4"
+    version = "5"
     top = 100
     grows = "reads"
-    formula = ("creatures = floor(2 * 2**((min(d, 30)-1)/4)); attributes = min(3, d); steps = min(4, 1 + d//3); "
+    formula = ("creatures = max(3, floor(2 * 2**((min(d, 30)-1)/4))); packed (facts run together) from d=2; "
+               "attributes = min(3, d); steps = min(4, 1 + d//3); "
                "questions = 1 to d=30, then floor(2**((min(d, 50)-30)/5)) numeric questions whose answers are "
                "summed (to d=50); walk = 0 to d=50, then floor(16 * 2**((d-50)/5)) dependent filtered sums "
                "a = (31a + s + i) mod 10007; reads = creatures * max(questions, walk)")
@@ -322,7 +329,7 @@ class ReadingComprehension(ProbeFamily):
         params, answer = asked
         kind = "number" if qtype in NUMERIC else ANSWER_KIND[qtype]
         facts: dict[str, object] = {"world": world, "qtype": qtype, "kind": kind,
-                                    "attributes": p["attributes"], **params}
+                                    "attributes": p["attributes"], "packed": p["packed"], **params}
         return Problem(facts=facts, answer=answer)
 
     def render(self, problem: Problem, novelty: int, rng: random.Random) -> Rendering:
@@ -354,6 +361,8 @@ class ReadingComprehension(ProbeFamily):
             rows = "\n".join("| " + " | ".join(row) + " |" for row in cells)
             head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns)
             prompt = f"From a naturalist's field notebook on the islands of Merrow:\n{head}\n{rows}\n{q} {fmt}"
+        elif not f.get("packed", 1):
+            prompt = "Read the notes below, then answer.\n\n" + "\n".join(sentences) + f"\n\n{q} {fmt}"
         else:
             prompt = " ".join(sentences) + f"\n\n{q} {fmt}"
         return Rendering(prompt=prompt, answer=wrap_answer(kind, problem.answer))

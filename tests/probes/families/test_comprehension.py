@@ -49,11 +49,12 @@ def test_a_sentence_naming_the_right_town_passes() -> None:
 
 def test_plan_formula() -> None:
     fam = ReadingComprehension()
-    assert fam.plan(1) == {"reads": 2, "creatures": 2, "attributes": 1, "steps": 1, "questions": 1, "walk": 0}
+    assert fam.plan(1) == {"reads": 3, "creatures": 3, "attributes": 1, "steps": 1, "questions": 1, "walk": 0,
+                           "packed": 0}
     assert fam.top == 100 and fam.plan(fam.top)["creatures"] == 304 and fam.plan(fam.top)["questions"] == 16
     assert fam.plan(50)["walk"] == 0 and fam.plan(51)["walk"] == 18 and fam.plan(fam.top)["walk"] == 16384
     for d in fam.levels:
-        creatures = math.floor(2 * 2 ** ((min(d, 30) - 1) / 4))
+        creatures = max(3, math.floor(2 * 2 ** ((min(d, 30) - 1) / 4)))
         questions = 1 if d <= 30 else math.floor(2 ** ((min(d, 50) - 30) / 5))
         walk = 0 if d <= 50 else math.floor(16 * 2 ** ((d - 50) / 5))
         assert fam.plan(d) == {
@@ -63,6 +64,7 @@ def test_plan_formula() -> None:
             "steps": 1 if d < 3 else 2 if d < 6 else 3 if d < 9 else 4,
             "questions": questions,
             "walk": walk,
+            "packed": int(d > 1),
         }
         if d > 1:
             assert fam.plan(d)["reads"] >= fam.plan(d - 1)["reads"]
@@ -120,7 +122,7 @@ def test_problem_follows_the_plan(difficulty: int) -> None:
 
 def test_chance_is_a_blind_name_guess() -> None:
     fam = ReadingComprehension()
-    assert fam.chance(1) == 0.5  # two creatures in two towns
+    assert fam.chance(1) == pytest.approx(1 / 3)  # three creatures in three towns (version 5)
     assert 0.0 < fam.chance(30) < 0.1
     assert fam.chance(31) == fam.chance(50) == 0.0  # 31..50: the answer is a sum of numbers
     assert fam.chance(51) == fam.chance(fam.top) == pytest.approx(1 / 10007)  # above: a residue mod 10007
@@ -228,7 +230,7 @@ def test_walk_filters_vary_and_answers_spread() -> None:
     assert len(answers) == 6
 
 
-#: Version 3 added levels 31..50 (numeric questions summed); these pin them (kept by version 4).
+#: Version 3 added levels 31..50 (numeric questions summed); these pin them (kept by versions 4 and 5).
 V3_DIGESTS = {31: "2ca11ee1792740bf4c770b6e1ff61f3c", 40: "a645af8bfc342623c2268f4dc2f225cd",
               50: "5497c2813998a4a90d2a135bfcc69d39"}
 #: Version 4 added levels 51..100 (a walk of dependent filtered sums); these pin them.
@@ -241,7 +243,7 @@ def test_version_3_and_4_levels_pinned(digests: dict[int, str]) -> None:
     import hashlib
 
     fam = ReadingComprehension()
-    assert fam.version == "4"
+    assert fam.version == "5"  # version 5 changed levels 1..3 only
     for d, expected in digests.items():
         h = hashlib.sha256()
         for i in range(3):
@@ -255,7 +257,11 @@ OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay by
 
 
 def test_old_levels_are_byte_identical() -> None:
-    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    """Items at levels 4, 10 and the old top, and the old plans from level 4, hash as in version 4.
+
+    Version 5 changed levels 1..3 only (three creatures, level 1 one fact per line; pinned below);
+    these digests were taken from version 4's code and equal version 5's.
+    """
     import hashlib
     import json
 
@@ -264,13 +270,31 @@ def test_old_levels_are_byte_identical() -> None:
 
     family = _Family()
     h = hashlib.sha256()
-    for d in (1, 10, OLD_TOP):
+    for d in (4, 10, OLD_TOP):
         for i in range(3):
             for n in range(4):
                 it = _make(family, b"pin-old-levels", i, d, n)
                 h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
-    assert h.hexdigest() == "d2fc3a488a3f2f4792d36b8a6e1c3ccbdbdc4e52ee3e02fc584c8b48475a861c"
+    assert h.hexdigest() == "93738898bdd53723b8099b2c87054ff33860cc83ec79b7f84ef2e47ea4598704"
     old_keys = ('creatures', 'attributes', 'steps')  # keys added above the old top are 0 below it
-    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(4, OLD_TOP + 1)])
     digest = hashlib.sha256(plans.encode()).hexdigest()
-    assert digest == "8aec86575ccb6434d152e3da04f67f215bbf4d40b8ea71587047812233d9a9ce"
+    assert digest == "05def93274d90186b676849a237d3c57f3e1b810e6e8048330e857fcb4ca78aa"
+
+
+def test_version_5_low_levels_pinned() -> None:
+    """Levels 1..3 as version 5 made them; level 1 lists one fact per line under a header."""
+    import hashlib
+
+    fam = ReadingComprehension()
+    h = hashlib.sha256()
+    for d in (1, 2, 3):
+        for i in range(3):
+            for n in range(4):
+                it = make_item(fam, b"pin-v5-levels", i, d, n)
+                h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "e5b1edfb76f6e0670e5ce6279313d4adb3eea856962eaf228a7fcb5f61f35711"
+    it = make_item(fam, b"layout", 0, 1, 0)
+    facts = it.prompt.split("\n\n")[1].split("\n")
+    assert it.prompt.startswith("Read the notes below, then answer.\n\n") and len(facts) == 3
+    assert all(re.fullmatch(r"The \w+ lives in \w+\.", line) for line in facts)
