@@ -3,8 +3,9 @@
 What grows (``plan``): the number of simultaneous constraints (``constraints``, the main size:
 1 + d up to level 10, then doubling every ten levels, 44 at level 30, 88 at the top 40), the exact word
 count the line must have (``words = 2d - 1``) and the forbidden letters
-(``forbidden_letters = min(4, d//4)``). Kinds come in with the level: an exact word count and a
-required word (level 1: one word, which the prompt names), then the first word, all lower or
+(``forbidden_letters = min(4, d//4)``). Kinds come in with the level: a
+required word (level 1, version 5: the only rule, so a 135M model can pass it), an exact word
+count (level 2), then the first word, all lower or
 upper case, a forbidden letter, the last word, no commas, a maximum word length, words at given
 positions (8), a word's exact number of uses (10), one word's first use before another's (12)
 and a letter's exact total count (14). Level 30 (the top before the scale was extended,
@@ -81,8 +82,10 @@ MAX_SPAN = 9
 
 
 def constraints_at(d: int) -> int:
-    """Constraints at level ``d``: 1 + d up to level 10, then doubling every ten levels (above level
-    40 they are edit instructions applied in order)."""
+    """Constraints at level ``d``: 1 at level 1 (include one word: version 5), 1 + d up to level 10,
+    then doubling every ten levels (above level 40 they are edit instructions applied in order)."""
+    if d == 1:
+        return 1
     return 1 + d if d <= 10 else int(11 * 2 ** ((d - 10) / 10))
 
 
@@ -291,10 +294,11 @@ class InstructionFollowing(ProbeFamily):
 
     name = "instruction_following"
     skill = "instruction_following"
-    version = "4"
+    version = "5"
     top = 80
     grows = "constraints"
-    formula = ("constraints = 1 + d to d=10, then floor(11 * 2**((d-10)/10)); words = min(2d - 1, 59); "
+    formula = ("constraints = 1 at d=1 (include a word), 1 + d to d=10, then floor(11 * 2**((d-10)/10)); "
+               "words = min(2d - 1, 59); "
                "forbidden_letters = min(4, d//4); d=31..40: listed vocabulary, exact totals for 2*(d-30) "
                "shared letters, initials at positions and first-use orders, no word counts; above d=40: "
                "the constraints are edits (swap, reverse, move, exchange) applied in order to a given line")
@@ -323,7 +327,8 @@ class InstructionFollowing(ProbeFamily):
         palette = rng.sample(usable, min(len(usable), 3 + p["words"] // 3))
         low = [pick(rng, palette) for _ in range(p["words"])]
         upper = "case" in singles and rng.random() < 0.5
-        constraints: list[Constraint] = [("words", p["words"], "")]
+        # Level 1 (version 5) states one rule, include a word: the word count comes in at level 2.
+        constraints: list[Constraint] = [("words", p["words"], "")] if difficulty > 1 else []
         for kind in singles:
             if kind == "start":
                 constraints.append(("start", low[0], ""))

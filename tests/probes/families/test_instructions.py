@@ -58,13 +58,13 @@ def test_instruction_partial_credit() -> None:
 
 def test_plan_formula() -> None:
     fam = InstructionFollowing()
-    assert fam.plan(1) == {"constraints": 2, "words": 1, "forbidden_letters": 0}
+    assert fam.plan(1) == {"constraints": 1, "words": 1, "forbidden_letters": 0}
     assert fam.plan(30) == {"constraints": 44, "words": 59, "forbidden_letters": 4}
     assert fam.plan(40) == {"constraints": 88, "words": 59, "forbidden_letters": 4}
     assert fam.top == 80 and fam.plan(fam.top) == {"constraints": 1408, "words": 59, "forbidden_letters": 4}
     for d in fam.levels:
         assert fam.plan(d) == {
-            "constraints": d + 1 if d <= 10 else math.floor(11 * 2 ** ((d - 10) / 10)),
+            "constraints": 1 if d == 1 else d + 1 if d <= 10 else math.floor(11 * 2 ** ((d - 10) / 10)),
             "words": min(2 * d - 1, 59),
             "forbidden_letters": min(4, d // 4),
         }
@@ -79,7 +79,8 @@ def test_problem_follows_the_plan(difficulty: int) -> None:
         constraints = it.problem.facts["constraints"]
         kinds = Counter(c[0] for c in constraints)
         assert len(constraints) == p["constraints"] == len(set(constraints))
-        assert kinds["words"] == 1 and ("words", p["words"], "") in constraints
+        # Level 1 states only its word to include (version 5); the word count comes in at level 2.
+        assert kinds["words"] == int(difficulty > 1) and (("words", p["words"], "") in constraints) == (difficulty > 1)
         assert len(it.problem.answer.split()) == p["words"]
         assert kinds["forbid"] == p["forbidden_letters"]
         singles = {k for k, start in SINGLE_FROM.items() if difficulty >= start}
@@ -96,8 +97,11 @@ def test_level_one_names_its_one_word() -> None:
     fam = InstructionFollowing()
     it = item(fam, 1)
     (word,) = [c[1] for c in it.problem.facts["constraints"] if c[0] == "include"]
-    assert it.problem.answer == word and f"'{word}'" in it.prompt
+    assert it.problem.facts["constraints"] == [("include", word, "")]  # the only rule
+    assert it.problem.answer == word and f"'{word}'" in it.prompt and "exactly" not in it.prompt
     assert fam.score(it, f"{word}").score == 1.0
+    assert fam.score(it, f"Answer: The old mill keeps a {word} by the door.").score == 1.0
+    assert fam.score(it, "Answer: The old mill keeps a lantern by the door.").score == 0.0
 
 
 def test_top_level_is_consistent_and_bounded() -> None:
@@ -114,7 +118,11 @@ OLD_TOP = 30  # the top before the scale was extended: levels 1..OLD_TOP stay by
 
 
 def test_old_levels_are_byte_identical() -> None:
-    """Items at levels 1, 10 and the old top, and every old plan, hash as before the extension."""
+    """Items at levels 2, 10 and the old top, and the old plans from level 2, hash as in version 4.
+
+    Version 5 changed level 1 only (one rule: include the word; its answer is unchanged); these
+    digests were taken from version 4's code and equal version 5's.
+    """
     import hashlib
     import json
 
@@ -123,16 +131,28 @@ def test_old_levels_are_byte_identical() -> None:
 
     family = _Family()
     h = hashlib.sha256()
-    for d in (1, 10, OLD_TOP):
+    for d in (2, 10, OLD_TOP):
         for i in range(3):
             for n in range(4):
                 it = _make(family, b"pin-old-levels", i, d, n)
                 h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
-    assert h.hexdigest() == "3b85191b5371c51601b8fe038e76d9aae1d3850bec3add778e11815b5794552b"
+    assert h.hexdigest() == "4d001e48843c99b10a89d7cd8a9060340866d8288e404aeb644f53280aff2fa8"
     old_keys = ('constraints', 'words', 'forbidden_letters')  # keys added above the old top are 0 below it
-    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(1, OLD_TOP + 1)])
+    plans = json.dumps([{k: family.plan(d)[k] for k in old_keys} for d in range(2, OLD_TOP + 1)])
     digest = hashlib.sha256(plans.encode()).hexdigest()
-    assert digest == "35737d12a7dfab01f5f9ff6cf03ad93ada0bb8b11bbd3ea705ee019d1ee9f3a9"
+    assert digest == "6fb56015e361ae2036914f4fa6bb6dd2b5a127d66ca0cc15043ac8e79f472582"
+
+
+def test_version_5_level_one_pinned() -> None:
+    import hashlib
+
+    fam = InstructionFollowing()
+    h = hashlib.sha256()
+    for i in range(3):
+        for n in range(4):
+            it = make_item(fam, b"pin-v5-levels", i, 1, n)
+            h.update(it.prompt.encode() + b"\0" + it.answer.encode() + b"\1")
+    assert h.hexdigest() == "dfbe4d2cc5ea999c83a5ba5c5d5b7fe38776eddc2dc30eb7a70eb498c8d401fa"
 
 
 def _rules_hold(prompt: str, line: str) -> tuple[int, int]:
@@ -276,7 +296,7 @@ def test_version_3_and_4_levels_pinned(digests: dict[int, str]) -> None:
     import hashlib
 
     fam = InstructionFollowing()
-    assert fam.version == "4"
+    assert fam.version == "5"  # version 5 changed level 1 only
     for d, expected in digests.items():
         h = hashlib.sha256()
         for i in range(3):
