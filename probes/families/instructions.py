@@ -404,7 +404,9 @@ class InstructionFollowing(ProbeFamily):
         if novelty == 2:
             rng.shuffle(constraints)
         rules = [say(c, 1 if novelty in (1, 2) else 0) for c in constraints]
-        if novelty == 0:
+        if novelty == 0 and len(constraints) == 1:  # level 1: one word to include, asked in one sentence
+            prompt = f"Write one sentence about {topic} that uses the word '{constraints[0][1]}'. {fmt}"
+        elif novelty == 0:
             listed = "\n".join(f"- {r}" for r in rules)
             prompt = f"Write a single line of text about {topic}. Rules:\n{listed}\n{fmt}"
         elif novelty == 1:
