@@ -274,15 +274,20 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 def clean_str(value: Any, limit: int = MAX_META_CHARS) -> str | None:
     """An endpoint-supplied string made safe to store, export and show: cut to ``limit``, control and
-    format characters (and lone surrogates) removed, surrounding space stripped; None if nothing is left
-    or ``value`` is not a string."""
+    format characters (and lone surrogates) removed, other space separators made " ", surrounding space
+    stripped; None if nothing is left or ``value`` is not a string."""
     if not isinstance(value, str):
         return None
     cut = value[: limit * 2]  # removals below may shorten it; never scan more than this
-    if not cut.isprintable():  # False exactly when it holds one of the categories removed here
-        cut = "".join(c for c in cut if c == " " or unicodedata.category(c) not in _UNSAFE_CATEGORIES)
+    if not cut.isprintable():  # False exactly when it holds a category removed here, or a space other than " "
+        cut = "".join(_safe_char(c) for c in cut if c == " " or unicodedata.category(c) not in _UNSAFE_CATEGORIES)
     cut = cut.strip()[:limit]
     return cut or None
+
+
+def _safe_char(c: str) -> str:
+    """A space separator other than " " (no-break, em, ideographic space) as " ": printable everywhere."""
+    return " " if c != " " and unicodedata.category(c) == "Zs" else c
 
 
 def clean_text(text: str) -> str:
