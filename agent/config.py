@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from probes.registry import Registry
 
 Provider = Literal["openai", "openai-responses", "azure-openai", "anthropic", "gemini"]
+#: Providers whose answers capmon can read as an event stream (``TargetConfig.stream``).
+STREAMING_PROVIDERS: tuple[Provider, ...] = ("openai", "azure-openai")
 #: Not in Prometheus' default port allocations list at the time of writing.
 DEFAULT_LISTEN = "127.0.0.1:9787"
 
@@ -156,11 +158,22 @@ class TargetConfig(_Strict):
     #: Items whose prompt (estimated tokens, erring high) exceeds this are not sent: the level is
     #: capped for this target and family. Default: a context of ``DEFAULT_CONTEXT_TOKENS`` less ``max_tokens``.
     max_prompt_tokens: int | None = Field(None, ge=16, le=10_000_000)
+    #: Ask for the answer as a server-sent event stream (time to first token is measured then).
+    #: None: on for ``openai`` (OpenAI-compatible), off elsewhere; only ``openai`` and ``azure-openai`` stream.
+    stream: bool | None = None
+    #: With ``stream``, ask for token usage in the stream (``stream_options.include_usage``; OpenAI
+    #: sends none without it). Turn off for servers that refuse fields they do not know.
+    stream_usage: bool = True
 
     @field_validator("difficulties", mode="before")
     @classmethod
     def _difficulties(cls, v: Any) -> list[int]:
         return parse_levels(v)
+
+    @property
+    def streams(self) -> bool:
+        """Whether this target's answers are read as an event stream (``stream``, default per provider)."""
+        return self.provider == "openai" if self.stream is None else self.stream
 
     @property
     def prompt_token_limit(self) -> int:
@@ -183,6 +196,8 @@ class TargetConfig(_Strict):
             raise ValueError("give at most one of api_key, api_key_env, api_key_file")
         if self.provider == "azure-openai" and not self.api_version:
             raise ValueError("azure-openai needs api_version")
+        if self.stream and self.provider not in STREAMING_PROVIDERS:
+            raise ValueError(f"stream: provider {self.provider} is not streamed by capmon")
         if self.budget.max_cost_per_day_usd is not None and self.price is None:
             raise ValueError("budget.max_cost_per_day_usd needs a price table (price) to be enforced")
         return self

@@ -11,8 +11,10 @@ CapmonError                  base class
     └── BadResponse          2xx but unusable: malformed JSON, wrong shape, empty content,
                              too large, wrong content type, redirects   reason as given
                              (hostile answers: "encoding", "too_large", "too_deep",
-                             "too_complex", "malformed"; and "adapter_error" for anything
-                             unforeseen inside an adapter: see agent/providers/limits.py)
+                             "too_complex", "malformed"; streams: "incomplete_stream" (ended
+                             without a finish reason), "provider_error" (an error event);
+                             and "adapter_error" for anything unforeseen inside an adapter:
+                             see agent/providers/limits.py)
 """
 
 from __future__ import annotations

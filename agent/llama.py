@@ -99,6 +99,10 @@ def start_llama_server(
         str(n_ctx),
         "--model_alias",
         MODEL_ALIAS,
+        # Its default cuts a streamed answer short whenever another request arrives: capmon streams
+        # (time to first token) and sends probes concurrently, so each would cut the other off.
+        "--interrupt_requests",
+        "False",
     ]
     if n_threads is not None:
         cmd += ["--n_threads", str(n_threads)]

@@ -225,6 +225,28 @@ def new_dashboard(uid: str, title: str, description: str) -> dashboard.Dashboard
     )
 
 
+def change_point_annotations(selector: str) -> dashboard.AnnotationQuery:
+    """Grafana annotations from increases of ``capmon_change_points_total`` (no Grafana API key: a
+    Prometheus annotation query), one per new change point, titled with its scope, detector, direction."""
+    return (
+        dashboard.AnnotationQuery()
+        .name("Change points")
+        .datasource(DATASOURCE)
+        .enable(True)
+        .icon_color("red")
+        # A series' first change point makes the series appear (no increase to see): caught by the unless.
+        .expr(
+            f"(increase(capmon_change_points_total{{{selector}}}[$__interval]) > 0)"
+            f" or (capmon_change_points_total{{{selector}}} unless capmon_change_points_total{{{selector}}}"
+            " offset $__interval)"
+        )
+        .step("1m")
+        .title_format("{{target}}: {{family}} {{detector}} {{direction}}")
+        .text_format("change point; its evidence (which signals moved) is in the report's What changed")
+        .tag_keys("target,family,detector,direction")
+    )
+
+
 def row(title: str) -> dashboard.Row:
     """A row header."""
     return dashboard.Row(title)

@@ -8,6 +8,7 @@ from dashboards.common import (
     ALL_LEVELS,
     RATE,
     bars,
+    change_point_annotations,
     datasource_variable,
     grid,
     new_dashboard,
@@ -34,6 +35,7 @@ def build() -> dashboard.Dashboard:
         d.with_variable(datasource_variable())
         .with_variable(target_variable())
         .with_variable(window_variable())
+        .annotation(change_point_annotations(T))
     )
 
     d = d.with_row(row("Capability"))

@@ -8,6 +8,7 @@ from dashboards.common import (
     RATE,
     bars,
     cells,
+    change_point_annotations,
     datasource_variable,
     family_variable,
     grid,
@@ -38,6 +39,7 @@ def build() -> dashboard.Dashboard:
         .with_variable(target_variable(multi=False))
         .with_variable(family_variable())
         .with_variable(window_variable())
+        .annotation(change_point_annotations(T))
     )
 
     d = d.with_row(row("Summary"))
@@ -150,6 +152,57 @@ def build() -> dashboard.Dashboard:
                     q(f"capmon_frontier_level_lower{{{TF}}}", "{{family}} lower"),
                     q(f"capmon_frontier_level_upper{{{TF}}}", "{{family}} upper"),
                 ],
+                min_value=0,
+            )
+        )
+    )
+
+    d = d.with_row(row("What changed"))
+    sig = f'{T},signal=~"truncation|refusal"'
+    d = (
+        d.with_panel(
+            single(
+                "Signal alarms firing",
+                "Signal tests in alarm: truncation, refusal, shorter, longer, latency, ttft (agent/stats/signals.py).",
+                [q(f"sum(capmon_signal_alarm{{{T}}}) or vector(0)", instant=True)],
+                steps=((None, "green"), (1, "red")),
+            )
+        )
+        .with_panel(
+            single(
+                "Served model / header changed",
+                "1 once the served model id or a header steady through the baseline took a new value (info).",
+                [q(f"max(capmon_signal_info_changed{{{T}}}) or vector(0)", instant=True)],
+                steps=((None, "green"), (1, "yellow")),
+            )
+        )
+        .with_panel(
+            series(
+                "Truncated and refused answers",
+                "Share of answered probes cut at max_tokens (finish_reason=length) and refused or filtered:"
+                " recent against the baseline.",
+                [q(f"capmon_signal_value{{{sig}}}", "{{signal}} {{side}}")],
+                unit="percentunit",
+                min_value=0,
+                max_value=1,
+            )
+        )
+        .with_panel(
+            series(
+                "Output length (median)",
+                "Median output tokens (answer characters when the endpoint sends no usage): recent against the"
+                " baseline; the sign test behind the shorter/longer alarms compares against the baseline median.",
+                [q(f'capmon_signal_value{{{T},signal="output_length"}}', "{{side}}")],
+                min_value=0,
+            )
+        )
+        .with_panel(
+            series(
+                "Latency and time to first token (median)",
+                "Median seconds over the recent answered probes against the baseline's; TTFT only for streamed"
+                " targets.",
+                [q(f'capmon_signal_value{{{T},signal=~"latency|ttft"}}', "{{signal}} {{side}}")],
+                unit="s",
                 min_value=0,
             )
         )

@@ -336,6 +336,38 @@ def canary_answers(store: Store, target: str, after_id: int, upto_id: int) -> li
     return [CanaryAnswer(str(r[0]), r[1], r[2], r[3]) for r in rows]
 
 
+@dataclass(frozen=True)
+class CanaryPair:
+    """The same canary prompt answered before and after a time (a change point's example)."""
+
+    prompt: str
+    before: str | None
+    before_ts: float
+    after: str | None
+    after_ts: float
+
+
+def canary_pair(store: Store, target: str, ts: float) -> CanaryPair | None:
+    """The first answered canary of a target at or after ``ts`` and the last answer to the same
+    prompt before ``ts``; None when no canary prompt was answered on both sides."""
+    after = store._read(
+        "SELECT item_key, prompt, response, ts FROM results WHERE target = ? AND canary = 1 AND outcome != 'error'"
+        " AND ts >= ? ORDER BY ts LIMIT 1",
+        (target, ts),
+    )
+    if not after:
+        return None
+    key, prompt, answer, after_ts = after[0]
+    before = store._read(
+        "SELECT response, ts FROM results WHERE target = ? AND canary = 1 AND outcome != 'error'"
+        " AND item_key = ? AND ts < ? ORDER BY ts DESC LIMIT 1",
+        (target, key, ts),
+    )
+    if not before:
+        return None
+    return CanaryPair(str(prompt), before[0][0], float(before[0][1]), answer, float(after_ts))
+
+
 # -- usage and spend --------------------------------------------------------------------------------
 
 

@@ -47,6 +47,18 @@ class ProbeResult:
     group: str | None = None
     cost_usd: float | None = None
     temperature: float | None = None
+    #: Why the model stopped, normalised (``agent.providers.finish``): stop, length, content_filter, tool, other.
+    finish_reason: str | None = None
+    #: Calls made for this probe (1 + retries); None in rows written before the ledger kept it.
+    attempts: int | None = None
+    #: Seconds from sending the (last) request to the first answer text; only for streamed answers.
+    ttft_s: float | None = None
+    #: The attribution headers kept (``agent.providers.base.ATTRIBUTION_HEADERS``), a JSON object.
+    headers: str | None = None
+    #: Each failed attempt in order, a JSON list of {reason, status, seconds, wait_s (before the next)}.
+    attempt_log: str | None = None
+    #: The request as sent (``ProviderAdapter.request_record``: secrets redacted, prompt marked), JSON.
+    request: str | None = None
 
 
 def outcome_for(score: float | None) -> Outcome:

@@ -116,6 +116,18 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return run
 
 
+def _columns(added: tuple[tuple[str, str, str], ...]) -> Callable[[sqlite3.Connection], None]:
+    """Add (table, column, type)s a table lacks: a ledger stamped 0 may already have them."""
+
+    def run(conn: sqlite3.Connection) -> None:
+        for table, column, kind in added:
+            have = {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+    return run
+
+
 #: Step ``i`` takes a ledger from ``user_version`` i to i + 1.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("results, runs, baselines, detector state, change points, meta", _script(_V1)),
@@ -140,6 +152,21 @@ MIGRATIONS: tuple[Migration, ...] = (
                 cost_usd REAL,
                 PRIMARY KEY (target, family)
             )"""
+        ),
+    ),
+    Migration(
+        "per probe: normalised finish reason, attempts, time to first token, attribution headers, the failed"
+        " attempts and the request as sent; per change point: the evidence (which signals moved, how far)",
+        _columns(
+            (
+                ("results", "finish_reason", "TEXT"),
+                ("results", "attempts", "INTEGER"),
+                ("results", "ttft_s", "REAL"),
+                ("results", "headers", "TEXT"),
+                ("results", "attempt_log", "TEXT"),
+                ("results", "request", "TEXT"),
+                ("change_points", "evidence", "TEXT"),
+            )
         ),
     ),
 )

@@ -323,18 +323,20 @@ class Store:
         statistic: float | None,
         threshold: float | None,
         probes: int | None,
+        evidence: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Record a detected change point."""
+        """Record a detected change point; ``evidence``: the signals that moved (``agent.stats.signals``)."""
+        shown = None if evidence is None else json.dumps(evidence, sort_keys=True)
         with self._lock:
             self._conn.execute(
                 "INSERT INTO change_points (ts, target, scope, detector, direction, size, statistic, threshold,"
-                " probes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (ts, target, scope, detector, direction, size, statistic, threshold, probes),
+                " probes, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ts, target, scope, detector, direction, size, statistic, threshold, probes, shown),
             )
         self._checkpointer.note_commit()
 
     def change_points(self, target: str | None = None, since: float | None = None) -> list[dict[str, Any]]:
-        """Detected change points, oldest first."""
+        """Detected change points, oldest first (``evidence`` decoded: a list, empty when none was kept)."""
         where: list[str] = ["1=1"]
         args: list[object] = []
         if target is not None:
@@ -347,7 +349,7 @@ class Store:
             rows = self._conn.execute(
                 f"SELECT * FROM change_points WHERE {' AND '.join(where)} ORDER BY ts", args
             ).fetchall()
-        return [dict(r) for r in rows]
+        return [{**dict(r), "evidence": json.loads(r["evidence"]) if r["evidence"] else []} for r in rows]
 
     # -- housekeeping -----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ subclass with a specific ``reason``; nothing else escapes.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import re
 import time
@@ -49,6 +50,11 @@ ATTRIBUTION_HEADERS = (
     "server-timing",
 )
 _ATTRIBUTION = frozenset(ATTRIBUTION_HEADERS)
+#: Request header values shown as sent on ``/probe/{id}``; every other value is ``REDACTED``.
+_SHOWN_HEADERS = frozenset({"accept-encoding", "anthropic-version", "content-type"})
+REDACTED = "[redacted]"
+#: Stands for the prompt in a stored request record (see ``ProviderAdapter.request_record``).
+PROMPT_MARK = "<capmon:prompt>"
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class ChatResponse:
     request_id: str | None = None
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds from sending the request to the first answer text, when the answer was streamed.
+    ttft_s: float | None = None
 
 
 class ProviderAdapter(ABC):
@@ -93,6 +101,39 @@ class ProviderAdapter(ABC):
     @abstractmethod
     def parse(self, body: Any, headers: httpx.Headers) -> ChatResponse:
         """Map a decoded 2xx body onto ``ChatResponse``; raise ``BadResponse`` on a wrong shape."""
+
+    @property
+    def streaming(self) -> bool:
+        """Whether answers are asked for as an event stream (the target's ``stream``, by provider)."""
+        return self.target.streams
+
+    def stream_fields(self) -> dict[str, Any]:
+        """Body fields that ask for a streamed answer (adapters that stream override this)."""
+        return {}
+
+    async def read_stream(self, resp: httpx.Response, started: float) -> ChatResponse:
+        """Read a streamed 2xx answer (``started``: ``perf_counter`` when the request was sent)."""
+        raise BadResponse("an event stream came back from a provider capmon does not stream", reason="content_type")
+
+    def prepare(self, request: ChatRequest) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """URL, headers and body exactly as sent: ``build`` plus the streaming fields."""
+        url, headers, body = self.build(request)
+        if self.streaming:
+            body.update(self.stream_fields())
+        if not any(k.lower() == "accept-encoding" for k in headers):
+            headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what is decoded with a bound
+        return url, headers, body
+
+    def request_record(self, request: ChatRequest) -> str:
+        """The request as sent, as JSON fit to store and show: header values other than a few
+        protocol ones replaced by ``[redacted]`` (configured headers are secrets), and the prompt
+        replaced by ``PROMPT_MARK`` (the ledger keeps it once, in its own column)."""
+        url, headers, body = self.prepare(request)
+        shown = {k: (v if k.lower() in _SHOWN_HEADERS else REDACTED) for k, v in headers.items()}
+        return json.dumps(
+            {"method": "POST", "url": url, "headers": shown, "body": _mark_prompt(body, request.prompt)},
+            sort_keys=True,
+        )
 
     def error_reason(self, status: int, body: Any) -> str:
         """Reason for a non-2xx status (providers may refine it from their error body)."""
@@ -117,11 +158,11 @@ class ProviderAdapter(ABC):
             raise BadResponse(f"unexpected {type(exc).__name__} in the adapter", reason="adapter_error") from exc
 
     async def _complete(self, request: ChatRequest) -> ChatResponse:
-        url, headers, body = self.build(request)
-        if not any(k.lower() == "accept-encoding" for k in headers):
-            headers["Accept-Encoding"] = ACCEPT_ENCODING  # only what is decoded with a bound
+        url, headers, body = self.prepare(request)
         timeout_s = self.target.timeout_s
         raw: bytes | None = None
+        streamed: ChatResponse | None = None
+        started = time.perf_counter()
         try:
             # One deadline for the whole attempt, connect to last byte: httpx's timeouts are per
             # read, so headers or a body dripped a byte at a time would never trip them.
@@ -130,12 +171,20 @@ class ProviderAdapter(ABC):
                 self.client.stream("POST", url, headers=headers, json=body, timeout=timeout_s) as resp,
             ):
                 status = resp.status_code
-                try:
-                    raw = await read_body(resp)
-                except BadResponse:
-                    if 200 <= status < 300:
+                event_stream = "text/event-stream" in resp.headers.get("content-type", "").lower()
+                if self.streaming and event_stream and 200 <= status < 300:
+                    try:
+                        streamed = await self.read_stream(resp, started)
+                    except ProviderError as exc:
+                        exc.status = exc.status if exc.status is not None else status
                         raise
-                    # An error status is the answer whatever its body: a 503 stays a (retried) 503.
+                else:
+                    try:
+                        raw = await read_body(resp)
+                    except BadResponse:
+                        if 200 <= status < 300:
+                            raise
+                        # An error status is the answer whatever its body: a 503 stays a (retried) 503.
         except TimeoutError:
             raise EndpointTimeout(f"no complete answer within {timeout_s:g}s") from None
         except httpx.TimeoutException as exc:
@@ -150,6 +199,8 @@ class ProviderAdapter(ABC):
             raise EndpointUnreachable(f"transport error: {type(exc).__name__}", reason="connect") from None
         except httpx.DecodingError as exc:  # read_body decodes itself; kept so that none can escape
             raise BadResponse(f"undecodable body ({type(exc).__name__})", reason="encoding") from None
+        if streamed is not None:
+            return self._finish(streamed, status, resp.headers)
         if 300 <= status < 400:
             raise BadResponse(f"unexpected redirect (HTTP {status})", reason="redirect", status=status)
         if status >= 400:
@@ -170,12 +221,20 @@ class ProviderAdapter(ABC):
         decoded = decode_json(raw, status) if raw else None
         if decoded is None:
             raise BadResponse("body is not valid JSON", reason="malformed_json", status=status)
+        return self._finish(self._parsed(decoded, resp.headers, status), status, resp.headers)
+
+    def _parsed(self, decoded: Any, headers: httpx.Headers, status: int) -> ChatResponse:
+        """``parse`` with every exception it did not foresee made a ``BadResponse``."""
         try:
-            parsed = self.parse(decoded, resp.headers)
+            return self.parse(decoded, headers)
         except ProviderError:
             raise
         except Exception as exc:  # a shape parse() did not foresee: the endpoint's doing, still an answer
             raise BadResponse(f"unexpected shape ({type(exc).__name__})", reason="malformed", status=status) from exc
+
+    @staticmethod
+    def _finish(parsed: ChatResponse, status: int, headers: httpx.Headers) -> ChatResponse:
+        """The parsed answer with every endpoint-supplied field bounded and cleaned."""
         return ChatResponse(
             text=clean_text(parsed.text),
             input_tokens=clamp_count(parsed.input_tokens),
@@ -183,9 +242,10 @@ class ProviderAdapter(ABC):
             response_model=clean_str(parsed.response_model),
             system_fingerprint=clean_str(parsed.system_fingerprint),
             finish_reason=clean_str(parsed.finish_reason),
-            request_id=clean_str(parsed.request_id) or _request_id(resp.headers),
+            request_id=clean_str(parsed.request_id) or _request_id(headers),
             status=status,
-            headers=attribution_headers(resp.headers),
+            headers=attribution_headers(headers),
+            ttft_s=parsed.ttft_s,
         )
 
 
@@ -214,15 +274,20 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 def clean_str(value: Any, limit: int = MAX_META_CHARS) -> str | None:
     """An endpoint-supplied string made safe to store, export and show: cut to ``limit``, control and
-    format characters (and lone surrogates) removed, surrounding space stripped; None if nothing is left
-    or ``value`` is not a string."""
+    format characters (and lone surrogates) removed, other space separators made " ", surrounding space
+    stripped; None if nothing is left or ``value`` is not a string."""
     if not isinstance(value, str):
         return None
     cut = value[: limit * 2]  # removals below may shorten it; never scan more than this
-    if not cut.isprintable():  # False exactly when it holds one of the categories removed here
-        cut = "".join(c for c in cut if c == " " or unicodedata.category(c) not in _UNSAFE_CATEGORIES)
+    if not cut.isprintable():  # False exactly when it holds a category removed here, or a space other than " "
+        cut = "".join(_safe_char(c) for c in cut if c == " " or unicodedata.category(c) not in _UNSAFE_CATEGORIES)
     cut = cut.strip()[:limit]
     return cut or None
+
+
+def _safe_char(c: str) -> str:
+    """A space separator other than " " (no-break, em, ideographic space) as " ": printable everywhere."""
+    return " " if c != " " and unicodedata.category(c) == "Zs" else c
 
 
 def clean_text(text: str) -> str:
@@ -252,6 +317,16 @@ def attribution_headers(headers: httpx.Headers) -> dict[str, str]:
             found[key] = joined[: MAX_HEADER_CHARS * 2]
     cleaned = {k: clean_str(found[k], MAX_HEADER_CHARS) for k in ATTRIBUTION_HEADERS if k in found}
     return {k: v for k, v in cleaned.items() if v is not None}
+
+
+def _mark_prompt(value: Any, prompt: str) -> Any:
+    if isinstance(value, str):
+        return PROMPT_MARK if value == prompt else value
+    if isinstance(value, dict):
+        return {k: _mark_prompt(v, prompt) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark_prompt(v, prompt) for v in value]
+    return value
 
 
 def _request_id(headers: httpx.Headers) -> str | None:

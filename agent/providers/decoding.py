@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -104,6 +105,18 @@ async def read_body(resp: httpx.Response) -> bytes:
     At no point does more than ``MAX_WIRE_BYTES`` of raw input plus ``MAX_BODY_BYTES + 1`` of decoded
     output (and one network chunk) sit in memory.
     """
+    body = bytearray()
+    async for chunk in iter_body(resp):
+        body += chunk
+    return bytes(body)
+
+
+async def iter_body(resp: httpx.Response) -> AsyncIterator[bytes]:
+    """The decoded body chunk by chunk, as it arrives, under the caps of ``read_body``.
+
+    ``MAX_WIRE_BYTES`` and ``MAX_BODY_BYTES`` bound the whole body, not a chunk: an event stream that
+    never ends is refused as ``too_large`` once it has sent that much (or by the caller's deadline).
+    """
     status = resp.status_code
     try:
         content = resp.content
@@ -113,30 +126,36 @@ async def read_body(resp: httpx.Response) -> bytes:
         # Built in memory with its content (httpx.MockTransport): httpx has already read and decoded it.
         if len(content) > MAX_BODY_BYTES:
             raise BadResponse(f"body exceeds {MAX_BODY_BYTES} bytes", reason="too_large", status=status)
-        return content
+        yield content
+        return
     length = resp.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_WIRE_BYTES:
         raise BadResponse(f"body of {int(length)} bytes exceeds {MAX_WIRE_BYTES}", reason="too_large", status=status)
     decoder = _decoder_for(resp.headers.get("content-encoding"))
-    body = bytearray()
+    decoded = 0
     wire = 0
     try:
         async for chunk in resp.aiter_raw():
             wire += len(chunk)
             if wire > MAX_WIRE_BYTES:
                 raise BadResponse(f"body exceeds {MAX_WIRE_BYTES} bytes on the wire", reason="too_large", status=status)
-            body += decoder.feed(chunk, MAX_BODY_BYTES - len(body) + 1)
-            if len(body) > MAX_BODY_BYTES:
+            out = decoder.feed(chunk, MAX_BODY_BYTES - decoded + 1)
+            decoded += len(out)
+            if decoded > MAX_BODY_BYTES:
                 raise BadResponse(f"decoded body exceeds {MAX_BODY_BYTES} bytes", reason="too_large", status=status)
+            if out:
+                yield out
         if wire:
-            body += decoder.flush(MAX_BODY_BYTES - len(body) + 1)
-            if len(body) > MAX_BODY_BYTES:
+            out = decoder.flush(MAX_BODY_BYTES - decoded + 1)
+            decoded += len(out)
+            if decoded > MAX_BODY_BYTES:
                 raise BadResponse(f"decoded body exceeds {MAX_BODY_BYTES} bytes", reason="too_large", status=status)
             if not decoder.eof:
                 raise BadResponse("compressed body is truncated", reason="encoding", status=status)
+            if out:
+                yield out
     except zlib.error as exc:
         raise BadResponse("body does not decode as its content coding says", reason="encoding", status=status) from exc
-    return bytes(body)
 
 
 #: A JSON string, escapes included (unrolled so that it runs in linear time).

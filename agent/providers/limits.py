@@ -21,6 +21,9 @@ CONTENT_CODINGS = ("gzip", "x-gzip", "deflate")
 #: gzip members in one body (concatenated members decode as one body). Servers send one; each costs
 #: a fresh decoder, so 2 MiB of 20-byte empty members would be 0.6 s of event-loop time.
 MAX_GZIP_MEMBERS = 16
+#: Bytes of one server-sent event (its data lines, and a line still unfinished). A streamed chunk
+#: holds a token or a few; the bound stops a stream from making one event of the whole body.
+MAX_EVENT_BYTES = 256 * 1024
 #: Nesting depth of a JSON body (objects and arrays). Real answers nest 5-8 deep.
 MAX_JSON_DEPTH = 64
 #: Containers and separators (``[``, ``{``, ``,``) outside strings in a JSON body. An answer has a

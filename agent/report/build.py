@@ -22,6 +22,7 @@ from agent.ledger import queries
 from agent.ledger.queries import PairedOutcome, TargetTotals
 from agent.ledger.store import Store
 from agent.report.model import (
+    CanaryExample,
     ChangePoint,
     ConsistencyRow,
     CurvePoint,
@@ -105,7 +106,10 @@ def build_report(
     step("drift timeline")
     drift = _drift(store, names, since, until, confidence)
     points = [
-        ChangePoint(c["target"], float(c["ts"]), c["scope"], c["detector"], c["direction"], c["size"])
+        ChangePoint(
+            c["target"], float(c["ts"]), c["scope"], c["detector"], c["direction"], c["size"], c["evidence"],
+            _example(store, c["target"], float(c["ts"])) if c["direction"] != "recovery" else None,
+        )
         for name in names
         for c in store.change_points(target=name, since=since)
         if float(c["ts"]) < until
@@ -330,3 +334,9 @@ def _groups(
             )
         )
     return out
+
+
+def _example(store: Store, target: str, ts: float) -> CanaryExample | None:
+    """The same canary prompt answered before and after a change point."""
+    pair = queries.canary_pair(store, target, ts)
+    return None if pair is None else CanaryExample(pair.prompt, pair.before, pair.before_ts, pair.after, pair.after_ts)

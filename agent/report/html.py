@@ -78,6 +78,7 @@ def render_html(report: Report) -> str:
         _leakage(report),
         _consistency(report),
         _drift(report),
+        _changes(report),
         _groups(report),
         _versions(report),
         f"<footer><h3>Method</h3><p>{escape(method(report.confidence))}</p></footer>",
@@ -264,6 +265,44 @@ def _drift(report: Report) -> str:
     else:
         body += "<p>No change points were detected in this period.</p>"
     return _section("drift", report.confidence, body)
+
+
+#: Characters of a canary answer shown before and after a change point.
+EXAMPLE_CHARS = 400
+
+
+def _changes(report: Report) -> str:
+    if not report.change_points:
+        return _section("changes", report.confidence, "<p>No change points were detected in this period.</p>")
+    body = []
+    for target in report.targets:
+        points = [c for c in report.change_points if c.target == target]
+        if not points:
+            continue
+        body.append(f"<h3>{escape(target)}</h3>")
+        for c in points:
+            what = c.headline or "no signal moved beyond its own noise"
+            body.append(
+                f"<p><strong>{escape(fmt.when(c.ts))} · {escape(c.scope)} {escape(c.detector)} "
+                f"{escape(c.direction)}</strong>: {escape(what)}</p>"
+            )
+            still = [m for m in c.evidence if not m.get("moved")]
+            if still:
+                shown = "; ".join(str(m.get("text")) for m in still)
+                body.append(f'<p class="explain">Unchanged: {escape(shown)}</p>')
+            if c.example is not None:
+                ex = c.example
+                body.append(
+                    _table(
+                        ["", "answer to the same question"],
+                        [
+                            ["question", (ex.prompt or "")[:EXAMPLE_CHARS]],
+                            [f"before ({fmt.when(ex.before_ts)})", (ex.before or "")[:EXAMPLE_CHARS]],
+                            [f"after ({fmt.when(ex.after_ts)})", (ex.after or "")[:EXAMPLE_CHARS]],
+                        ],
+                    )
+                )
+    return _section("changes", report.confidence, "".join(body))
 
 
 def _groups(report: Report) -> str:

@@ -154,6 +154,7 @@ def render_markdown(report: Report) -> str:
         )
     else:
         out += ["No change points were detected in this period.", ""]
+    out += _changes(report)
     out += _heading("groups", report.confidence)
     if not report.groups:
         out += ["No comparison group (two or more endpoints sharing a `group`) in this report.", ""]
@@ -216,3 +217,30 @@ def _curve_cell(report: Report, family: str, target: str, difficulty: int) -> st
         if p.family == family and p.target == target and p.difficulty == difficulty:
             return f"{fmt.pct(p.ratio.value)} ({p.ratio.n})"
     return fmt.DASH
+
+
+def _changes(report: Report) -> list[str]:
+    out = _heading("changes", report.confidence)
+    if not report.change_points:
+        return [*out, "No change points were detected in this period.", ""]
+    for target in report.targets:
+        points = [c for c in report.change_points if c.target == target]
+        if not points:
+            continue
+        out += [f"### {target}", ""]
+        for c in points:
+            what = c.headline or "no signal moved beyond its own noise"
+            out += [f"- **{fmt.when(c.ts)} · {c.scope} {c.detector} {c.direction}**: {what}"]
+            if c.example is not None:
+                ex = c.example
+                out += [
+                    f"  - question: {_one_line(ex.prompt)}",
+                    f"  - before ({fmt.when(ex.before_ts)}): {_one_line(ex.before)}",
+                    f"  - after ({fmt.when(ex.after_ts)}): {_one_line(ex.after)}",
+                ]
+        out += [""]
+    return out
+
+
+def _one_line(text: str | None, limit: int = 200) -> str:
+    return " ".join((text or "").split())[:limit]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,19 @@ class DriftBucket:
 
 
 @dataclass(frozen=True)
+class CanaryExample:
+    """One canary prompt's answer before and after a change point."""
+
+    prompt: str
+    before: str | None
+    before_ts: float
+    after: str | None
+    after_ts: float
+
+
+@dataclass(frozen=True)
 class ChangePoint:
-    """A change point the detectors recorded."""
+    """A change point the detectors recorded, with what moved (``agent.stats.signals.movement``)."""
 
     target: str
     ts: float
@@ -122,6 +134,13 @@ class ChangePoint:
     detector: str
     direction: str
     size: float | None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    example: CanaryExample | None = None
+
+    @property
+    def headline(self) -> str:
+        """The moved signals in one line ("" when none moved)."""
+        return "; ".join(str(m.get("text")) for m in self.evidence if m.get("moved"))
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,12 @@ SECTIONS: dict[str, tuple[str, str]] = {
         "Pass ratio over time with its 95% band; dashed lines mark changes the sequential detectors flagged "
         "(red: a drop, green: a rise), which can reveal a silent model update by the vendor.",
     ),
+    "changes": (
+        "What changed",
+        "Per endpoint, each change a detector flagged, what moved with it (answers cut off, refusals, answer "
+        "length, latency, time to first token, the served model), and the same fixed question answered "
+        "before and after the change.",
+    ),
     "groups": (
         "Side-by-side comparison",
         "Models in one comparison group received exactly the same questions, so differences are paired "

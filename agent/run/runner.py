@@ -17,6 +17,7 @@ such in the ``runs`` table) while those in flight get the grace period to finish
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -30,6 +31,7 @@ from agent.ledger import queries
 from agent.ledger.results import ProbeResult, outcome_for
 from agent.ledger.store import Store
 from agent.providers.base import ChatRequest, ChatResponse, ProviderAdapter
+from agent.providers.finish import normalise_finish
 from agent.run.budget import BudgetGuard, input_token_bound
 from agent.run.caps import LevelCaps
 from agent.run.committer import GroupCommitter
@@ -258,11 +260,25 @@ class UnitRunner:
         t0 = time.perf_counter()
         response: ChatResponse | None = None
         error: ProviderError | None = None
+        failed: list[dict[str, Any]] = []  # each failed attempt: its reason, status, time, the wait after it
+
+        async def attempt() -> ChatResponse:
+            a0 = time.perf_counter()
+            try:
+                return await member.adapter.complete(request)
+            except ProviderError as exc:
+                failed.append({"reason": exc.reason, "status": exc.status, "seconds": time.perf_counter() - a0})
+                raise
+
+        def waited(_: int, __: ProviderError, delay: float) -> None:
+            failed[-1]["wait_s"] = delay
+
         try:
-            response = await call_with_retry(lambda: member.adapter.complete(request), target.retry)
+            response = await call_with_retry(attempt, target.retry, on_retry=waited)
         except ProviderError as exc:
             error = exc
         latency = time.perf_counter() - t0
+        attempts = len(failed) + (1 if response is not None else 0)
         text = extracted = canonical = None
         score: float | None = None
         reason = error.reason if error is not None else None
@@ -309,6 +325,12 @@ class UnitRunner:
             group=target.group,
             cost_usd=cost,
             temperature=temperature,
+            finish_reason=normalise_finish(target.provider, response.finish_reason) if response else None,
+            attempts=attempts,
+            ttft_s=response.ttft_s if response else None,
+            headers=json.dumps(dict(response.headers), sort_keys=True) if response and response.headers else None,
+            attempt_log=json.dumps(failed) if failed else None,
+            request=self.redact(member.adapter.request_record(request)),
         )
         return result, error
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from agent.serve.signal_metrics import signal_metric_families
 from agent.stats.frontier import Frontier
 from agent.stats.snapshot import ALL, RatioCell, StatsSnapshot
 
@@ -259,3 +260,4 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
     for t, fp in sorted(s.fingerprints.items()):
         ids.add_metric([t], float(fp.id_changed))
     yield ids
+    yield from signal_metric_families(s)

@@ -18,11 +18,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from agent.ledger.store import StoredResult
+from agent.providers.base import PROMPT_MARK
 
 Redact = Callable[[str], str]
 #: Failures listed on the index page at most (the agent's history may keep more).
@@ -171,7 +174,9 @@ def render_index(
 
 
 def render_probe(stored: StoredResult, *, redact: Redact | None = None) -> str:
-    """The debug view of one probe: prompt, response, extracted answer, reference, score, timings."""
+    """The debug view of one probe: what was asked and sent (request, secrets redacted), every attempt
+    with its error and timing, the headers kept, the raw and extracted answer, the verdict, the finish
+    reason, time to first token and tokens."""
     r = redact or _identity
     res = stored.result
     tokens = (
@@ -200,8 +205,11 @@ def render_probe(stored: StoredResult, *, redact: Redact | None = None) -> str:
         ("Canonical answer", res.canonical),
         ("Reference answer", res.reference),
         ("Error reason", res.error_reason),
+        ("Finish reason", res.finish_reason),
         ("HTTP status", res.http_status),
+        ("Attempts", res.attempts),
         ("Latency", f"{res.latency_s:.3f} s"),
+        ("Time to first token", None if res.ttft_s is None else f"{res.ttft_s:.3f} s"),
         ("Tokens", tokens),
         ("Temperature", res.temperature),
         ("Cost", None if res.cost_usd is None else f"${res.cost_usd:.6f}"),
@@ -212,6 +220,66 @@ def render_probe(stored: StoredResult, *, redact: Redact | None = None) -> str:
         f'<p><a href="/">&larr; status</a></p><h1>Probe {int(stored.id)}</h1>\n'
         f"<table>\n{table}\n</table>\n"
         f"<h2>Prompt</h2>\n<pre>{_text(res.prompt, r)}</pre>\n"
-        f"<h2>Response</h2>\n<pre>{_text(res.response, r)}</pre>"
+        f"<h2>Response (raw)</h2>\n<pre>{_text(res.response, r)}</pre>\n"
+        f"{_attempts(res.attempt_log, res.attempts, r)}"
+        f"{_headers(res.headers, r)}"
+        f"<h2>Request as sent</h2>\n<pre>{_text(_request(res.request, res.prompt), r)}</pre>"
     )
     return _page(f"capmon probe {int(stored.id)}", body, r)
+
+
+def _decoded(raw: str | None) -> Any:
+    try:
+        return None if raw is None else json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _attempts(log: str | None, attempts: int | None, r: Redact) -> str:
+    """The failed attempts (reason, status, time, wait before the next), then how the last one ended."""
+    failed = _decoded(log)
+    rows = []
+    for n, a in enumerate(failed if isinstance(failed, list) else [], 1):
+        if not isinstance(a, dict):
+            continue
+        seconds, wait = a.get("seconds"), a.get("wait_s")
+        cells = (
+            n,
+            a.get("reason"),
+            a.get("status"),
+            f"{seconds:.3f} s" if isinstance(seconds, int | float) else None,
+            f"{wait:.3f} s" if isinstance(wait, int | float) else None,
+        )
+        rows.append("<tr>" + "".join(f"<td>{_text(c, r)}</td>" for c in cells) + "</tr>")
+    if not rows:
+        shown = f"{attempts}, none failed" if attempts is not None else "not recorded (a probe from before ledger 4)"
+        return f'<h2>Attempts</h2>\n<p class="muted">{_text(shown, r)}</p>\n'
+    head = "<tr><th>attempt</th><th>error</th><th>HTTP status</th><th>took</th><th>wait after</th></tr>"
+    return f"<h2>Attempts that failed</h2>\n<table>\n{head}\n" + "\n".join(rows) + "\n</table>\n"
+
+
+def _headers(raw: str | None, r: Redact) -> str:
+    """The attribution headers kept from the answer (a fixed allow-list, values capped)."""
+    kept = _decoded(raw)
+    if not isinstance(kept, dict) or not kept:
+        return '<h2>Response headers kept</h2>\n<p class="muted">none</p>\n'
+    rows = "\n".join(f"<tr><th>{_text(k, r)}</th><td>{_text(v, r)}</td></tr>" for k, v in sorted(kept.items()))
+    return f"<h2>Response headers kept</h2>\n<table>\n{rows}\n</table>\n"
+
+
+def _request(raw: str | None, prompt: str) -> str | None:
+    """The stored request record, indented, with the prompt put back where it was sent."""
+    record = _decoded(raw)
+    if record is None:
+        return None
+    return json.dumps(_unmark(record, prompt), indent=2, ensure_ascii=False)
+
+
+def _unmark(value: Any, prompt: str) -> Any:
+    if value == PROMPT_MARK:
+        return prompt
+    if isinstance(value, dict):
+        return {k: _unmark(v, prompt) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unmark(v, prompt) for v in value]
+    return value

@@ -2,7 +2,8 @@
 
 A target's monthly false-alarm budget (``stats.false_alarms_per_month``) is shared by all its
 detectors (union bound): every pass-ratio detector of every family scope and of the pooled "all"
-scope, plus the fingerprint detector. The count comes from the configuration — the target's families
+scope, the fingerprint detector, and the signal tests (``agent.stats.signals``). The count comes
+from the configuration — the target's families
 (every registered family when it names none) times the configured detector specs — so the first
 design already splits the budget as the last one will. Each detector's in-control ARL (in probes) follows from how
 many probes its scope sees a month at the target's interval.
@@ -18,6 +19,7 @@ from agent.config import Settings, TargetConfig, probe_registry
 from agent.stats.cusum import Cusum, arl0_for_budget
 from agent.stats.detectors import Detector, detector_specs
 from agent.stats.fingerprint import ANSWERS_PER_PROMPT, FingerprintBaseline, FingerprintMonitor, agreement_design
+from agent.stats.signals import SIGNALS
 from agent.stats.snapshot import ALL
 
 log = logging.getLogger(__name__)
@@ -83,10 +85,19 @@ class DetectorDesigner:
         return math.inf if per_run <= 0 else math.ceil(probes / per_run) * interval
 
     def detector_count(self, target: str) -> int:
-        """Detectors sharing the target's budget: the specs per scope (families + pooled) + fingerprint."""
+        """Detectors sharing the target's budget: the specs per scope (families + pooled) + fingerprint
+        + the signal tests (``agent.stats.signals.SIGNALS``)."""
         cfg = self._targets.get(target)
         canaries = cfg.fingerprint_prompts if cfg is not None else _DEFAULT_RATE[2]
-        return len(self.specs) * (self.family_count(target) + 1) + (1 if canaries else 0)
+        return len(self.specs) * (self.family_count(target) + 1) + (1 if canaries else 0) + len(SIGNALS)
+
+    def signal_arl0(self, target: str) -> float:
+        """In-control ARL (answered probes) for one signal test: it sees every probe of the target."""
+        interval, items, canaries = self._rate(target)
+        cfg = self._targets.get(target)
+        per_run = (cfg.probes_per_run + cfg.static_per_run if cfg is not None else items) + canaries
+        rate = per_run * SECONDS_PER_MONTH / interval
+        return arl0_for_budget(self.settings.stats.false_alarms_per_month, rate, self.detector_count(target))
 
     def arl0(self, target: str, scope: str) -> float:
         """In-control ARL (probes) for one detector of this scope under the target's monthly budget."""

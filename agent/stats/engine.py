@@ -44,6 +44,7 @@ from agent.stats.detectors import FingerprintState, ScopeState, progress, recove
 from agent.stats.fingerprint import learn_baseline
 from agent.stats.paired import paired_difference
 from agent.stats.persistence import FINGERPRINT, PASS_RATIO
+from agent.stats.signal_watch import SignalWatch
 from agent.stats.snapshot import ALL, ArmingView, DetectorView, FingerprintView, PairedView, StatsSnapshot
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class StatsEngine:
         self._fp: dict[str, FingerprintState] = {}
         self._last_id = 0
         self._version: str | None = None
+        self.signals = SignalWatch(store, self.designer.signal_arl0, settings.stats.warmup_probes)
         self._restore()
 
     def _restore(self) -> None:
@@ -111,6 +113,7 @@ class StatsEngine:
         version = self.store.get_meta(persistence.VERSION_KEY)
         if version != self._version:
             self._restore()
+            self.signals.load()
         fed = 0
         touched: set[tuple[str, str]] = set()
         touched_fp: set[str] = set()
@@ -121,6 +124,7 @@ class StatsEngine:
             for sr in rows:
                 self._last_id = sr.id
                 r = sr.result
+                self.signals.feed(r)
                 if r.outcome == "error":
                     continue
                 fed += 1
@@ -141,6 +145,7 @@ class StatsEngine:
             persistence.save_scope(self.store, target, scope, self._scopes[(target, scope)])
         for target in touched_fp:
             persistence.save_fingerprint(self.store, target, self._fp[target])
+        self.signals.save()
         persistence.save_last_id(self.store, self._last_id)
         return fed
 
@@ -223,6 +228,7 @@ class StatsEngine:
             statistic=arm.statistic if arm is not None else None,
             threshold=arm.design.h_nats if arm is not None else None,
             probes=probes,
+            evidence=self.signals.evidence(target),
         )
 
     def _feed_fingerprint(
@@ -321,6 +327,7 @@ class StatsEngine:
             change_points=self._change_point_counts(),
             fingerprints=self._fingerprint_views(),
             arming=tuple(self._arming_views()),
+            signals=tuple(self.signals.views()),
             refusal=summaries.refusal_ratios(queries.scored_responses(self.store, since=since)),
             response_length=summaries.response_lengths(totals),
             baselines={k: st.p0 for k, st in self._scopes.items() if st.p0 is not None},

@@ -81,6 +81,20 @@ class FingerprintView:
 
 
 @dataclass(frozen=True)
+class SignalView:
+    """One target's signals (``agent.stats.signals``): baseline against recent values, and alarms."""
+
+    target: str
+    #: signal -> (baseline value, recent value): truncation, refusal (shares), output_length (median),
+    #: latency and ttft (p50 seconds)
+    values: dict[str, tuple[float | None, float | None]]
+    #: budgeted test -> latched alarm
+    alarms: dict[str, bool]
+    #: info signals that changed since the baseline: ``served_model``, ``header NAME``
+    info: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class StatsSnapshot:
     """Everything the statistics metrics need, computed from the ledger over the configured windows."""
 
@@ -99,4 +113,5 @@ class StatsSnapshot:
     paired: tuple[PairedView, ...] = ()
     cost_per_correct: dict[str, float] = field(default_factory=dict)
     arming: tuple[ArmingView, ...] = ()
+    signals: tuple[SignalView, ...] = ()
     computed_at: float = 0.0

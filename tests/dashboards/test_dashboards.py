@@ -135,3 +135,23 @@ def test_every_metric_in_the_docs_is_shown_somewhere() -> None:
     }
     missing = documented - shown
     assert not missing, f"documented but on no dashboard: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", ["capmon-target-detail.json", "capmon-fleet-overview.json"])
+def test_change_points_are_annotations_from_the_metrics(name: str) -> None:
+    """No Grafana API key: the annotations are a Prometheus query on capmon_change_points_total."""
+    data = json.loads((BUILD_DIR / name).read_text())
+    (ann,) = [a for a in data["annotations"]["list"] if a["name"] == "Change points"]
+    assert ann["datasource"] == {"type": "prometheus", "uid": "${datasource}"} and ann["enable"] is True
+    assert "increase(capmon_change_points_total{" in ann["expr"] and "unless" in ann["expr"]
+    assert ann["tagKeys"] == "target,family,detector,direction"
+
+
+def test_target_detail_shows_what_changed_beside_capability() -> None:
+    data = json.loads((BUILD_DIR / "capmon-target-detail.json").read_text())
+    titles = [p["title"] for p in data["panels"]]
+    at = titles.index("What changed")
+    assert titles.index("Capability") < at < titles.index("Generalization and leakage")
+    for panel in ("Truncated and refused answers", "Output length (median)",
+                  "Latency and time to first token (median)", "Signal alarms firing"):
+        assert panel in titles[at:], panel

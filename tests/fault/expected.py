@@ -38,6 +38,13 @@ EXPECTED: dict[str, tuple[type[ProviderError], str]] = {
     "header_drip": (EndpointTimeout, "timeout"),
     "deep_json": (BadResponse, "too_deep"),
     "wrong_types": (BadResponse, "bad_shape"),
+    # hostile streams (agent/providers/stream.py)
+    "stream_endless": (BadResponse, "too_large"),
+    "stream_drip": (EndpointTimeout, "timeout"),
+    "stream_huge_event": (BadResponse, "too_large"),
+    "stream_malformed": (BadResponse, "malformed_json"),
+    "stream_no_done": (BadResponse, "incomplete_stream"),
+    "stream_error": (BadResponse, "provider_error"),
 }
 
 #: Faults after which another attempt may succeed (the retry policy retries exactly these).

@@ -33,6 +33,16 @@ Hostile modes (an attacker's endpoint rather than a broken one):
     wrong_types      200 JSON of the right shape with every field the wrong type (``content: 5``,
                      ``finish_reason`` a list, ``model`` an object, token counts strings)
 
+Streamed modes (``text/event-stream``, chunked, as an OpenAI-compatible server streams):
+
+    stream_ok        a valid stream: one chunk per word, a finish reason, a usage chunk, ``[DONE]``
+    stream_endless   valid content chunks forever, never finishing
+    stream_drip      valid content chunks one every ``DRIBBLE_DELAY_S``, forever (under the body cap)
+    stream_huge_event  one ``data:`` line of 50 MB that never ends
+    stream_malformed   a valid first chunk, then an event that is not JSON
+    stream_no_done   content chunks, then the body ends: no finish reason, no ``[DONE]``
+    stream_error     content chunks, then an error event
+
 Connection refused is a closed port: ``pause()`` stops listening, ``resume()`` listens again.
 Run standalone (``python -m tests.fault.server --port N --mode ok``) for soak and crash tests.
 """
@@ -90,6 +100,13 @@ MODES = [
     "huge_metadata",
     "huge_numbers",
     "wrong_types",
+    "stream_ok",
+    "stream_endless",
+    "stream_drip",
+    "stream_huge_event",
+    "stream_malformed",
+    "stream_no_done",
+    "stream_error",
 ]
 HUGE_BYTES = 50 * 1024 * 1024
 DRIBBLE_DELAY_S = 0.05
@@ -342,6 +359,9 @@ class FaultServer:
             body["choices"][0]["finish_reason"] = ["stop"]
             body["usage"] = {"prompt_tokens": "lots", "completion_tokens": [1]}
             return await _send(writer, 200, json.dumps(body).encode())
+        if mode.startswith("stream_"):
+            await _send_stream(writer, mode, prompt)
+            return False
         if mode == "wrong_ctype":
             return await _send(writer, 200, b"<html><body>Answer: 4</body></html>", ctype="text/html")
         if mode == "redirect":
@@ -415,6 +435,53 @@ async def _send_huge(writer: asyncio.StreamWriter, *, chunked: bool) -> None:
     if chunked:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
+
+
+def stream_chunk(content: str | None = None, finish: str | None = None, usage: Any = None) -> bytes:
+    """One ``data:`` event of a streamed chat completion."""
+    delta = {} if content is None else {"content": content}
+    body: dict[str, Any] = {
+        "id": "chatcmpl-fault",
+        "object": "chat.completion.chunk",
+        "model": "fault-model",
+        "system_fingerprint": "fp_fault",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if usage is None else [],
+    }
+    if usage is not None:
+        body["usage"] = usage
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+async def _send_stream(writer: asyncio.StreamWriter, mode: str, prompt: str) -> None:
+    writer.write(_head(200, {"content-type": "text/event-stream", "transfer-encoding": "chunked"}))
+
+    async def send(data: bytes) -> None:
+        writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        await writer.drain()  # raises once the client has hung up
+
+    words = str(completion(prompt)["choices"][0]["message"]["content"]).split(" ")
+    for i, word in enumerate(words):
+        await send(stream_chunk(word if i == 0 else " " + word))
+    if mode == "stream_ok":
+        await send(stream_chunk(finish="stop"))
+        usage = {"prompt_tokens": max(1, len(prompt) // 4), "completion_tokens": 4, "total_tokens": 0}
+        await send(stream_chunk(usage=usage))
+        await send(b"data: [DONE]\n\n")
+    elif mode in ("stream_endless", "stream_drip"):
+        while True:
+            await send(stream_chunk(" more" * 100 if mode == "stream_endless" else " x"))
+            if mode == "stream_drip":
+                await asyncio.sleep(DRIBBLE_DELAY_S)
+    elif mode == "stream_huge_event":
+        await send(b"data: {\"pad\": \"")
+        for _ in range(HUGE_BYTES // 65_000):
+            await send(b"x" * 65_000)
+    elif mode == "stream_malformed":
+        await send(b"data: {\"choices\": [{\"delta\": \n\n")
+    elif mode == "stream_error":
+        await send(b'data: {"error": {"message": "overloaded", "code": "server_error"}}\n\n')
+    writer.write(b"0\r\n\r\n")  # a body that ends cleanly: what is missing is in the stream
+    await writer.drain()
 
 
 def main() -> None:

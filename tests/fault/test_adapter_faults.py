@@ -89,3 +89,14 @@ async def test_secret_key_not_in_any_error_text(fault_server: FaultServer) -> No
     for mode in EXPECTED:
         exc, _ = await _complete(fault_server.url_for(mode))
         assert "sk-test-key" not in str(exc) and "sk-test-key" not in repr(exc.args)
+
+
+async def test_a_stream_is_read_as_the_same_answer_with_its_first_token_timed(fault_server: FaultServer) -> None:
+    async with httpx.AsyncClient() as client:
+        streamed = await adapter_for(_target(fault_server.url_for("stream_ok")), client).complete(REQUEST)
+        plain = await adapter_for(_target(fault_server.url_for("ok")), client).complete(REQUEST)
+    assert (streamed.text, streamed.finish_reason, streamed.response_model) == ("Answer: 4", "stop", "fault-model")
+    assert (streamed.input_tokens, streamed.output_tokens) == (plain.input_tokens, plain.output_tokens) == (3, 4)
+    assert streamed.system_fingerprint == plain.system_fingerprint == "fp_fault"
+    assert streamed.ttft_s is not None and 0 < streamed.ttft_s < TIMEOUT_S
+    assert plain.ttft_s is None  # the fault server answers JSON to a stream request: read as it came

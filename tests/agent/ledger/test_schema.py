@@ -56,3 +56,29 @@ def test_each_step_runs_once_in_order(tmp_path: Path, monkeypatch: pytest.Monkey
     Store(path).close()
     Store(path).close()
     assert ran == [len(steps) - 1]
+
+
+def test_a_version_3_ledger_gains_the_probe_evidence_columns(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    store = Store(path)
+    old = _result()
+    rid = store.add_result(old)
+    store.add_change_point(
+        ts=1.0, target="t", scope="s", detector="d", direction="down", size=0.1, statistic=5.0, threshold=4.0, probes=9
+    )
+    store.close()
+    conn = sqlite3.connect(path)  # the layout capmon wrote before migration 4
+    for table, column in [*(("results", c) for c in ("finish_reason", "attempts", "ttft_s", "headers",
+                                                         "attempt_log", "request")), ("change_points", "evidence")]:
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    again = Store(path)
+    got = again.result(rid)
+    assert got is not None and got.result.finish_reason is None and got.result.attempts is None
+    assert again.change_points()[0]["evidence"] == []
+    again.close()
+    conn = sqlite3.connect(path)
+    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 4
+    conn.close()

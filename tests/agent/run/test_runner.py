@@ -227,3 +227,37 @@ async def test_a_ledger_that_refuses_everything_does_not_leave_the_run_hanging(
     (summary,) = await asyncio.wait_for(unit.run_once(), timeout=10)
     assert summary.completed == 0 and summary.abandoned == summary.planned
     assert [run["status"] for run in store.runs("t1")] == ["failed"]
+
+
+async def test_each_probe_keeps_its_evidence(make_settings: Callable[..., Settings]) -> None:
+    """finish reason (normalised), attempts with the failed one's reason, the request as sent, headers."""
+    import json as _json
+
+    from agent.providers.base import PROMPT_MARK
+    from tests.agent.conftest import openai_body
+
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            return httpx.Response(503, json={"error": {"message": "busy"}})
+        body = openai_body("Answer: 0")
+        body["choices"][0]["finish_reason"] = "length"
+        return httpx.Response(200, json=body, headers={"x-request-id": "req-9", "authorization": "Bearer no"})
+
+    settings = make_settings(
+        probes_per_run=1, static_per_run=0, fingerprint_prompts=0, concurrency=1, headers={"X-Key": "sk-live-secret"},
+        retry={"attempts": 2, "base_delay_s": 0.001, "max_delay_s": 0.001},
+    )
+    unit, store, _ = _unit(settings, handler)
+    await unit.run_once()
+    (row,) = [s.result for s in store.results()]
+    assert row.finish_reason == "length" and row.attempts == 2 and row.ttft_s is None
+    (failed,) = _json.loads(row.attempt_log or "[]")
+    assert failed["reason"] == "http_5xx" and failed["status"] == 503 and 0 <= failed["wait_s"] <= 0.001
+    assert _json.loads(row.headers or "{}") == {"x-request-id": "req-9"}
+    assert row.request is not None and "sk-live-secret" not in row.request
+    sent = _json.loads(row.request)
+    assert sent["headers"]["X-Key"] == "[redacted]"
+    assert sent["body"]["messages"][-1]["content"] == PROMPT_MARK and sent["body"]["stream"] is True

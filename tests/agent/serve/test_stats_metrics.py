@@ -55,6 +55,9 @@ BRIEF_NAMES = {
     "capmon_detector_probes_to_armed",
     "capmon_detector_seconds_to_armed",
     "capmon_fingerprint_id_changed",
+    "capmon_signal_value",
+    "capmon_signal_alarm",
+    "capmon_signal_info_changed",
 }
 
 
@@ -160,3 +163,33 @@ def test_a_censored_frontier_keeps_the_levels_at_its_end() -> None:
     fams = {m.name: m for m in stats_metric_families(snap)}
     levels = sorted(int(s.labels["difficulty"]) for s in fams["capmon_difficulty_scored_probes"].samples)
     assert levels == [5, 6, 7, 8, 9, 10]
+
+
+def test_signal_families_carry_each_value_alarm_and_info_flag() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from agent.stats.snapshot import SignalView
+
+    view = SignalView(
+        "t1",
+        {"truncation": (0.0, 0.91), "output_length": (120.0, 19.0), "ttft": (None, None)},
+        {"truncation": True, "shorter": False},
+        ("header openai-version",),
+    )
+    reg = CollectorRegistry()
+
+    class _C:
+        def collect(self):  # type: ignore[no-untyped-def]
+            from agent.serve.signal_metrics import signal_metric_families
+
+            return signal_metric_families(StatsSnapshot(signals=(view,)))
+
+    reg.register(_C())  # type: ignore[arg-type]
+    get = reg.get_sample_value
+    assert get("capmon_signal_value", {"target": "t1", "signal": "truncation", "side": "recent"}) == 0.91
+    assert get("capmon_signal_value", {"target": "t1", "signal": "output_length", "side": "baseline"}) == 120.0
+    assert get("capmon_signal_value", {"target": "t1", "signal": "ttft", "side": "recent"}) is None
+    assert get("capmon_signal_alarm", {"target": "t1", "signal": "truncation"}) == 1.0
+    assert get("capmon_signal_alarm", {"target": "t1", "signal": "shorter"}) == 0.0
+    assert get("capmon_signal_info_changed", {"target": "t1", "signal": "headers"}) == 1.0
+    assert get("capmon_signal_info_changed", {"target": "t1", "signal": "served_model"}) == 0.0

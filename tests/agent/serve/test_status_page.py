@@ -174,3 +174,63 @@ def test_format_ts() -> None:
     assert format_ts(None) == "never"
     assert format_ts(0.0) == "1970-01-01 00:00:00Z"
     assert format_ts(100.0, now=160.4) == "1970-01-01 00:01:40Z (60s ago)"
+
+
+async def test_probe_view_shows_the_whole_evidence_and_never_a_secret(tmp_path: object) -> None:
+    """A real run (retry, echoed key in the answer and in a kept header) rendered with the agent's redactor."""
+    import asyncio
+    import html
+    import json
+    from pathlib import Path
+
+    import httpx
+
+    from agent.config import Settings, TargetConfig
+    from agent.ledger.store import Store
+    from agent.providers import adapter_for
+    from agent.run.budget import BudgetGuard
+    from agent.run.retry import CircuitBreaker
+    from agent.run.runner import Member, UnitRunner
+    from agent.serve.counters import Counters
+    from probes.registry import builtin_registry
+    from tests.agent.conftest import openai_body
+
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            return httpx.Response(429, json={"error": {"message": "slow down"}})
+        body = openai_body(f"I saw the key {SECRET}. Answer: 4")
+        return httpx.Response(200, json=body, headers={"x-request-id": f"rid-{SECRET}", "openai-version": "2020"})
+
+    target = TargetConfig(
+        name="t1", base_url="http://model.test/v1", model="m", families=["arithmetic"],  # type: ignore[arg-type]
+        probes_per_run=1, static_per_run=0, fingerprint_prompts=0, concurrency=1,
+        api_key=SECRET, headers={"X-Tenant": "tenant-secret-value-42"},  # type: ignore[arg-type,dict-item]
+        retry={"attempts": 2, "base_delay_s": 0.001, "max_delay_s": 0.001},  # type: ignore[arg-type]
+    )
+    settings = Settings(targets=[target], store=Path(str(tmp_path)) / "c.db")
+    store = Store(settings.store)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    member = Member(target, adapter_for(target, client, SECRET), CircuitBreaker(target.circuit),
+                    BudgetGuard(store, target), asyncio.Semaphore(1))
+    redact = Redactor([SECRET, "tenant-secret-value-42"])
+    unit = UnitRunner([member], builtin_registry(), store, Counters(), store.salt(), stop=asyncio.Event(),
+                      redact=redact)
+    (summary,) = await unit.run_once()
+    stored = store.result(summary.result_ids[0])
+    assert stored is not None
+    page = render_probe(stored, redact=redact)
+    assert SECRET not in page and "tenant-secret-value-42" not in page
+    for shown in ("Finish reason", "<td>stop</td>", "Attempts that failed", "http_429", "<td>429</td>",
+                  "Response headers kept", "openai-version", "Request as sent", "[redacted]",
+                  "http://model.test/v1/chat/completions", "Response (raw)", "Extracted answer"):
+        assert shown in page, shown
+    # The request shows the prompt where it was sent (not the placeholder) and the stream switch.
+    sent = re.search(r"<h2>Request as sent</h2>\n<pre>(.*?)</pre>", page, re.S)
+    assert sent is not None
+    request = json.loads(html.unescape(sent.group(1)))
+    assert request["body"]["messages"][-1]["content"] == stored.result.prompt
+    assert request["body"]["stream"] is True and request["headers"]["X-Tenant"] == "[redacted]"
+    store.close()

@@ -12,6 +12,7 @@ from agent.ledger.store import Store
 from agent.stats.cusum import Cusum
 from agent.stats.detectors import CusumDetector
 from agent.stats.engine import StatsEngine
+from agent.stats.signals import SIGNALS
 from tests.agent.stats.test_engine import _result
 
 NOVELTIES = [0, 1, 2, 3]
@@ -89,14 +90,14 @@ def test_design_rate_counts_items_not_renderings(tmp_path: Path) -> None:
     eng = StatsEngine(store, settings)
     # 20 probes a run over 4 novelties = 5 items a run, one family + pooled: ARL0 = rate x D / F.
     runs = 30 * 86400 / 300.0
-    detectors = 4 * 2 + 1
+    detectors = 4 * 2 + 1 + len(SIGNALS)  # the signal tests share the budget too
     assert eng.arl0("t1", "all") == 5 * runs * detectors
 
 
 def test_detector_count_comes_from_the_configuration_from_the_first_design(tmp_path: Path) -> None:
     # No families named: the target probes every registered family (17 built in), so its budget is
-    # split over 4 specs x (17 + 1) scopes + the fingerprint from the first result on, however few
-    # families the ledger has seen so far.
+    # split over 4 specs x (17 + 1) scopes + the fingerprint + the signal tests from the first result
+    # on, however few families the ledger has seen so far.
     settings = Settings(
         targets=[TargetConfig(name="t1", base_url="http://x.test/v1", model="m")],  # type: ignore[arg-type]
         store=tmp_path / "s.db",
@@ -105,7 +106,7 @@ def test_detector_count_comes_from_the_configuration_from_the_first_design(tmp_p
     store = Store(tmp_path / "s.db")
     eng = StatsEngine(store, settings)
     runs = 30 * 86400 / 300.0
-    detectors = 4 * (17 + 1) + 1
+    detectors = 4 * (17 + 1) + 1 + len(SIGNALS)
     before = eng.arl0("t1", "all")
     assert before == 20 * runs * detectors
     assert eng.arl0("t1", "arithmetic") == 20 / 17 * runs * detectors
@@ -119,4 +120,4 @@ def test_detector_count_comes_from_the_configuration_from_the_first_design(tmp_p
     fewer = Settings(
         targets=settings.targets, store=tmp_path / "s.db", stats=StatsConfig(warmup_probes=40, shifts=[0.1])
     )
-    assert StatsEngine(store, fewer).arl0("t1", "all") == 20 * runs * (3 * 18 + 1)
+    assert StatsEngine(store, fewer).arl0("t1", "all") == 20 * runs * (3 * 18 + 1 + len(SIGNALS))
