@@ -77,13 +77,22 @@ def _sigmoid(t: float) -> float:
     return e / (1.0 + e)
 
 
+#: Largest log slope evaluated: beyond it the prior alone costs more than any data set can repay.
+_MAX_LOG_SLOPE = 30.0
+
+
 def _nll(d50: float, log_a: float, data: Data) -> float:
-    """Penalised negative log-likelihood at (d50, log slope)."""
+    """Penalised negative log-likelihood at (d50, log slope); infinite past ``_MAX_LOG_SLOPE``."""
+    if not log_a <= _MAX_LOG_SLOPE:
+        return math.inf
     a = math.exp(log_a)
     total = 0.5 * (log_a / SLOPE_PRIOR_SD) ** 2
     for x, k, n in zip(*data, strict=True):
         eta = a * (d50 - x)  # logit of passing
-        total += k * _softplus(-eta) + (n - k) * _softplus(eta)
+        if k:
+            total += k * _softplus(-eta)
+        if n - k:
+            total += (n - k) * _softplus(eta)
     return total
 
 
@@ -110,7 +119,8 @@ def _derivatives(d50: float, log_a: float, data: Data) -> tuple[float, float, fl
 
 def _minimise(d50: float, log_a: float, data: Data) -> tuple[float, float, float]:
     """The penalised maximum-likelihood (d50, log a) and its nll: Newton's method with Levenberg
-    damping and a backtracking line search (the nll is smooth and, with the prior, has a finite optimum)."""
+    damping, a trust region and a backtracking line search (the nll is smooth and, with the prior, has a
+    finite optimum even when passes and fails separate perfectly)."""
     f = _nll(d50, log_a, data)
     damping = 0.0
     for _ in range(200):
@@ -124,6 +134,9 @@ def _minimise(d50: float, log_a: float, data: Data) -> tuple[float, float, float
                 break
             damping = max(2 * damping, 1e-6 * (abs(hdd) + abs(hll)) + 1e-9)
         step_d, step_l = -(a22 * gd - hdl * gl) / det, -(a11 * gl - hdl * gd) / det
+        # A trust region: near-separated data make the Hessian nearly singular and the raw step huge.
+        scale = max(1.0, abs(step_l) / 2.0, abs(step_d) / 5.0)
+        step_d, step_l = step_d / scale, step_l / scale
         slope = gd * step_d + gl * step_l
         t = 1.0
         for _ in range(60):

@@ -128,3 +128,29 @@ def test_ability_summary_interval_is_the_normal_one() -> None:
     assert ab is not None
     se = math.sqrt(a.reference_logit_se**2 + b.reference_logit_se**2) / 2
     assert ab.upper - ab.logits == pytest.approx(float(norm.ppf(0.95)) * se, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("levels", "passes", "totals"),
+    [
+        ([1, 3, 5, 8, 10], [50, 500, 1, 0, 0], [50, 500, 1, 1, 1]),
+        ([3, 34], [50, 0], [50, 2]),
+        (
+            [5, 9, 15, 21, 24, 26, 34, 36, 44, 48],
+            [2, 2, 50, 70, 0, 0, 0, 0, 0, 0],
+            [2, 2, 50, 500, 500, 5, 500, 2, 500, 1],
+        ),
+    ],
+)
+def test_separated_data_fit_without_overflow_at_least_as_well_as_scipy(
+    levels: list[int], passes: list[int], totals: list[int]
+) -> None:
+    # These overflowed math.exp in the first Newton version (a huge step in log slope) and stopped
+    # the whole statistics refresh of a soak; the trust region keeps the steps bounded.
+    from agent.stats.frontier import _nll
+
+    ours = fit_frontier(levels, passes, totals)
+    d50, _, _, slope, _, _ = scipy_frontier(levels, passes, totals)
+    data = ([float(x) for x in levels], [float(k) for k in passes], [float(n) for n in totals])
+    assert _nll(ours.d50, math.log(ours.slope), data) <= _nll(d50, math.log(slope), data) + 1e-9
+    assert ours.lower <= ours.d50 <= ours.upper
