@@ -5,6 +5,7 @@
     python -m benchmarks.footprint scrape [--targets 100] [--rows 1000000]
     python -m benchmarks.footprint soak [--targets 10] [--seconds 240]
     python -m benchmarks.footprint fits [--fits 50]
+    python -m benchmarks.footprint seed [--rows 100000] [--rounds 3]
 
 ``series`` starts ``capmon run`` (a subprocess) against ``benchmarks.instant_endpoint`` with every
 probe family enabled, scrapes ``/metrics`` once every family has a frontier and designed detectors,
@@ -423,6 +424,34 @@ def cmd_fits(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Counter seed over a ``--rows`` ledger of 100 targets: the latency replay it replaced vs the SQL
+    binning (``queries.latency_histograms``), alternating, and the whole seed as it is now."""
+    from agent.ledger import queries
+    from agent.ledger.store import Store
+    from agent.serve.counters import LATENCY_BUCKETS, Counters
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.db"
+        build_ledger(path, [f"t{i:03d}" for i in range(100)], args.rows, 200, time.time())
+        store = Store(path)
+        for rnd in range(args.rounds):
+            t0 = time.perf_counter()
+            replay = Counters()
+            for target, seconds in queries.latencies(store).items():
+                for s in seconds:
+                    replay._observe_latency(target, s)
+            t1 = time.perf_counter()
+            queries.latency_histograms(store, LATENCY_BUCKETS)
+            t2 = time.perf_counter()
+            Counters().seed_from_store(store)
+            t3 = time.perf_counter()
+            print(f"round {rnd}: latency replay {t1 - t0:.2f} s, SQL binning {t2 - t1:.2f} s;"
+                  f" whole seed {t3 - t2:.2f} s")
+        store.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.footprint", description=__doc__.split("\n")[0])
@@ -449,6 +478,10 @@ def main(argv: list[str] | None = None) -> int:
     f = sub.add_parser("fits", help="frontier fit time, pure Python vs scipy")
     f.add_argument("--fits", type=int, default=50)
     f.set_defaults(func=cmd_fits)
+    e = sub.add_parser("seed", help="counter seed: latency replay vs SQL binning")
+    e.add_argument("--rows", type=int, default=100_000)
+    e.add_argument("--rounds", type=int, default=3)
+    e.set_defaults(func=cmd_seed)
     args = p.parse_args(argv)
     code: int = args.func(args)
     return code
