@@ -4,12 +4,16 @@
     python -m benchmarks.footprint startup [--rounds 5]
     python -m benchmarks.footprint scrape [--targets 100] [--rows 1000000]
     python -m benchmarks.footprint soak [--targets 10] [--seconds 240]
+    python -m benchmarks.footprint fits [--fits 50]
+    python -m benchmarks.footprint seed [--rows 100000] [--rounds 3]
 
 ``series`` starts ``capmon run`` (a subprocess) against ``benchmarks.instant_endpoint`` with every
 probe family enabled, scrapes ``/metrics`` once every family has a frontier and designed detectors,
 and prints the number of series per target by metric. ``startup`` times ``capmon check-config``
 (wall, CPU, max RSS of the child) beside ``python -c pass`` and ``import pydantic_settings``, and
-``capmon probe --once`` from spawn to its first request at an in-process endpoint.
+``capmon probe --once`` from spawn to its first request at an in-process endpoint. ``soak`` prints
+the agent's RSS over time, its design worker's RSS and whether numpy/scipy are mapped in the agent.
+``fits`` times the pure-Python frontier fit against the scipy fit it replaced (the tests' oracle).
 """
 
 from __future__ import annotations
@@ -349,10 +353,29 @@ def cmd_scrape(args: argparse.Namespace) -> int:
     return 0
 
 
+def _children_rss_kib(pid: int) -> int:
+    """Summed RSS of a process's children (the design worker while one runs)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+    return total
+
+
+def _numeric_libs_mapped(pid: int) -> str:
+    """Which of numpy/scipy have shared objects mapped in the process ('-' for neither)."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return ",".join(lib for lib in ("numpy", "scipy") if f"/{lib}/" in maps) or "-"
+
+
 def cmd_soak(args: argparse.Namespace) -> int:
-    """RSS of ``capmon run`` with ``--targets`` targets over time, and the probe rate."""
+    """RSS of ``capmon run`` with ``--targets`` targets over time, the probe rate, and the growth."""
     import sqlite3
 
+    samples: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp, instant_endpoint() as base:
         probing = [target(f"t{i}", base, interval_s=args.interval, probes_per_run=20) for i in range(args.targets)]
         with capmon_run(Path(tmp), probing) as agent:
@@ -361,9 +384,71 @@ def cmd_soak(args: argparse.Namespace) -> int:
                 with sqlite3.connect(agent.store) as db:
                     n = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
                 httpx.get(f"{agent.url}/metrics", timeout=30)  # scraped, as Prometheus would
-                print(f"t={elapsed:5.0f} s  RSS {agent.rss_kib() / 1024:6.1f} MiB  results {n}"
-                      f"  ({n / max(elapsed, 1):.1f} probes/s)", flush=True)
+                pid = agent.process.pid
+                rss = agent.rss_kib() / 1024
+                samples.append((elapsed, rss))
+                print(f"t={elapsed:5.0f} s  RSS {rss:6.1f} MiB  results {n}  ({n / max(elapsed, 1):.1f} probes/s)"
+                      f"  worker {_children_rss_kib(pid) / 1024:5.1f} MiB  numpy/scipy mapped: "
+                      f"{_numeric_libs_mapped(pid)}", flush=True)
                 time.sleep(args.every)
+    # Growth over the second half (after the warm-ups and first designs): least-squares slope.
+    late = [(t, r) for t, r in samples if t >= samples[-1][0] / 2]
+    if len(late) >= 2:
+        tm = sum(t for t, _ in late) / len(late)
+        rm = sum(r for _, r in late) / len(late)
+        slope = sum((t - tm) * (r - rm) for t, r in late) / sum((t - tm) ** 2 for t, _ in late)
+        print(f"RSS max {max(r for _, r in samples):.1f} MiB; second half {min(r for _, r in late):.1f}-"
+              f"{max(r for _, r in late):.1f} MiB, slope {slope * 60:+.2f} MiB/min")
+    return 0
+
+
+def cmd_fits(args: argparse.Namespace) -> int:
+    """Frontier fit time: pure Python (``agent.stats.frontier``) vs the scipy fit (tests' oracle), same data."""
+    import math
+    import random
+
+    from agent.stats.frontier import fit_frontier
+    from tests.agent.stats.scipy_frontier import scipy_frontier
+
+    rng = random.Random(3)
+    levels = list(range(1, 11))
+    data = []
+    for _ in range(args.fits):
+        passes = [sum(rng.random() < 1 / (1 + math.exp(0.8 * (x - 5))) for _ in range(20)) for x in levels]
+        data.append((levels, passes, [20] * 10))
+    for name, fit in (("pure Python", fit_frontier), ("scipy", scipy_frontier)):
+        t0 = time.perf_counter()
+        for d in data:
+            fit(*d)
+        print(f"{name}: {(time.perf_counter() - t0) / len(data) * 1000:.1f} ms per fit ({len(data)} fits, 10 levels)")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Counter seed over a ``--rows`` ledger of 100 targets: the latency replay it replaced vs the SQL
+    binning (``queries.latency_histograms``), alternating, and the whole seed as it is now."""
+    from agent.ledger import queries
+    from agent.ledger.store import Store
+    from agent.serve.counters import LATENCY_BUCKETS, Counters
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.db"
+        build_ledger(path, [f"t{i:03d}" for i in range(100)], args.rows, 200, time.time())
+        store = Store(path)
+        for rnd in range(args.rounds):
+            t0 = time.perf_counter()
+            replay = Counters()
+            for target, seconds in queries.latencies(store).items():
+                for s in seconds:
+                    replay._observe_latency(target, s)
+            t1 = time.perf_counter()
+            queries.latency_histograms(store, LATENCY_BUCKETS)
+            t2 = time.perf_counter()
+            Counters().seed_from_store(store)
+            t3 = time.perf_counter()
+            print(f"round {rnd}: latency replay {t1 - t0:.2f} s, SQL binning {t2 - t1:.2f} s;"
+                  f" whole seed {t3 - t2:.2f} s")
+        store.close()
     return 0
 
 
@@ -390,6 +475,13 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--every", type=float, default=20)
     k.add_argument("--interval", type=float, default=10, help="each target's interval_s")
     k.set_defaults(func=cmd_soak)
+    f = sub.add_parser("fits", help="frontier fit time, pure Python vs scipy")
+    f.add_argument("--fits", type=int, default=50)
+    f.set_defaults(func=cmd_fits)
+    e = sub.add_parser("seed", help="counter seed: latency replay vs SQL binning")
+    e.add_argument("--rows", type=int, default=100_000)
+    e.add_argument("--rounds", type=int, default=3)
+    e.set_defaults(func=cmd_seed)
     args = p.parse_args(argv)
     code: int = args.func(args)
     return code

@@ -115,9 +115,13 @@ class Counters:
                     self._cost[t.target] = t.recorded_cost_usd
             for r in runs:
                 self._runs[(r.target, r.status)] = r.n
-        for target, seconds in queries.latencies(store).items():
-            for s in seconds:
-                self._observe_latency(target, s)
+        for target, h in queries.latency_histograms(store, LATENCY_BUCKETS).items():
+            with self._lock:
+                buckets = self._lat_buckets.setdefault(target, [0] * len(LATENCY_BUCKETS))
+                for i, n in enumerate(h.buckets):
+                    buckets[i] += n
+                self._lat_sum[target] = self._lat_sum.get(target, 0.0) + h.total
+                self._lat_count[target] += h.count
 
     def _observe_latency(self, target: str, seconds: float) -> None:
         with self._lock:

@@ -236,8 +236,10 @@ def design(
     """Design a CUSUM for p0 -> p1 with in-control ARL >= arl0, guarded against baseline error."""
     unit = auto_unit(p0, p1) if unit is None else unit
     inc_pass, inc_fail = increments(p0, p1, unit)
-    guard = pessimistic_rate(p0, p1, baseline_n, quantile)
-    h = threshold_for_arl(inc_pass, inc_fail, arl0, guard)
+    # pessimistic_rate and threshold_for_arl, cached and run in a worker process (agent/stats/offload.py)
+    from agent.stats.offload import guard_and_threshold
+
+    guard, h = guard_and_threshold(p0, p1, inc_pass, inc_fail, arl0, baseline_n, quantile)
     return CusumDesign(p0, p1, inc_pass, inc_fail, h, arl0, unit, guard)
 
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent.stats.intervals import wilson
+from agent.stats.intervals import wilson, z_quantile
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,6 @@ def novelty_gradient(
     novelties: Sequence[int], passes: Sequence[int], totals: Sequence[int], confidence: float = 0.95
 ) -> Gradient | None:
     """Per-level ratios and the WLS slope; None with fewer than two levels that have probes."""
-    from scipy.stats import norm
     rows = [(int(v), int(k), int(n)) for v, k, n in zip(novelties, passes, totals, strict=True) if n > 0]
     if len(rows) < 2:
         return None
@@ -58,5 +57,5 @@ def novelty_gradient(
     sxx = sum(wi * (xi - xbar) ** 2 for wi, xi in zip(w, x, strict=True))
     slope = sum(wi * (xi - xbar) * (yi - ybar) for wi, xi, yi in zip(w, x, y, strict=True)) / sxx
     se = math.sqrt(1.0 / sxx)  # known binomial variances: Var(slope) = 1 / Σ w (x - x̄)²
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = z_quantile(confidence)
     return Gradient(slope, slope - z * se, slope + z * se, levels)

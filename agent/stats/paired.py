@@ -5,7 +5,7 @@ paired design needs several times fewer items than two independent samples. The 
 Newcombe's hybrid score interval for paired proportions (method 10 of Newcombe 1998): Wilson limits
 of both margins combined with the correlation phi, whose numerator AD − BC is continuity-corrected
 (AD − BC − n/2 when that is positive, AD − BC when negative, else 0) as the paper specifies; the
-p-value is the exact two-sided binomial test on the discordant pairs.
+p-value is the exact two-sided binomial test on the discordant pairs, in integer arithmetic.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from agent.stats.intervals import wilson
 
@@ -29,9 +30,23 @@ class PairedResult:
     discordant: int
 
 
+def sign_test(k: int, n: int) -> float:
+    """Exact two-sided binomial test of k successes in n trials at p = 1/2 (McNemar's exact test).
+
+    The distribution is symmetric, so the outcomes as unlikely as k are the two tails beyond
+    min(k, n - k): p = 2 P(X <= min(k, n - k)), at most 1, computed exactly from binomial coefficients.
+    """
+    if not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    low = min(k, n - k)
+    if 2 * low == n:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(low + 1))
+    return float(min(Fraction(2 * tail, 2**n), Fraction(1)))
+
+
 def paired_difference(a: Sequence[bool], b: Sequence[bool], confidence: float = 0.95) -> PairedResult:
     """Compare two targets' outcomes item by item (a[i] and b[i] are the same item)."""
-    from scipy.stats import binomtest
     if len(a) != len(b):
         raise ValueError("a and b must have one outcome per shared item")
     n = len(a)
@@ -54,5 +69,5 @@ def paired_difference(a: Sequence[bool], b: Sequence[bool], confidence: float = 
     lower = d - math.sqrt(max(dl, 0.0))
     upper = d + math.sqrt(max(du, 0.0))
     disc = only_a + only_b
-    p_value = 1.0 if disc == 0 else float(binomtest(only_a, disc, 0.5).pvalue)
+    p_value = 1.0 if disc == 0 else sign_test(only_a, disc)
     return PairedResult(d, max(-1.0, lower), min(1.0, upper), p_value, n, disc)

@@ -27,8 +27,6 @@ import math
 import random
 from dataclasses import dataclass
 
-import numpy as np
-
 from probes.base import Item, ProbeFamily, Problem, Rendering, Verdict
 from probes.common import answer_instruction, format_for, pick, wrap_answer
 from probes.families.arithmetic import score_integer
@@ -91,22 +89,24 @@ _EXACT_CHECK = 16
 def invertible_mod_prime(rows: list[list[int]], p: int = _PRIME) -> bool:
     """Whether a square integer matrix is invertible modulo the prime ``p`` (then it is over Q).
 
-    Vectorised Gaussian elimination on residues: a 64 x 64 system checks in about a millisecond
-    where fraction-free elimination's growing integers take hundreds. A matrix singular mod
-    ``p`` but not over Q is rejected too (chance about n/p, and the caller just draws again).
+    Gaussian elimination on residues in Python integers (exact; no numpy in the daemon): a 64 x 64
+    system checks in milliseconds where fraction-free elimination's growing integers take hundreds.
+    A matrix singular mod ``p`` but not over Q is rejected too (chance about n/p, and the caller
+    just draws again).
     """
-    m = np.array(rows, dtype=np.int64) % p
+    m = [[v % p for v in row] for row in rows]
     n = len(m)
     for k in range(n):
-        nonzero = np.flatnonzero(m[k:, k])
-        if nonzero.size == 0:
+        pivot = next((r for r in range(k, n) if m[r][k]), None)
+        if pivot is None:
             return False
-        pivot = k + int(nonzero[0])
-        if pivot != k:
-            m[[k, pivot]] = m[[pivot, k]]
-        inv = pow(int(m[k, k]), -1, p)
-        factors = m[k + 1 :, k] * inv % p
-        m[k + 1 :, k:] = (m[k + 1 :, k:] - (factors[:, None] * m[k, k:] % p)) % p
+        m[k], m[pivot] = m[pivot], m[k]
+        top = m[k][k:]
+        inv = pow(top[0], -1, p)
+        for i in range(k + 1, n):
+            f = m[i][k] * inv % p
+            if f:
+                m[i][k:] = [(a - f * b) % p for a, b in zip(m[i][k:], top, strict=True)]
     return True
 
 
