@@ -10,6 +10,7 @@ many probes its scope sees a month at the target's interval.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -128,13 +129,7 @@ class DetectorDesigner:
         self, target: str, baseline: FingerprintBaseline, pinned: bool
     ) -> FingerprintMonitor | None:
         """The CUSUM on canary agreement; a pinned baseline is taken as known (no estimation guard)."""
-        b = (
-            baseline
-            if not pinned
-            else FingerprintBaseline(
-                baseline.answers, baseline.agreement, 10**9, baseline.models, baseline.fingerprints
-            )
-        )
+        b = baseline if not pinned else dataclasses.replace(baseline, n=10**9)
         try:
             return FingerprintMonitor(baseline, Cusum(agreement_design(b, self.arl0(target, FINGERPRINT))))
         except ValueError as exc:
