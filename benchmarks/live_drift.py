@@ -5,15 +5,18 @@
 Starts two llama.cpp servers (``agent.llama.start_llama_server``, own ports): SmolLM2-135M-Instruct
 as bundled (Q4_1) and a copy re-quantized to Q5_0 with ``llama_model_quantize`` (allow_requantize),
 a ``benchmarks.tamper_proxy.TamperProxy`` in front of them, and a real ``capmon run`` (``python -m
-agent.cli run``) with a generated config pointing at the proxy: a short interval, two families,
-canary (fingerprint) prompts, the default budget of 1 false alarm a month and the shortest warm-up
-the config allows. Then:
+agent.cli run``) with a generated config pointing at the proxy: a short interval (runs back to back
+on a loaded machine), one family, six canary (fingerprint) prompts, the default budget of 1 false
+alarm a month and the shortest warm-up the config allows. Then:
 
 1. A/A on ``pass`` until capmon's /metrics shows no detector needing more warm-up, plus
-   ``--aa-extra-s``: any change point there is a false alarm.
-2. Phases, each a silent change followed by a return to ``pass``: ``upstream2`` (the other
-   quantization), ``system_prompt``, ``max_tokens``, ``temperature``. A change phase ends at its first
-   change point (or after ``--phase-s``); a return phase at its recovery (or after ``--phase-s``).
+   ``--aa-extra-s``: any change point there is a false alarm. Then the baselines are pinned from
+   the A/A window (``capmon baseline pin``; ``--no-pin`` keeps the estimated ones, whose short
+   warm-up makes the fingerprint need ~60 disagreeing answers).
+2. Phases, each a silent change followed by a return to ``pass``: by default ``upstream2`` (the
+   other quantization), ``system_prompt``, ``max_tokens`` (``--changes`` adds ``temperature``). A
+   change phase ends at its first change point (or after ``--phase-s``); a return phase at its
+   recovery (or after ``--phase-s``).
 
 Per phase it reports, from capmon's own ledger: which detectors fired, canary answers and fresh
 items served in the phase until the first change point, and minutes; for each return, whether a
@@ -67,14 +70,15 @@ def config(base_url: str, store: Path, port: int, interval: float) -> dict[str, 
                 "model": "smollm2",
                 "interval_s": interval,
                 "jitter_s": 0,
-                "probes_per_run": 4,
+                "probes_per_run": 2,
                 "static_per_run": 0,
-                "fingerprint_prompts": 4,
-                "max_tokens": 48,
+                # Canary answers carry the fingerprint: most of each run, so a phase sees enough of them.
+                "fingerprint_prompts": 6,
+                "max_tokens": 32,
                 "concurrency": 1,
                 "timeout_s": 120,
-                # The families SmolLM2-135M passes at level 1 about 50-75% of the time (docs/probes.md).
-                "families": ["arithmetic", "json_output"],
+                # The family SmolLM2-135M passes at level 1 about 75% of the time (docs/probes.md).
+                "families": ["arithmetic"],
                 "difficulties": [1],
                 "adaptive": False,
             }
@@ -159,11 +163,12 @@ def wait_for(store: Store, since: float, kinds: tuple[str, ...], limit_s: float)
 def main() -> None:
     """Run the phases and print one line per phase."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--interval", type=float, default=10.0, help="capmon interval_s")
-    ap.add_argument("--phase-s", type=float, default=240.0, help="longest change or return phase")
-    ap.add_argument("--aa-extra-s", type=float, default=120.0, help="A/A time after every detector is armed")
-    ap.add_argument("--arm-timeout-s", type=float, default=900.0)
-    ap.add_argument("--changes", nargs="+", default=list(CHANGES), choices=CHANGES)
+    ap.add_argument("--interval", type=float, default=5.0, help="capmon interval_s")
+    ap.add_argument("--phase-s", type=float, default=300.0, help="longest change or return phase")
+    ap.add_argument("--aa-extra-s", type=float, default=60.0, help="A/A time after every detector is armed")
+    ap.add_argument("--arm-timeout-s", type=float, default=420.0)
+    ap.add_argument("--no-pin", dest="pin", action="store_false", help="keep the estimated baselines")
+    ap.add_argument("--changes", nargs="+", default=list(CHANGES[:3]), choices=CHANGES)
     args = ap.parse_args()
     started = time.time()
     with tempfile.TemporaryDirectory() as tmpdir:
@@ -204,6 +209,14 @@ def main() -> None:
             store = Store(db)
             aa.events = tuple(cp for cp in store.change_points(since=aa.start) if cp["direction"] != "recovery")
             print(aa.line(store), flush=True)
+            if args.pin:
+                # The documented workflow once an A/A window looks right: pin the baselines from it, so the
+                # detectors test against known rates (the posterior guard of a short warm-up falls away).
+                window = f"{max(1, round((time.time() - aa.start) / 60))}m"
+                pin = ["baseline", "pin", "--config", str(cfg), "--target", "smollm2", "--window", window]
+                subprocess.run([sys.executable, "-m", "agent.cli", *pin], check=True, capture_output=True)
+                time.sleep(3 * args.interval)  # the running engine reloads on its next update
+                print(f"baselines pinned from the A/A window ({window})", flush=True)
             for change in args.changes:
                 for mode, kinds in ((change, ("drop", "rise")), ("pass", ("recovery",))):
                     proxy.set_mode(mode)
