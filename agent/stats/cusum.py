@@ -26,6 +26,7 @@ detector keeps the budget; the benchmark measures it.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -302,6 +303,7 @@ def reference_rate(p0: float, baseline_n: int, toward_low: bool, quantile: float
     return float(post.ppf(quantile) if toward_low else post.isf(quantile))
 
 
+@functools.lru_cache(maxsize=4096)
 def design(
     p0: float,
     p1: float,
@@ -317,7 +319,8 @@ def design(
     alarm rate averaged over the baseline's posterior is at most 1/arl0 (module docstring); when no
     threshold can do that at p0, the detector tests the same shift from the first pessimistic
     reference rate (``REFERENCE_QUANTILES``) at which one can, and its design's p0/p1 say so.
-    ``p_guard`` reports the ``quantile`` posterior quantile (capped, ``pessimistic_rate``).
+    ``p_guard`` reports the ``quantile`` posterior quantile (capped, ``pessimistic_rate``). Designs are
+    cached: family scopes share their ARL0 and short warm-ups repeat the same estimates.
     """
     if baseline_n is None or baseline_n <= 0:
         unit = auto_unit(p0, p1) if unit is None else unit
