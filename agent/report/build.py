@@ -119,6 +119,12 @@ def build_report(
     notes = []
     if not any(s.probes for s in summary_list):
         notes.append("No probe results in this time range for these targets.")
+    notes.extend(
+        f"{t.name}: per-item results (detectors, change points) count one rendering per item, its primary one:"
+        f" primary = sorted(novelties)[seed % {len(set(t.novelties))}] over novelties {sorted(set(t.novelties))}."
+        for t in targets
+        if len(set(t.novelties)) > 1
+    )
     return Report(
         since=since,
         until=until,

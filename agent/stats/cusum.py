@@ -7,9 +7,16 @@ The threshold H is the smallest one whose in-control ARL reaches the target. ``l
 bound) would be about 50x more conservative and nearly double the delay.
 
 A baseline rate learned from n0 probes is uncertain; designing at the point estimate silently
-shortens ARL0 whenever the true rate sits on the unlucky side. ``design`` therefore evaluates the
-in-control ARL at a pessimistic quantile of the baseline's posterior (Beta with Jeffreys prior), so
-the false-alarm budget holds with that probability over baseline-estimation error.
+shortens ARL0 whenever the true rate sits on the unlucky side, and the budget is a promise about the
+*expected* number of false alarms, which the unlucky baselines dominate (a threshold that holds ARL0
+at the 10% posterior quantile still let the expected alarm rate over baselines reach 1.5x its share,
+issue 15). ``design`` therefore picks the smallest threshold whose alarm rate, averaged over the
+baseline's posterior (Beta with Jeffreys prior; ``posterior_cells``, each cell taken at its
+pessimistic end, so the average is an upper bound), is at most 1/ARL0. When even an unbounded
+threshold cannot do that — so much posterior mass lies beyond the rate at which the statistic has
+no drift that the alarm rate there cannot be held down (short warm-ups) — the detector is designed
+against a more pessimistic reference rate (a posterior quantile, same shift): it then needs a larger
+change to fire but keeps the budget (``reference_rate``).
 
 ``GridGlr`` is the unknown-shift variant: the maximum over a grid of alternatives of the CUSUM
 statistic, which is the generalised likelihood ratio over change time and post-change rate
@@ -19,8 +26,10 @@ detector keeps the budget; the benchmark measures it.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -87,8 +96,20 @@ def arl_vector(inc_pass: int, inc_fail: int, threshold: int, p: float) -> np.nda
 
 
 def arl(inc_pass: int, inc_fail: int, threshold: int, p: float) -> float:
-    """Average run length from a zero start (the worst case for a CUSUM) at true pass rate p."""
-    return float(arl_vector(inc_pass, inc_fail, threshold, p)[0])
+    """Average run length from a zero start (the worst case for a CUSUM) at true pass rate p.
+
+    From zero the statistic only visits multiples of g = gcd(increments), so the chain on those
+    (increments / g, threshold ceil(h / g)) has the same ARL; it is smaller, and it is not singular
+    where the full matrix is numerically (equal increments, an ARL of ~1e17).
+    """
+    g = math.gcd(abs(inc_pass), abs(inc_fail))
+    if g > 1:
+        inc_pass, inc_fail, threshold = inc_pass // g, inc_fail // g, -(-threshold // g)
+    with warnings.catch_warnings():
+        # Numerically singular only when the ARL is beyond what a float solve resolves: infinite here.
+        warnings.simplefilter("ignore")
+        value = float(arl_vector(inc_pass, inc_fail, threshold, p)[0])
+    return value if math.isfinite(value) and value > 0 else math.inf
 
 
 def steady_state_arl(inc_pass: int, inc_fail: int, threshold: int, p_before: float, p_after: float) -> float:
@@ -126,20 +147,42 @@ def quasi_stationary(inc_pass: int, inc_fail: int, threshold: int, p: float, tol
 
 def threshold_for_arl(inc_pass: int, inc_fail: int, arl0: float, p: float) -> int:
     """Smallest integer threshold whose zero-start ARL at pass rate p is at least arl0."""
+    return _smallest_threshold(lambda h: arl(inc_pass, inc_fail, h, p), arl0, max(2, abs(inc_pass), abs(inc_fail)))
+
+
+def average_rate(inc_pass: int, inc_fail: int, threshold: int, cells: Sequence[tuple[float, float]]) -> float:
+    """Alarms per probe (1/ARL from a zero start) averaged over (pass rate, weight) cells; a cell at
+    rate 0 or 1 (the posterior's far tail) counts as an alarm on every probe."""
+    return sum(w if p in (0.0, 1.0) else w / arl(inc_pass, inc_fail, threshold, p) for p, w in cells)
+
+
+def threshold_for_average(inc_pass: int, inc_fail: int, arl0: float, cells: Sequence[tuple[float, float]]) -> int:
+    """Smallest integer threshold whose alarm rate averaged over ``cells`` is at most 1/arl0."""
+    # Every cell alone must keep its share, so the heaviest cell's own threshold is a floor (few solves).
+    p_top, w_top = max(cells, key=lambda c: c[1])
+    floor = threshold_for_arl(inc_pass, inc_fail, arl0 * w_top, p_top)
+    return _smallest_threshold(
+        lambda h: 1.0 / average_rate(inc_pass, inc_fail, h, cells), arl0, max(floor + floor // 4, 2), floor - 1
+    )
+
+
+def _smallest_threshold(value: Callable[[int], float], arl0: float, start: int, lo: int = 1) -> int:
+    """Smallest integer h with value(h) >= arl0, for value increasing in h (an ARL or 1/average rate);
+    ``lo`` is known to fall short, ``start`` is the first guess above it."""
     if arl0 <= 1:
         return 1
-    lo = 1
-    lo_val = arl(inc_pass, inc_fail, lo, p)
+    lo = max(lo, 1)
+    lo_val = value(lo)
     if lo_val >= arl0:
-        return 1
-    hi = max(2, abs(inc_pass), abs(inc_fail))
-    hi_val = arl(inc_pass, inc_fail, hi, p)
+        return lo
+    hi = max(start, lo + 1)
+    hi_val = value(hi)
     while hi_val < arl0:
         lo, lo_val = hi, hi_val
-        hi *= 2
+        hi += max(hi // 2, 1)
         if hi > MAX_STATES:
             raise ValueError(f"ARL0 {arl0:g} is out of reach for this design")
-        hi_val = arl(inc_pass, inc_fail, hi, p)
+        hi_val = value(hi)
     # log ARL is close to linear in the threshold, so interpolating in it needs few solves; every
     # other step bisects so that the bracket always at least halves.
     interpolate = True
@@ -150,7 +193,7 @@ def threshold_for_arl(inc_pass: int, inc_fail: int, arl0: float, p: float) -> in
         else:
             mid = (lo + hi) // 2
         interpolate = not interpolate
-        val = arl(inc_pass, inc_fail, mid, p)
+        val = value(mid)
         if val >= arl0:
             hi, hi_val = mid, val
         else:
@@ -224,6 +267,78 @@ class CusumDesign:
         return cls(**{k: data[k] for k in ("p0", "p1", "inc_pass", "inc_fail", "threshold", "arl0", "unit", "p_guard")})
 
 
+#: Posterior quantiles (counted from the alternative's side) bounding the cells over which the
+#: in-control alarm rate is averaged; the mass beyond the first is counted as an alarm on every probe.
+CELL_EDGES: tuple[float, ...] = (1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 0.003, 0.01, 0.03, 0.1, 0.2, 0.35, 0.5)
+#: Pessimistic reference rates tried, in order, when the estimate itself cannot keep the budget.
+REFERENCE_QUANTILES: tuple[float, ...] = (0.3, 0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
+
+
+def posterior_cells(p0: float, baseline_n: int, toward_low: bool) -> list[tuple[float, float]]:
+    """(rate, weight) cells of the baseline's posterior Beta(k + 1/2, n - k + 1/2), k = p0 n.
+
+    Each cell between two ``CELL_EDGES`` quantiles is taken at its end nearer the alternative (where
+    a detector of that direction alarms most), the rest of the posterior at the median, and the mass
+    beyond the first edge at rate 0 or 1 (every probe an alarm): averaging a detector's alarm rate
+    over these cells bounds its posterior mean from above.
+    """
+    from scipy.stats import beta as beta_dist
+
+    k = p0 * baseline_n
+    post = beta_dist(k + 0.5, baseline_n - k + 0.5)
+    edges = CELL_EDGES
+    cells = [(0.0 if toward_low else 1.0, edges[0])]
+    for lo, hi in zip(edges, (*edges[1:], 1.0), strict=True):
+        rate = float(post.ppf(lo) if toward_low else post.isf(lo))
+        cells.append((min(max(rate, 1e-9), 1 - 1e-9), hi - lo))
+    return cells
+
+
+def reference_rate(p0: float, baseline_n: int, toward_low: bool, quantile: float) -> float:
+    """The baseline's posterior quantile ``quantile`` on the alternative's side (a pessimistic reference)."""
+    from scipy.stats import beta as beta_dist
+
+    k = p0 * baseline_n
+    post = beta_dist(k + 0.5, baseline_n - k + 0.5)
+    return float(post.ppf(quantile) if toward_low else post.isf(quantile))
+
+
+def compute_design(
+    p0: float, p1: float, arl0: float, baseline_n: int | None, quantile: float, unit: float | None
+) -> CusumDesign:
+    """``design``'s numerics, in this process (numpy/scipy): the worker's entry point (``offload``)."""
+    if baseline_n is None or baseline_n <= 0:
+        unit = auto_unit(p0, p1) if unit is None else unit
+        inc_pass, inc_fail = increments(p0, p1, unit)
+        h = threshold_for_arl(inc_pass, inc_fail, arl0, p0)
+        return CusumDesign(p0, p1, inc_pass, inc_fail, h, arl0, unit, p0)
+    toward_low = p1 < p0
+    cells = posterior_cells(p0, baseline_n, toward_low)
+    guard = pessimistic_rate(p0, p1, baseline_n, quantile)
+    last: ValueError | None = None
+    for q in (None, *REFERENCE_QUANTILES):
+        ref = p0 if q is None else reference_rate(p0, baseline_n, toward_low, q)
+        alt = ref + (p1 - p0)
+        if not (EDGE / 2 < alt < 1 - EDGE / 2 and 0 < ref < 1):
+            break
+        neutral = neutral_rate(ref, alt)
+        # Posterior mass on the wrong side of the neutral rate, where the statistic drifts up and
+        # alarms within ~threshold/drift probes whatever the threshold: hopeless past 1000/ARL0.
+        beyond = sum(w for r, w in cells if (r <= neutral if toward_low else r >= neutral))
+        if beyond * 1e-3 > 1 / arl0:
+            continue
+        u = auto_unit(ref, alt) if unit is None else unit
+        try:
+            inc_pass, inc_fail = increments(ref, alt, u)
+            h = threshold_for_average(inc_pass, inc_fail, arl0, cells)
+        except ValueError as exc:
+            last = exc
+            continue
+        return CusumDesign(ref, alt, inc_pass, inc_fail, h, arl0, u, guard)
+    raise ValueError(f"no design for {p0}->{p1} at ARL0 {arl0:g} from {baseline_n} baseline probes") from last
+
+
+@functools.lru_cache(maxsize=4096)
 def design(
     p0: float,
     p1: float,
@@ -233,14 +348,19 @@ def design(
     quantile: float = BASELINE_QUANTILE,
     unit: float | None = None,
 ) -> CusumDesign:
-    """Design a CUSUM for p0 -> p1 with in-control ARL >= arl0, guarded against baseline error."""
-    unit = auto_unit(p0, p1) if unit is None else unit
-    inc_pass, inc_fail = increments(p0, p1, unit)
-    # pessimistic_rate and threshold_for_arl, cached and run in a worker process (agent/stats/offload.py)
-    from agent.stats.offload import guard_and_threshold
+    """Design a CUSUM for p0 -> p1 with in-control ARL >= arl0, guarded against baseline error.
 
-    guard, h = guard_and_threshold(p0, p1, inc_pass, inc_fail, arl0, baseline_n, quantile)
-    return CusumDesign(p0, p1, inc_pass, inc_fail, h, arl0, unit, guard)
+    A known baseline (``baseline_n`` None): the threshold holds ARL0 at p0. An estimated one: the
+    alarm rate averaged over the baseline's posterior is at most 1/arl0 (module docstring); when no
+    threshold can do that at p0, the detector tests the same shift from the first pessimistic
+    reference rate (``REFERENCE_QUANTILES``) at which one can, and its design's p0/p1 say so.
+    ``p_guard`` reports the ``quantile`` posterior quantile (capped, ``pessimistic_rate``). Designs are
+    cached: family scopes share their ARL0 and short warm-ups repeat the same estimates.
+    """
+    # Computed in a short-lived worker process, or here when scipy is loaded already (agent/stats/offload.py).
+    from agent.stats.offload import design_fields
+
+    return CusumDesign(*design_fields(p0, p1, arl0, baseline_n, quantile, unit))
 
 
 @dataclass

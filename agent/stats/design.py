@@ -11,6 +11,7 @@ many probes its scope sees a month at the target's interval.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -24,6 +25,9 @@ from agent.stats.snapshot import ALL
 
 log = logging.getLogger(__name__)
 
+#: A scope whose baseline is too uncertain for one of its detectors keeps learning, its warm-up
+#: doubled each time, up to this factor; then it arms the detectors that can be designed.
+MAX_WARMUP_FACTOR = 16
 #: The scope (and detector name) of the behaviour fingerprint.
 FINGERPRINT = "fingerprint"
 SECONDS_PER_MONTH = 30 * 86400.0
@@ -76,6 +80,18 @@ class DetectorDesigner:
         prompts = max(1, self._rate(target)[2])
         return min(self.settings.stats.warmup_probes, ANSWERS_PER_PROMPT * prompts)
 
+    def warmup_target(self, warmup: int, seen: int) -> int:
+        """The warm-up length to reach next: ``warmup``, doubled (up to ``MAX_WARMUP_FACTOR`` x) while a
+        detector could not be designed from the baseline learned so far (``seen`` outcomes)."""
+        target = warmup
+        while target <= seen and target < warmup * MAX_WARMUP_FACTOR:
+            target *= 2
+        return target
+
+    def undesigned(self, p0: float, detectors: dict[str, Detector]) -> list[str]:
+        """Specs with room for their shift at ``p0`` that the baseline's uncertainty left undesigned."""
+        return [s.name for s in self.specs if s.name not in detectors and s.has_room(p0)]
+
     def seconds_for(self, target: str, scope: str, probes: int) -> float:
         """Estimated seconds until ``probes`` more outcomes of this scope arrive at the target's cadence."""
         if probes <= 0:
@@ -124,16 +140,9 @@ class DetectorDesigner:
         self, target: str, baseline: FingerprintBaseline, pinned: bool
     ) -> FingerprintMonitor | None:
         """The CUSUM on canary agreement; a pinned baseline is taken as known (no estimation guard)."""
-        b = (
-            baseline
-            if not pinned
-            else FingerprintBaseline(
-                baseline.answers, baseline.agreement, 10**9, baseline.models, baseline.fingerprints
-            )
-        )
+        b = baseline if not pinned else dataclasses.replace(baseline, n=10**9)
         try:
             return FingerprintMonitor(baseline, Cusum(agreement_design(b, self.arl0(target, FINGERPRINT))))
         except ValueError as exc:
             log.info("fingerprint detector for %s not designed: %s", target, exc)
             return None
-

@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agent.stats.cusum import Cusum, CusumDesign, Direction, GridGlr, alternative, design
+from agent.stats.cusum import GLR_GRID, Cusum, CusumDesign, Direction, GridGlr, alternative, design
 from agent.stats.fingerprint import FingerprintBaseline, FingerprintMonitor
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,10 @@ class DetectorSpec:
     name: str
     direction: Direction
     shift: float | None = None
+
+    def has_room(self, p0: float) -> bool:
+        """Whether the shift (the grid's smallest, for the GLR) fits between p0 and the edges."""
+        return alternative(p0, self.shift if self.shift is not None else min(GLR_GRID), self.direction) is not None
 
     def design(self, p0: float, arl0: float, baseline_n: int | None) -> Detector | None:
         """The detector for baseline ``p0`` at in-control ARL ``arl0``; None when it cannot be designed."""

@@ -39,7 +39,7 @@ from agent.ledger import queries
 from agent.ledger.store import Store
 from agent.stats import persistence, summaries
 from agent.stats.cusum import Cusum
-from agent.stats.design import DetectorDesigner
+from agent.stats.design import MAX_WARMUP_FACTOR, DetectorDesigner
 from agent.stats.detectors import FingerprintState, ScopeState, progress, recovery_cusum
 from agent.stats.fingerprint import learn_baseline
 from agent.stats.paired import paired_difference
@@ -176,11 +176,18 @@ class StatsEngine:
         if st.p0 is None:
             st.warm_k += int(passed)
             st.warm_n += 1
-            if st.warm_n >= self.settings.stats.warmup_probes:
+            warmup = self.settings.stats.warmup_probes
+            if st.warm_n >= self.designer.warmup_target(warmup, st.warm_n - 1):
                 n = st.warm_n
-                st.p0 = baseline_ratio(st.warm_k, n)
-                st.n0, st.warm_k, st.warm_n = n, 0, 0
-                st.detectors = self.designer.scope_detectors(target, scope, st.p0, n, False)
+                p0 = baseline_ratio(st.warm_k, n)
+                detectors = self.designer.scope_detectors(target, scope, p0, n, False)
+                missing = self.designer.undesigned(p0, detectors)
+                if missing and n < warmup * MAX_WARMUP_FACTOR:
+                    # Too uncertain a baseline for these detectors to keep the budget: learn longer.
+                    log.info("%s/%s: %s need a longer warm-up than %d", target, scope, ", ".join(missing), n)
+                    return
+                st.p0, st.n0, st.warm_k, st.warm_n = p0, n, 0, 0
+                st.detectors = detectors
                 st.latched = {}
                 self.store.put_baseline(target, scope, PASS_RATIO, {"p0": st.p0, "n": n}, pinned=False)
             return
@@ -244,13 +251,16 @@ class StatsEngine:
         fp = self._fp.setdefault(target, FingerprintState(warm_after_id=row_id - 1))
         if fp.baseline is None:
             fp.warm_n += 1
-            if fp.warm_n >= self.designer.fingerprint_warmup(target):
+            warmup = self.designer.fingerprint_warmup(target)
+            if fp.warm_n >= self.designer.warmup_target(warmup, fp.warm_n - 1):
                 answers = queries.canary_answers(self.store, target, fp.warm_after_id, row_id)
-                fp.baseline = learn_baseline(
+                baseline = learn_baseline(
                     (a.item_key, a.response, a.response_model, a.system_fingerprint) for a in answers
                 )
-                fp.monitor = self.designer.fingerprint_monitor(target, fp.baseline, False)
-                fp.latched = False
+                monitor = self.designer.fingerprint_monitor(target, baseline, False)
+                if monitor is None and fp.warm_n < warmup * MAX_WARMUP_FACTOR:
+                    return  # too uncertain an agreement rate to keep the budget: learn longer
+                fp.baseline, fp.monitor, fp.latched = baseline, monitor, False
                 self.store.put_baseline(target, FINGERPRINT, FINGERPRINT, fp.baseline.to_dict(), pinned=False)
             return
         mon = fp.monitor
@@ -381,7 +391,7 @@ class StatsEngine:
             t = cfg.name
             for scope in [*self.designer.families(t), ALL]:
                 st = self._scopes.get((t, scope), ScopeState())
-                left = 0 if st.p0 is not None else max(0, warmup - st.warm_n)
+                left = 0 if st.p0 is not None else self.designer.warmup_target(warmup, st.warm_n) - st.warm_n
                 secs = self.designer.seconds_for(t, scope, left)
                 for spec in self.designer.specs:
                     designed = spec.name in st.detectors and st.p0 is not None
@@ -389,7 +399,8 @@ class StatsEngine:
                     views.append(ArmingView(t, scope, spec.name, armed, left, secs))
             if cfg.fingerprint_prompts:
                 fp = self._fp.get(t, FingerprintState())
-                left = 0 if fp.baseline is not None else max(0, self.designer.fingerprint_warmup(t) - fp.warm_n)
+                fp_warmup = self.designer.fingerprint_warmup(t)
+                left = 0 if fp.baseline is not None else self.designer.warmup_target(fp_warmup, fp.warm_n) - fp.warm_n
                 armed = fp.monitor is not None and not fp.latched
                 secs = self.designer.seconds_for(t, FINGERPRINT, left)
                 views.append(ArmingView(t, ALL, FINGERPRINT, armed, left, secs))

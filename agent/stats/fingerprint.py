@@ -4,7 +4,10 @@ The runner sends the same canary prompts at temperature 0 on every run. During a
 (whitespace-normalised) answer to each prompt becomes its baseline answer, and the share of warm-up
 answers equal to their prompt's mode is the endpoint's own agreement rate p0: servers are not fully
 deterministic even at temperature 0 (a llama.cpp server repeated itself ~70% of the time), so the
-test is against p0, not against 1. After warm-up a Bernoulli CUSUM on "answer equals baseline"
+test is against p0, not against 1. Answers to one prompt are not exchangeable with answers to another
+(one prompt may always come back the same, another vary), so agreement is counted per prompt and
+combined with equal weight — every run asks every prompt once — and the baseline's uncertainty is the
+stratified one (``learn_baseline``). After warm-up a Bernoulli CUSUM on "answer equals baseline"
 tests p0 against p0/2 — a different model rarely reproduces the old answers — with the threshold set
 exactly from the false-alarm budget (see ``cusum``). A changed reported model id or
 system_fingerprint is an info flag (``id_changed``), not an alarm: it spends no false-alarm budget.
@@ -53,6 +56,8 @@ class FingerprintBaseline:
     n: int
     models: tuple[str, ...] = ()
     fingerprints: tuple[str, ...] = ()
+    #: Per prompt: (warm-up answers equal to its baseline answer, warm-up answers).
+    per_prompt: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -62,6 +67,7 @@ class FingerprintBaseline:
             "n": self.n,
             "models": list(self.models),
             "fingerprints": list(self.fingerprints),
+            "per_prompt": {k: list(v) for k, v in self.per_prompt.items()},
         }
 
     @classmethod
@@ -73,11 +79,19 @@ class FingerprintBaseline:
             int(data["n"]),
             tuple(data.get("models", ())),
             tuple(data.get("fingerprints", ())),
+            {str(k): (int(v[0]), int(v[1])) for k, v in data.get("per_prompt", {}).items()},
         )
 
 
 def learn_baseline(rows: Iterable[tuple[str, str | None, str | None, str | None]]) -> FingerprintBaseline:
-    """(item_key, response, response_model, system_fingerprint) warm-up rows → baseline."""
+    """(item_key, response, response_model, system_fingerprint) warm-up rows → baseline.
+
+    Per prompt j: the modal answer, and its agreement a_j = (answers equal to the mode + ½)/(answers + 1)
+    (shrunk off 1: a perfectly repeatable warm-up still leaves room for rare nondeterminism). The
+    baseline agreement is the mean of the a_j (the monitor sees every prompt equally often), and ``n``
+    the effective sample size of that stratified mean, p0(1 − p0) / Σ a_j(1 − a_j)/(m² n_j), at most
+    the number of answers: the posterior the detector design averages over.
+    """
     by_key: dict[str, list[str]] = defaultdict(list)
     models: set[str] = set()
     fps: set[str] = set()
@@ -88,17 +102,20 @@ def learn_baseline(rows: Iterable[tuple[str, str | None, str | None, str | None]
         if fp:
             fps.add(fp)
     answers: dict[str, str] = {}
-    agree = total = 0
+    per_prompt: dict[str, tuple[int, int]] = {}
     for key, responses in by_key.items():
         mode, count = Counter(responses).most_common(1)[0]
         answers[key] = mode
-        agree += count
-        total += len(responses)
+        per_prompt[key] = (count, len(responses))
+    total = sum(n for _, n in per_prompt.values())
     if total == 0:
         raise ValueError("no warm-up responses")
-    # Shrunk off 1: a perfectly repeatable warm-up still leaves room for rare nondeterminism.
-    p0 = (agree + 0.5) / (total + 1.0)
-    return FingerprintBaseline(answers, p0, total, tuple(sorted(models)), tuple(sorted(fps)))
+    rates = [((k + 0.5) / (n + 1.0), n) for k, n in per_prompt.values()]
+    m = len(rates)
+    p0 = sum(a for a, _ in rates) / m
+    var = sum(a * (1 - a) / n for a, n in rates) / m**2
+    n_eff = min(total, max(1, round(p0 * (1 - p0) / var)))
+    return FingerprintBaseline(answers, p0, n_eff, tuple(sorted(models)), tuple(sorted(fps)), per_prompt)
 
 
 def agreement_design(baseline: FingerprintBaseline, arl0: float, quantile: float = BASELINE_QUANTILE) -> CusumDesign:
@@ -124,6 +141,8 @@ class FingerprintMonitor:
     last_fingerprint: str | None = None
     recent: list[int] = field(default_factory=list)
     recovery: Cusum | None = None
+    #: Per prompt since arming: [answers equal to the baseline answer, answers].
+    by_prompt: dict[str, list[int]] = field(default_factory=dict)
 
     #: Recent agreement outcomes kept for the agreement ratio gauge.
     RECENT = 200
@@ -145,6 +164,9 @@ class FingerprintMonitor:
         same = normalise(response) == expected
         self.seen += 1
         self.agreed += int(same)
+        counts = self.by_prompt.setdefault(key, [0, 0])
+        counts[0] += int(same)
+        counts[1] += 1
         self.recent.append(int(same))
         del self.recent[: -self.RECENT]
         if self.alarmed:
@@ -173,6 +195,10 @@ class FingerprintMonitor:
         """Agreement with the baseline answers over the recent canary responses."""
         return sum(self.recent) / len(self.recent) if self.recent else None
 
+    def prompt_agreement(self) -> dict[str, float]:
+        """Agreement with the baseline answer per prompt since arming."""
+        return {k: a / n for k, (a, n) in self.by_prompt.items() if n}
+
     @property
     def changed(self) -> bool:
         """The agreement test fired (an id change alone is info: ``id_changed``)."""
@@ -190,6 +216,7 @@ class FingerprintMonitor:
             "last_model": self.last_model,
             "last_fingerprint": self.last_fingerprint,
             "recent": self.recent,
+            "by_prompt": self.by_prompt,
             "recovery": None
             if self.recovery is None
             else {"design": self.recovery.design.to_dict(), **self.recovery.to_dict()},
@@ -215,4 +242,5 @@ class FingerprintMonitor:
             data.get("last_fingerprint"),
             [int(x) for x in data.get("recent", [])],
             recovery,
+            {str(k): [int(v[0]), int(v[1])] for k, v in data.get("by_prompt", {}).items()},
         )

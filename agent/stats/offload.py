@@ -1,9 +1,10 @@
 """The CUSUM threshold design's numerics, run in a short-lived worker process and cached.
 
-A design (``cusum.design``) needs the baseline guard (a Beta posterior quantile) and the exact
-threshold (Markov-chain ARLs, sparse solves): numpy and scipy, ~100 MiB of RSS once imported. The
+A design (``cusum.design``) needs Beta posterior quantiles (the guard, pessimistic references,
+the cells its alarm rate is averaged over) and exact thresholds (Markov-chain ARLs, sparse solves):
+numpy and scipy, ~100 MiB of RSS once imported. The
 daemon designs detectors in bursts (a warm-up ending, an alarm's recovery test, a re-learned
-baseline) and otherwise never needs them, so ``guard_and_threshold`` sends each design to one worker
+baseline) and otherwise never needs them, so ``design_fields`` sends each design to one worker
 process (``python -m agent.stats.offload``: a fresh interpreter reading one JSON request per line on
 stdin and answering on stdout) that imports them; the worker exits once no design has been asked for
 ``IDLE_S`` seconds, and the daemon's own process never holds numpy or scipy. Results are cached by
@@ -34,29 +35,30 @@ CACHE_SIZE = 4096
 Mode = Literal["auto", "process", "inline"]
 mode: Mode = "auto"
 
-Key = tuple[float, float, int, int, float, int | None, float]
+#: A design's inputs: p0, p1, arl0, baseline_n, quantile, unit (``cusum.design``'s arguments).
+Key = tuple[float, float, float, int | None, float, float | None]
+#: A design's fields, in ``cusum.CusumDesign``'s order.
+Fields = tuple[float, float, int, int, int, float, float, float]
 
 _lock = threading.Lock()
-_cache: OrderedDict[Key, tuple[float, int]] = OrderedDict()
+_cache: OrderedDict[Key, Fields] = OrderedDict()
 _worker: subprocess.Popen[str] | None = None
 _timer: threading.Timer | None = None
 
 
-def compute(key: Key) -> tuple[float, int]:
-    """(guard rate, threshold) for one design's inputs, in this process (the worker's entry point)."""
-    from agent.stats.cusum import pessimistic_rate, threshold_for_arl
+def compute(key: Key) -> Fields:
+    """One design's fields from its inputs, in this process (the worker's entry point)."""
+    from agent.stats.cusum import compute_design
 
-    p0, p1, inc_pass, inc_fail, arl0, baseline_n, quantile = key
-    guard = pessimistic_rate(p0, p1, baseline_n, quantile)
-    return guard, threshold_for_arl(inc_pass, inc_fail, arl0, guard)
+    d = compute_design(*key)
+    return (d.p0, d.p1, d.inc_pass, d.inc_fail, d.threshold, d.arl0, d.unit, d.p_guard)
 
 
-def guard_and_threshold(
-    p0: float, p1: float, inc_pass: int, inc_fail: int, arl0: float, baseline_n: int | None, quantile: float
-) -> tuple[float, int]:
-    """The in-control rate the design guards (``cusum.pessimistic_rate``) and its threshold
-    (``cusum.threshold_for_arl``), from the cache, this process or the worker (see ``mode``)."""
-    key: Key = (p0, p1, inc_pass, inc_fail, arl0, baseline_n, quantile)
+def design_fields(
+    p0: float, p1: float, arl0: float, baseline_n: int | None, quantile: float, unit: float | None
+) -> Fields:
+    """``cusum.compute_design``'s result as fields, from the cache, this process or the worker (``mode``)."""
+    key: Key = (p0, p1, arl0, baseline_n, quantile, unit)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
@@ -86,7 +88,7 @@ def _start() -> subprocess.Popen[str]:
     )
 
 
-def _in_worker(key: Key) -> tuple[float, int]:
+def _in_worker(key: Key) -> Fields:
     global _worker, _timer
     with _lock:  # one request at a time on the worker's pipes
         if _timer is not None:
@@ -112,7 +114,8 @@ def _in_worker(key: Key) -> tuple[float, int]:
         _timer.start()
     if "error" in reply:
         raise ValueError(reply["error"])
-    return float(reply["guard"]), int(reply["threshold"])
+    f = reply["fields"]
+    return (float(f[0]), float(f[1]), int(f[2]), int(f[3]), int(f[4]), float(f[5]), float(f[6]), float(f[7]))
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
@@ -145,19 +148,21 @@ def worker_running() -> bool:
 
 
 def clear_cache() -> None:
-    """Forget every cached design."""
+    """Forget every cached design (here and ``cusum.design``'s own cache)."""
+    from agent.stats.cusum import design
+
+    design.cache_clear()
     with _lock:
         _cache.clear()
 
 
 def serve(requests: IO[str], replies: IO[str]) -> None:
-    """The worker: one JSON list of ``Key`` fields per line in, ``{"guard", "threshold"}`` (or
+    """The worker: one JSON list of ``Key`` fields per line in, ``{"fields": [...]}`` (or
     ``{"error"}`` for a design that cannot be made) per line out, until end of input."""
     for line in requests:
-        p0, p1, inc_pass, inc_fail, arl0, baseline_n, quantile = json.loads(line)
+        p0, p1, arl0, baseline_n, quantile, unit = json.loads(line)
         try:
-            guard, h = compute((p0, p1, inc_pass, inc_fail, arl0, baseline_n, quantile))
-            reply: dict[str, object] = {"guard": guard, "threshold": h}
+            reply: dict[str, object] = {"fields": list(compute((p0, p1, arl0, baseline_n, quantile, unit)))}
         except ValueError as exc:
             reply = {"error": str(exc)}
         replies.write(json.dumps(reply) + "\n")

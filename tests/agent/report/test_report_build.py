@@ -213,3 +213,16 @@ def test_leakage_compares_like_with_like() -> None:
     assert fk / fn == pytest.approx(0.9, abs=0.01)  # the fresh ratio at level 1 only
     assert 40 <= fn <= 60  # about the 50 level-1 fresh items, not all 100
     assert standardised_fresh(cells(rows(True, 5, 1, 2)), fresh) == (0, 0, 0, 0)  # no fresh item at level 5
+
+
+def test_report_names_the_primary_rendering_rule(tmp_path: Path) -> None:
+    store = Store(tmp_path / "empty.db")
+    one = TargetConfig(name="x", base_url="http://127.0.0.1:1/v1", model="m")
+    many = TargetConfig(name="y", base_url="http://127.0.0.1:1/v1", model="m", novelties=[2, 0, 1])
+    report = build_report(store, [one, many], time.time() - 3600, time.time())
+    rules = [n for n in report.notes if "primary" in n]
+    # One rendering per item: nothing to say for x; for y the rule with its sorted novelties.
+    assert rules == [
+        "y: per-item results (detectors, change points) count one rendering per item, its primary one:"
+        " primary = sorted(novelties)[seed % 3] over novelties [0, 1, 2]."
+    ]

@@ -1,4 +1,5 @@
-"""Time to armed: exported per detector, and a silent swap is detectable within the first hour at the defaults."""
+"""Time to armed: exported per detector; at the defaults the fingerprint arms within the first hour and
+catches a silent swap made 30 minutes in."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from agent.stats.engine import StatsEngine
 from tests.agent.stats.test_engine import _metrics, _result
 
 
-def test_fingerprint_arms_and_catches_a_swap_within_the_first_hour_at_the_defaults(tmp_path: Path) -> None:
+def test_fingerprint_arms_in_the_first_hour_and_catches_a_swap_at_the_defaults(tmp_path: Path) -> None:
     # Defaults: no families named (all 17), 20 probes and 3 canary prompts every 300 s, warm-up 500.
     target = TargetConfig(name="t1", base_url="http://x.test/v1", model="m")  # type: ignore[arg-type]
     settings = Settings(targets=[target], store=tmp_path / "s.db", stats=StatsConfig())
@@ -29,7 +30,7 @@ def test_fingerprint_arms_and_catches_a_swap_within_the_first_hour_at_the_defaul
     assert start[("arithmetic", "glr_drop")] == (False, 500, 425 * 300.0)  # 20/17 items a run
     assert len(start) == 4 * 18 + 1
     detected_at = None
-    for run in range(12):  # the first hour
+    for run in range(16):  # 80 minutes
         now[0] = run * 300.0
         answer = "base" if run < 6 else "swapped"  # silent swap 30 minutes in
         for k in keys:
@@ -39,7 +40,11 @@ def test_fingerprint_arms_and_catches_a_swap_within_the_first_hour_at_the_defaul
             assert arming()[("all", "fingerprint")] == (True, 0, 0.0)
         if detected_at is None and eng.snapshot().fingerprints["t1"].changed:
             detected_at = now[0]
-    assert detected_at is not None and 1800.0 <= detected_at < 3600.0
+    # Armed after 25 minutes; from a 15-answer warm-up the design that keeps the budget in expectation
+    # over the agreement's posterior needs ~24 disagreeing answers (8 runs): caught 35 minutes after the
+    # swap (docs/statistics.md, "Time to armed"); the earlier design caught it in 4 runs but its expected
+    # false-alarm rate over warm-ups was far above its share.
+    assert detected_at is not None and 1800.0 < detected_at <= 1800.0 + 2700.0
     assert arming()[("all", "fingerprint")][0] is False  # alarmed: not armed until recovery or ack
     metrics = _metrics(eng.snapshot())
     lab = {"target": "t1", "family": "all", "detector": "glr_drop"}

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from agent.stats import offload
-from agent.stats.cusum import GridGlr, design
+from agent.stats.cusum import BASELINE_QUANTILE, GridGlr, design
 
 
 @pytest.fixture
@@ -73,5 +73,5 @@ def test_a_process_without_scipy_designs_in_the_worker() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     threshold, guard, loaded = out.stdout.split()
     offload.clear_cache()
-    want = offload.compute((0.8, 0.7, -40, 121, 2e5, 200, 0.1))
-    assert (int(threshold), float(guard), loaded) == (want[1], round(want[0], 12), "False")
+    want = offload.compute((0.8, 0.7, 2e5, 200, BASELINE_QUANTILE, None))
+    assert (int(threshold), float(guard), loaded) == (want[4], round(want[7], 12), "False")
