@@ -76,6 +76,8 @@ def corrupt(item: Item) -> str:
         return (dt.date.fromisoformat(answer) + dt.timedelta(days=1)).isoformat()
     except ValueError:
         pass
+    if answer.lstrip("-").isdigit():  # exact: float(answer) + 1 is the same float past 2**53
+        return str(int(answer) + 1)
     number = canonical_number(answer)
     if number is not None:
         return str(float(number) + 1) if "." in number else str(int(number) + 1)
