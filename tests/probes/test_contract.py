@@ -64,7 +64,9 @@ def corrupt(item: Item) -> str:
     """A plausible wrong answer: the reference with one thing changed."""
     answer = item.problem.answer
     if item.family == "instruction_following":
-        return answer + " zq"  # one word too many: the word count is always a constraint
+        if any(c[0] == "words" for c in item.problem.facts["constraints"]):
+            return answer + " zq"  # one word too many: breaks the word count
+        return "zq"  # level 1's only rule is a word to include: leave it out
     try:
         obj = json.loads(answer)
     except ValueError:
