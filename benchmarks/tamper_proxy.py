@@ -12,15 +12,24 @@ Modes (``MODES``), each what a gateway in front of a model could do without tell
 * ``system_prompt``: prepend ``system_prompt`` as a system message to every chat request.
 * ``max_tokens``: cap ``max_tokens`` at ``max_tokens_cap`` (answers are cut, finish_reason "length").
 * ``temperature``: raise the sampling temperature to at least ``temperature``.
+* ``delay``: wait ``delay_s`` before forwarding (an overloaded or throttled endpoint: latency and,
+  streamed, time to first token grow; the answer is the model's own).
+* ``refuse``: answer every chat request with ``refusal`` instead of asking the model (a safety filter
+  put in front of the model), as a normal answer with finish_reason "stop", streamed when asked.
+* ``model_id``: forward unchanged but name ``served_model`` as the model in every answer (a gateway
+  falling back to another model and saying so only in the answer's model field).
 
-The model answers whatever the mode; the client sees the same URL, model name and response shape.
-Served by uvicorn (starlette) on a background thread; ``GET /_tamper/mode`` reads the mode and
-``POST /_tamper/mode`` with ``{"mode": NAME}`` sets it, so another process can drive it. Requests are
-counted per mode (``counts``) so a harness can say how many answers each phase served.
+Except ``model_id``, the client sees the same URL, model name and response shape whatever the mode.
+Streamed answers (``"stream": true``) are relayed chunk by chunk, so time to first token is the
+upstream's (plus ``delay_s`` in ``delay``). Served by uvicorn (starlette) on a background thread;
+``GET /_tamper/mode`` reads the mode and ``POST /_tamper/mode`` with ``{"mode": NAME}`` sets it, so
+another process can drive it. Requests are counted per mode (``counts``) so a harness can say how
+many answers each phase served.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import threading
@@ -33,13 +42,14 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from agent.llama import free_port
 
-MODES = ("pass", "upstream2", "system_prompt", "max_tokens", "temperature")
+MODES = ("pass", "upstream2", "system_prompt", "max_tokens", "temperature", "delay", "refuse", "model_id")
 DEFAULT_SYSTEM_PROMPT = "You are a pirate. Answer every question in the voice of a pirate, briefly."
+DEFAULT_REFUSAL = "I'm sorry, but I can't help with that request."
 
 
 class TamperProxy:
@@ -53,7 +63,11 @@ class TamperProxy:
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         max_tokens_cap: int = 4,
         temperature: float = 1.5,
+        delay_s: float = 3.0,
+        refusal: str = DEFAULT_REFUSAL,
+        served_model: str = "fallback-model-mini",
         timeout_s: float = 300.0,
+        upstream_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if not upstreams:
             raise ValueError("need at least one upstream")
@@ -62,9 +76,13 @@ class TamperProxy:
         self.system_prompt = system_prompt
         self.max_tokens_cap = max_tokens_cap
         self.temperature = temperature
+        self.delay_s = delay_s
+        self.refusal = refusal
+        self.served_model = served_model
         self.mode = "pass"
         self.counts: Counter[str] = Counter()
         self._timeout = timeout_s
+        self._transport = upstream_transport  # tests script the upstream with it
         self._client: httpx.AsyncClient | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -120,26 +138,99 @@ class TamperProxy:
             return JSONResponse({"error": "proxy not started"}, status_code=503)
         path = request.path_params["path"]
         upstream = self.upstreams[0]
+        mode = self.mode
         raw = await request.body()
+        body: Any = None
+        chat = False
         if request.method == "POST" and raw:
             try:
                 body = json.loads(raw)
             except json.JSONDecodeError:
                 body = None
             if isinstance(body, dict) and path.endswith("completions"):
+                chat = True
                 upstream, body = self.rewrite(body)
                 raw = json.dumps(body).encode()
-                self.counts[self.mode] += 1
+                self.counts[mode] += 1
+        stream = chat and bool(body.get("stream"))
+        if chat and mode == "refuse":
+            return self._refusal(body, stream)
+        if chat and mode == "delay":
+            await asyncio.sleep(self.delay_s)
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "authorization")}
         try:
-            up = await self._client.request(request.method, f"{upstream}/{path}", content=raw, headers=headers)
+            up = await self._client.send(
+                self._client.build_request(request.method, f"{upstream}/{path}", content=raw, headers=headers),
+                stream=True,
+            )
         except httpx.HTTPError as exc:
             return JSONResponse({"error": f"upstream: {exc!r}"}, status_code=502)
-        return Response(up.content, status_code=up.status_code, media_type=up.headers.get("content-type"))
+        rename = chat and mode == "model_id"
+        media = up.headers.get("content-type")
+        if stream and up.status_code == 200:
+            return StreamingResponse(self._relay(up, mode), media_type=media)
+        try:
+            content = await up.aread()
+        except httpx.HTTPError as exc:
+            return JSONResponse({"error": f"upstream: {exc!r}"}, status_code=502)
+        finally:
+            await up.aclose()
+        if rename:
+            content = self._rename(content)
+        return Response(content, status_code=up.status_code, media_type=media)
+
+    async def _relay(self, up: httpx.Response, mode: str) -> AsyncIterator[bytes]:
+        """The upstream's stream line by line (model renamed in ``model_id``)."""
+        try:
+            async for line in up.aiter_lines():
+                if mode == "model_id" and line.startswith("data: {"):
+                    line = "data: " + self._rename(line[6:].encode()).decode()
+                yield (line + "\n").encode()
+        except httpx.HTTPError:
+            return  # the client sees the stream end early, as from a failing upstream
+        finally:
+            await up.aclose()
+
+    def _rename(self, content: bytes) -> bytes:
+        """A JSON answer with ``served_model`` as its model (unchanged if it is not a JSON object)."""
+        try:
+            doc = json.loads(content)
+        except ValueError:
+            return content
+        if not isinstance(doc, dict):
+            return content
+        doc["model"] = self.served_model
+        return json.dumps(doc).encode()
+
+    def _refusal(self, body: dict[str, Any], stream: bool) -> Response:
+        """The refusal as a normal chat answer (or its stream of chunks) under the requested model name."""
+        model = str(body.get("model") or "model")
+        ident = f"chatcmpl-tamper-{sum(self.counts.values())}"
+        created = int(time.time())
+        tokens = len(self.refusal.split())
+        if not stream:
+            return JSONResponse(
+                {
+                    "id": ident, "object": "chat.completion", "created": created, "model": model,
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": self.refusal}}],
+                    "usage": {"prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens},
+                }
+            )  # fmt: skip
+
+        def chunk(delta: dict[str, Any], finish: str | None) -> str:
+            doc = {
+                "id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }  # fmt: skip
+            return f"data: {json.dumps(doc)}\n\n"
+
+        text = chunk({"role": "assistant", "content": self.refusal}, None) + chunk({}, "stop") + "data: [DONE]\n\n"
+        return Response(text.encode(), media_type="text/event-stream")
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self._client = httpx.AsyncClient(timeout=self._timeout)
+        self._client = httpx.AsyncClient(timeout=self._timeout, transport=self._transport)
         try:
             yield
         finally:
