@@ -235,10 +235,16 @@ def stats_metric_families(snapshot: StatsSnapshot) -> Iterable[Metric]:
             for p in s.paired
         ),
     )
-    armed = _gauge("capmon_detector_armed", "1 while the detector can fire (designed and not in alarm).", tfd)
+    armed = _gauge(
+        "capmon_detector_armed",
+        "1 while the detector can fire (designed and not in alarm); detector=\"signals\": the signal tests,"
+        " designed together (each test's alarm is capmon_signal_alarm).",
+        tfd,
+    )
     left = _gauge(
         "capmon_detector_probes_to_armed",
-        "Warm-up outcomes (fresh items of the scope, or canary answers) the detector still needs before it can fire.",
+        "Warm-up outcomes (fresh items of the scope, canary answers, or for the signal tests answered probes)"
+        " the detector still needs before it can fire.",
         tfd,
     )
     secs = _gauge(

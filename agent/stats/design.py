@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MAX_WARMUP_FACTOR = 16
 #: The scope (and detector name) of the behaviour fingerprint.
 FINGERPRINT = "fingerprint"
+#: Scope name of the signal tests (``agent.stats.signal_watch``), which see every answered probe.
+SIGNALS_SCOPE = "signals"
 SECONDS_PER_MONTH = 30 * 86400.0
 #: (interval_s, probes_per_run, fingerprint_prompts) for results of a target no longer configured.
 _DEFAULT_RATE: tuple[float, int, int] = (
@@ -97,8 +99,19 @@ class DetectorDesigner:
         if probes <= 0:
             return 0.0
         interval, items, canaries = self._rate(target)
-        per_run = canaries if scope == FINGERPRINT else items / (1 if scope == ALL else self.family_count(target))
+        if scope == SIGNALS_SCOPE:
+            per_run = float(self._answered_per_run(target))
+        elif scope == FINGERPRINT:
+            per_run = canaries
+        else:
+            per_run = items / (1 if scope == ALL else self.family_count(target))
         return math.inf if per_run <= 0 else math.ceil(probes / per_run) * interval
+
+    def _answered_per_run(self, target: str) -> int:
+        """Probes per run the signal tests see: every fresh rendering, static item and canary."""
+        _, items, canaries = self._rate(target)
+        cfg = self._targets.get(target)
+        return (cfg.probes_per_run + cfg.static_per_run if cfg is not None else items) + canaries
 
     def detector_count(self, target: str) -> int:
         """Detectors sharing the target's budget: the specs per scope (families + pooled) + fingerprint
@@ -109,10 +122,8 @@ class DetectorDesigner:
 
     def signal_arl0(self, target: str) -> float:
         """In-control ARL (answered probes) for one signal test: it sees every probe of the target."""
-        interval, items, canaries = self._rate(target)
-        cfg = self._targets.get(target)
-        per_run = (cfg.probes_per_run + cfg.static_per_run if cfg is not None else items) + canaries
-        rate = per_run * SECONDS_PER_MONTH / interval
+        interval = self._rate(target)[0]
+        rate = self._answered_per_run(target) * SECONDS_PER_MONTH / interval
         return arl0_for_budget(self.settings.stats.false_alarms_per_month, rate, self.detector_count(target))
 
     def arl0(self, target: str, scope: str) -> float:

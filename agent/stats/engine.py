@@ -39,7 +39,7 @@ from agent.ledger import queries
 from agent.ledger.store import Store
 from agent.stats import persistence, summaries
 from agent.stats.cusum import Cusum
-from agent.stats.design import MAX_WARMUP_FACTOR, DetectorDesigner
+from agent.stats.design import MAX_WARMUP_FACTOR, SIGNALS_SCOPE, DetectorDesigner
 from agent.stats.detectors import FingerprintState, ScopeState, progress, recovery_cusum
 from agent.stats.fingerprint import learn_baseline
 from agent.stats.paired import paired_difference
@@ -404,6 +404,10 @@ class StatsEngine:
                 armed = fp.monitor is not None and not fp.latched
                 secs = self.designer.seconds_for(t, FINGERPRINT, left)
                 views.append(ArmingView(t, ALL, FINGERPRINT, armed, left, secs))
+            # One row for the signal tests: they share one warm-up; each test's alarm is capmon_signal_alarm.
+            left = self.signals.warmup_left(t)
+            secs = self.designer.seconds_for(t, SIGNALS_SCOPE, left)
+            views.append(ArmingView(t, ALL, SIGNALS_SCOPE, left == 0, left, secs))
         return views
 
     def _change_point_counts(self) -> dict[tuple[str, str, str, str], int]:

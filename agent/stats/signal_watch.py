@@ -25,13 +25,14 @@ from typing import Any
 from agent.ledger.results import ProbeResult
 from agent.ledger.store import Store
 from agent.stats import signals
+from agent.stats.design import SIGNALS_SCOPE
 from agent.stats.fingerprint import is_refusal
 from agent.stats.snapshot import SignalView
 
 log = logging.getLogger(__name__)
 
 #: Scope and detector-state kind of the signal tests.
-SIGNALS_KIND = "signals"
+SIGNALS_KIND = SIGNALS_SCOPE
 #: Answered probes the "after" side of a comparison is taken from.
 RECENT = 50
 
@@ -172,6 +173,13 @@ class SignalWatch:
         for target in sorted(self._touched):
             self.store.put_detector_state(target, SIGNALS_KIND, SIGNALS_KIND, self._targets[target].to_dict())
         self._touched.clear()
+
+    def warmup_left(self, target: str) -> int:
+        """Answered probes the target's signal tests still need before they are designed (0 once they are)."""
+        st = self._targets.get(target)
+        if st is None:
+            return self.warmup
+        return 0 if st.baseline is not None else max(0, self.warmup - len(st.warm))
 
     def views(self) -> list[SignalView]:
         """Per target with a baseline: the compared values and the alarm flags."""

@@ -28,7 +28,9 @@ def test_fingerprint_arms_in_the_first_hour_and_catches_a_swap_at_the_defaults(t
     assert start[("all", "fingerprint")] == (False, 15, 5 * 300.0)  # 5 answers per prompt: 5 runs
     assert start[("all", "glr_drop")] == (False, 500, 25 * 300.0)  # 20 items a run
     assert start[("arithmetic", "glr_drop")] == (False, 500, 425 * 300.0)  # 20/17 items a run
-    assert len(start) == 4 * 18 + 1
+    # The signal tests see every answered probe: 20 fresh + 2 static + 3 canaries = 25 a run, 500 = 20 runs.
+    assert start[("all", "signals")] == (False, 500, 20 * 300.0)
+    assert len(start) == 4 * 18 + 1 + 1
     detected_at = None
     for run in range(16):  # 80 minutes
         now[0] = run * 300.0
@@ -51,5 +53,11 @@ def test_fingerprint_arms_in_the_first_hour_and_catches_a_swap_at_the_defaults(t
     assert metrics.get_sample_value("capmon_detector_armed", lab) == 0.0
     assert metrics.get_sample_value("capmon_detector_probes_to_armed", lab) == 500.0
     assert metrics.get_sample_value("capmon_detector_seconds_to_armed", lab) == 7500.0
+    # 48 canary answers so far reached the signal tests' warm-up: 452 to go, 19 runs of 25.
+    assert arming()[("all", "signals")] == (False, 452, 19 * 300.0)
+    for i in range(452):
+        store.add_result(_result(canary=True, key=keys[i % 3], response="swapped", ts=now[0] + 1))
+    eng.update()
+    assert arming()[("all", "signals")] == (True, 0, 0.0)
     names = {m.name for m in stats_metric_families(eng.snapshot())}
     assert {"capmon_detector_armed", "capmon_detector_probes_to_armed", "capmon_detector_seconds_to_armed"} <= names
