@@ -1,27 +1,32 @@
 """Live evidence on the real model: capmon watching SmolLM2 behind a proxy that changes silently.
 
-    python -m benchmarks.live_drift [--phase-s 240] [--interval 12]
+    python -m benchmarks.live_drift [--interval 5] [--phase-s 300] [--aa-extra-s 300]
+                                    [--changes upstream2 system_prompt max_tokens delay refuse model_id]
 
 Starts two llama.cpp servers (``agent.llama.start_llama_server``, own ports): SmolLM2-135M-Instruct
 as bundled (Q4_1) and a copy re-quantized to Q5_0 with ``llama_model_quantize`` (allow_requantize),
 a ``benchmarks.tamper_proxy.TamperProxy`` in front of them, and a real ``capmon run`` (``python -m
 agent.cli run``) with a generated config pointing at the proxy: a short interval (runs back to back
-on a loaded machine), one family, six canary (fingerprint) prompts, the default budget of 1 false
-alarm a month and the shortest warm-up the config allows. Then:
+on a loaded machine), one family, canary (fingerprint) prompts, streamed answers, the default budget
+of 1 false alarm a month and the shortest warm-up the config allows. Then:
 
-1. A/A on ``pass`` until capmon's /metrics shows no detector needing more warm-up, plus
-   ``--aa-extra-s``: any change point there is a false alarm. Then the baselines are pinned from
-   the A/A window (``capmon baseline pin``; ``--no-pin`` keeps the estimated ones, whose short
-   warm-up makes the fingerprint need ~60 disagreeing answers).
-2. Phases, each a silent change followed by a return to ``pass``: by default ``upstream2`` (the
-   other quantization), ``system_prompt``, ``max_tokens`` (``--changes`` adds ``temperature``). A
-   change phase ends at its first change point (or after ``--phase-s``); a return phase at its
-   recovery (or after ``--phase-s``).
+1. A/A on ``pass`` with estimated baselines until capmon's /metrics shows **every** configured
+   detector armed (``capmon_detector_armed`` = 1 for the pass-ratio detectors of both scopes, the
+   fingerprint and the signal tests), then ``--aa-extra-s`` more with all of them armed: any change
+   point in the A/A is a false alarm. Then the baselines are pinned from the A/A window (``capmon
+   baseline pin``, the documented workflow; ``--no-pin`` keeps the estimated ones).
+2. Phases, each a silent change followed by a return to ``pass``: ``upstream2`` (the other
+   quantization), ``system_prompt``, ``max_tokens``, ``delay``, ``refuse`` and ``model_id`` (see the
+   proxy). A change phase ends once a detector expected for it (``EXPECTED``) fires, or after
+   ``--phase-s``; ``model_id`` expects no change point (a served-model change is info) and runs
+   ``--info-s``. A return phase ends once every detector that fired in the change has recovered, or
+   after ``--phase-s``.
 
 Per phase it reports, from capmon's own ledger: which detectors fired, canary answers and fresh
-items served in the phase until the first change point, and minutes; for each return, whether a
-recovery was recorded and how long it took. Change points are read from the ledger; the armed state
-from /metrics. Everything runs in a temporary directory; nothing else is touched.
+items served in the phase until the first change point, and minutes; for each return, which
+recoveries were recorded and how long they took; the evidence headline of the signal change points.
+Change points are read from the ledger; the armed state from /metrics. Everything runs in a
+temporary directory; nothing else is touched.
 """
 
 from __future__ import annotations
@@ -42,9 +47,20 @@ import yaml
 
 from agent.ledger.store import Store
 from agent.llama import LlamaServer, find_gguf, free_port, start_llama_server
+from agent.stats.signals import headline
 from benchmarks.tamper_proxy import TamperProxy
 
-CHANGES = ("upstream2", "system_prompt", "max_tokens", "temperature")
+CHANGES = ("upstream2", "system_prompt", "max_tokens", "delay", "refuse", "model_id", "temperature")
+#: Detectors (scope/detector; "*" any detector of the scope) whose alarm ends a change phase.
+EXPECTED: dict[str, tuple[str, ...]] = {
+    "upstream2": ("fingerprint/fingerprint",),
+    "system_prompt": ("fingerprint/fingerprint",),
+    "max_tokens": ("signals/truncation",),
+    "delay": ("signals/latency", "signals/ttft"),
+    "refuse": ("signals/refusal",),
+    "model_id": (),
+    "temperature": ("fingerprint/fingerprint",),
+}
 
 
 def requantize(src: Path, dst: Path) -> Path:
@@ -70,10 +86,10 @@ def config(base_url: str, store: Path, port: int, interval: float) -> dict[str, 
                 "model": "smollm2",
                 "interval_s": interval,
                 "jitter_s": 0,
-                "probes_per_run": 2,
+                "probes_per_run": 4,
                 "static_per_run": 0,
-                # Canary answers carry the fingerprint: most of each run, so a phase sees enough of them.
-                "fingerprint_prompts": 6,
+                # Canary answers carry the fingerprint: half of each run, so a phase sees enough of them.
+                "fingerprint_prompts": 4,
                 "max_tokens": 32,
                 "concurrency": 1,
                 "timeout_s": 120,
@@ -81,6 +97,7 @@ def config(base_url: str, store: Path, port: int, interval: float) -> dict[str, 
                 "families": ["arithmetic"],
                 "difficulties": [1],
                 "adaptive": False,
+                "stream": True,
             }
         ],
         "store": str(store),
@@ -103,21 +120,19 @@ def metrics(url: str) -> dict[str, float]:
     return out
 
 
-def warmed_up(m: dict[str, float]) -> bool:
-    """No detector needs more warm-up (capmon_detector_probes_to_armed all 0; a detector with no room
-    for its shift at the learned baseline is never designed, so "armed" alone could wait forever)."""
-    left = [v for k, v in m.items() if k.startswith("capmon_detector_probes_to_armed{")]
-    return bool(left) and all(v == 0.0 for v in left)
-
-
-def armed(m: dict[str, float]) -> list[str]:
-    """The detectors armed now, as family/detector."""
+def armed(m: dict[str, float], value: float = 1.0) -> list[str]:
+    """The detectors armed now (``value`` 0: not armed), as family/detector."""
     out = []
     for k, v in m.items():
-        if k.startswith("capmon_detector_armed{") and v == 1.0:
+        if k.startswith("capmon_detector_armed{") and v == value:
             labels = dict(part.split("=", 1) for part in k[k.index("{") + 1 : -1].split(","))
             out.append(f"{labels['family'].strip(chr(34))}/{labels['detector'].strip(chr(34))}")
     return sorted(out)
+
+
+def all_armed(m: dict[str, float]) -> bool:
+    """Every configured detector armed: pass-ratio detectors, fingerprint and signal tests."""
+    return bool(armed(m)) and not armed(m, 0.0) and "all/signals" in armed(m)
 
 
 @dataclass
@@ -139,7 +154,11 @@ class Phase:
             if self.start <= r.ts <= until and r.outcome != "error":
                 canary += int(r.canary)
                 fresh += int(not r.canary and not r.static)
-        what = ", ".join(sorted({f"{e['scope']}/{e['detector']} {e['direction']}" for e in self.events})) or "none"
+        what = ", ".join(f"{key(e)} {e['direction']} at {(e['ts'] - self.start) / 60:.1f} min" for e in self.events)
+        what = what or "none"
+        said = {headline(e["evidence"]) for e in self.events if e["direction"] != "recovery" and e["evidence"]}
+        if said:
+            what += "; evidence: " + " | ".join(sorted(s for s in said if s))
         minutes = (until - self.start) / 60
         head = f"{self.mode:14s} {(self.end - self.start) / 60:5.1f} min"
         if first is None:
@@ -150,12 +169,17 @@ class Phase:
         )
 
 
-def wait_for(store: Store, since: float, kinds: tuple[str, ...], limit_s: float) -> tuple[dict[str, Any], ...]:
-    """Change points of these kinds from ``since`` on; returns at the first or after limit_s."""
+def key(cp: dict[str, Any]) -> str:
+    """scope/detector of a change point."""
+    return f"{cp['scope']}/{cp['detector']}"
+
+
+def wait_for(store: Store, since: float, done: Any, limit_s: float) -> tuple[dict[str, Any], ...]:
+    """Change points from ``since`` on; returns once ``done(change points)`` or after limit_s."""
     deadline = time.time() + limit_s
     while True:
-        got = tuple(cp for cp in store.change_points(since=since) if cp["direction"] in kinds)
-        if got or time.time() > deadline:
+        got = tuple(store.change_points(since=since))
+        if done(got) or time.time() > deadline:
             return got
         time.sleep(2)
 
@@ -165,11 +189,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--interval", type=float, default=5.0, help="capmon interval_s")
     ap.add_argument("--phase-s", type=float, default=300.0, help="longest change or return phase")
-    ap.add_argument("--aa-extra-s", type=float, default=60.0, help="A/A time after every detector is armed")
-    ap.add_argument("--arm-timeout-s", type=float, default=420.0)
+    ap.add_argument("--aa-extra-s", type=float, default=300.0, help="A/A time after every detector is armed")
+    ap.add_argument("--arm-timeout-s", type=float, default=1200.0)
+    ap.add_argument("--info-s", type=float, default=90.0, help="how long the model_id phase runs")
     ap.add_argument("--no-pin", dest="pin", action="store_false", help="keep the estimated baselines")
-    ap.add_argument("--changes", nargs="+", default=list(CHANGES[:3]), choices=CHANGES)
+    ap.add_argument("--changes", nargs="+", default=list(CHANGES[:6]), choices=CHANGES)
     args = ap.parse_args()
+    # A SIGTERM (a timeout, a CI runner) unwinds like Ctrl-C, so the servers and the agent are stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     started = time.time()
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -195,20 +222,31 @@ def main() -> None:
             )
             aa = Phase("A/A pass", time.time())
             deadline = time.time() + args.arm_timeout_s
+            m: dict[str, float] = {}
             while time.time() < deadline:
                 try:
-                    if warmed_up(metrics(url)):
+                    m = metrics(url)
+                    if all_armed(m):
                         break
                 except httpx.HTTPError:
                     pass
                 time.sleep(3)
             armed_at = time.time()
-            print(f"warm-up over after {(armed_at - aa.start) / 60:.1f} min; armed: {armed(metrics(url))}", flush=True)
+            store = Store(db)
+            early = tuple(cp for cp in store.change_points(since=aa.start) if cp["direction"] != "recovery")
+            print(
+                f"every detector armed after {(armed_at - aa.start) / 60:.1f} min ({len(early)} change points"
+                f" while learning); armed: {armed(m)}; not armed: {armed(m, 0.0) or 'none'}",
+                flush=True,
+            )
             time.sleep(args.aa_extra_s)
             aa.end = time.time()
-            store = Store(db)
+            m = metrics(url)
             aa.events = tuple(cp for cp in store.change_points(since=aa.start) if cp["direction"] != "recovery")
+            armed_aa = Phase("A/A all armed", armed_at, aa.end, tuple(e for e in aa.events if e["ts"] >= armed_at))
             print(aa.line(store), flush=True)
+            print(armed_aa.line(store), f"; still armed at its end: {len(armed(m))}, not: {armed(m, 0.0) or 'none'}",
+                  flush=True)  # fmt: skip
             if args.pin:
                 # The documented workflow once an A/A window looks right: pin the baselines from it, so the
                 # detectors test against known rates (the posterior guard of a short warm-up falls away).
@@ -218,22 +256,40 @@ def main() -> None:
                 time.sleep(3 * args.interval)  # the running engine reloads on its next update
                 print(f"baselines pinned from the A/A window ({window})", flush=True)
             for change in args.changes:
-                for mode, kinds in ((change, ("drop", "rise")), ("pass", ("recovery",))):
-                    proxy.set_mode(mode)
-                    ph = Phase(mode if mode != "pass" else "back to pass", time.time())
-                    ph.events = wait_for(store, ph.start, kinds, args.phase_s)
-                    if ph.events and mode != "pass":
-                        time.sleep(2 * args.interval)  # let the other detectors see the change too
-                        ph.events = tuple(cp for cp in store.change_points(since=ph.start) if cp["direction"] in kinds)
-                    ph.end = time.time()
-                    print(ph.line(store), flush=True)
+                expected = EXPECTED[change]
+                proxy.set_mode(change)
+                ph = Phase(change, time.time())
+                if expected:
+                    def hit(got: tuple[dict[str, Any], ...], expected: tuple[str, ...] = expected) -> bool:
+                        return any(key(c) in expected for c in got)
+
+                    ph.events = wait_for(store, ph.start, hit, args.phase_s)
+                    if ph.events:
+                        time.sleep(3 * args.interval)  # let the other detectors see the change too
+                else:
+                    time.sleep(args.info_s)
+                ph.events = tuple(cp for cp in store.change_points(since=ph.start) if cp["direction"] != "recovery")
+                ph.end = time.time()
+                info = {k: v for k, v in metrics(url).items() if k.startswith("capmon_signal_info_changed") and v}
+                print(ph.line(store), f"; info flags: {info or 'none'}", flush=True)
+                fired = {key(c) for c in ph.events}
+                proxy.set_mode("pass")
+                back = Phase("back to pass", time.time())
+
+                def recovered(got: tuple[dict[str, Any], ...], fired: set[str] = fired) -> bool:
+                    return fired <= {key(c) for c in got if c["direction"] == "recovery"}
+
+                back.events = wait_for(store, back.start, recovered, args.phase_s if fired else 3 * args.interval)
+                back.end = time.time()
+                left = sorted(fired - {key(c) for c in back.events if c["direction"] == "recovery"})
+                print(back.line(store), f"; not recovered: {left or 'none'}", flush=True)
             m = metrics(url)
             print(
                 "final gauges:",
                 {
                     k: v
                     for k, v in m.items()
-                    if k.startswith(("capmon_fingerprint_changed", "capmon_regression_detected"))
+                    if k.startswith(("capmon_fingerprint_changed", "capmon_regression_detected", "capmon_signal_alarm"))
                 },
             )
             print("all change points:")
