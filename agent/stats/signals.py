@@ -7,11 +7,15 @@ Per target, over every answered probe (outcome pass or fail; errors are availabi
 | ``truncation`` | ``finish_reason == "length"`` | its share rising |
 | ``refusal`` | ``finish_reason == "content_filter"`` or a refusal phrase (``is_refusal``) | its share rising |
 | ``shorter`` / ``longer`` | output length below / above the baseline median (ties skipped) | its share rising |
-| ``latency`` | latency above the baseline's 90th percentile | that share rising (slower) |
-| ``ttft`` | time to first token above the baseline's 90th percentile (streamed probes) | that share rising |
+| ``latency`` | latency above ``SLOW_MARGIN`` (1.25) x the baseline's 90th percentile | that share rising (slower) |
+| ``ttft`` | time to first token above 1.25 x the baseline's 90th percentile (streamed probes) | that share rising |
 
-``shorter`` and ``longer`` are a sign test on the median: under no change each share stays where
-the baseline put it. Every budgeted test is the same core (``ShareTest``): a one-sided CUSUM of Bernoulli log-likelihood
+``shorter`` and ``longer`` are a sign test on the median: under no change each share of the probes
+off the median stays where the baseline put it (ties are skipped online, so the baseline share is
+counted among the baseline's own off-median values). A slow probe is one past the baseline's 90th
+percentile by a margin: an endpoint a few per cent slower (a busier host) is not "slower", one whose
+slow tail moved by a quarter is; the baseline share is bounded by exchangeability (a new value
+exceeds the k-th of n in (n + 1 - k) of n + 1 cases, more than it exceeds 1.25 x that value). Every budgeted test is the same core (``ShareTest``): a one-sided CUSUM of Bernoulli log-likelihood
 ratios, ``p0`` the baseline share (its one-sided 95 % Wilson upper bound: the baseline is estimated)
 against ``p0 + SHIFT[signal]``, threshold ``h = ln(ARL0)``. For a CUSUM of exact log-likelihood
 ratios the in-control ARL is at least ``e^h`` (Lorden's bound), so no table is needed and it holds
@@ -42,8 +46,12 @@ SIGNALS = ("truncation", "refusal", "shorter", "longer", "latency", "ttft")
 SHIFT = {"truncation": 0.25, "refusal": 0.25, "shorter": 0.25, "longer": 0.25, "latency": 0.3, "ttft": 0.3}
 #: Fewest recent probes an evidence's "after" side is taken from.
 MIN_AFTER = 5
-#: Quantile of the baseline a latency (or TTFT) must exceed to count as slow.
+#: Quantile of the baseline a latency (or TTFT) must exceed, by ``SLOW_MARGIN``, to count as slow.
 SLOW_QUANTILE = 0.9
+#: Factor on that quantile: a live A/A on a shared host saw TTFT's median drift 13 % (0.125 -> 0.141 s)
+#: with load, which moved the share above the bare 90th percentile far enough to alarm three times in
+#: five minutes; a slow tail 25 % past the baseline's is a change worth a page, load jitter is not.
+SLOW_MARGIN = 1.25
 #: One-sided 95 % normal quantile of the Wilson bound on a baseline share.
 _Z = 1.645
 #: Largest alternative share (a share of 1 makes a likelihood ratio infinite).
@@ -190,9 +198,9 @@ def learn(obs: Sequence[Observation]) -> Baseline:
         below=sum(1 for x in lengths if median is not None and x < median),
         above=sum(1 for x in lengths if median is not None and x > median),
         lengths=len(lengths),
-        latency_slow=quantile(latencies, SLOW_QUANTILE),
+        latency_slow=SLOW_MARGIN * quantile(latencies, SLOW_QUANTILE),
         latency_p50=quantile(latencies, 0.5),
-        ttft_slow=quantile(ttfts, SLOW_QUANTILE) if ttfts else None,
+        ttft_slow=SLOW_MARGIN * quantile(ttfts, SLOW_QUANTILE) if ttfts else None,
         ttft_p50=quantile(ttfts, 0.5) if ttfts else None,
         ttfts=len(ttfts),
         models=tuple(sorted({o.model for o in obs if o.model}))[:16],
@@ -205,19 +213,24 @@ def design_tests(base: Baseline, arl0: float) -> dict[str, ShareTest]:
     tests = {
         "truncation": ShareTest.design(base.truncated, base.n, SHIFT["truncation"], arl0),
         "refusal": ShareTest.design(base.refused, base.n, SHIFT["refusal"], arl0),
-        "latency": ShareTest.design(_above(base.n, SLOW_QUANTILE), base.n, SHIFT["latency"], arl0),
+        "latency": ShareTest.design(*_slow_share(base.n), SHIFT["latency"], arl0),
     }
-    if base.length_median is not None and base.lengths:
-        tests["shorter"] = ShareTest.design(base.below, base.lengths, SHIFT["shorter"], arl0)
-        tests["longer"] = ShareTest.design(base.above, base.lengths, SHIFT["longer"], arl0)
+    off = base.below + base.above
+    if base.length_median is not None and off:
+        # Ties with the median are skipped online, so the shares are among the off-median values.
+        tests["shorter"] = ShareTest.design(base.below, off, SHIFT["shorter"], arl0)
+        tests["longer"] = ShareTest.design(base.above, off, SHIFT["longer"], arl0)
     if base.ttft_slow is not None and base.ttfts:
-        tests["ttft"] = ShareTest.design(_above(base.ttfts, SLOW_QUANTILE), base.ttfts, SHIFT["ttft"], arl0)
+        tests["ttft"] = ShareTest.design(*_slow_share(base.ttfts), SHIFT["ttft"], arl0)
     return tests
 
 
-def _above(n: int, q: float) -> int:
-    """Hits above the q-quantile in n baseline values, by construction at most n·(1 − q)."""
-    return math.floor(n * (1 - q))
+def _slow_share(n: int) -> tuple[int, int]:
+    """(hits, trials) bounding how often a new value exceeds the nearest-rank ``SLOW_QUANTILE`` of n
+    values: it exceeds the k-th smallest of n exchangeable values with probability (n + 1 - k) / (n + 1),
+    and the slow threshold (``SLOW_MARGIN`` x that value) less often."""
+    k = min(n, max(1, math.ceil(SLOW_QUANTILE * n)))
+    return n + 1 - k, n + 1
 
 
 def indicators(base: Baseline, o: Observation) -> dict[str, bool]:
