@@ -15,7 +15,7 @@ Which results count where is decided here, once (``_scored``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.ledger.store import Store
@@ -85,7 +85,6 @@ def _primary(novelties: Novelties, alias: str = "") -> tuple[str, list[object]]:
     return f" AND {p}novelty = (CASE {p}target {' '.join(parts)} ELSE 0 END)", args
 
 
-
 @dataclass(frozen=True)
 class CellCount:
     """Scored results of one (target, family, difficulty, novelty) cell: ``passes`` of ``total``."""
@@ -136,10 +135,25 @@ class Answer:
 
 
 def fresh_answers(
-    store: Store, *, since: float | None = None, until: float | None = None, targets: Sequence[str] | None = None
+    store: Store,
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    targets: Sequence[str] | None = None,
+    rendered_twice: bool = False,
 ) -> list[Answer]:
-    """Canonical answers of scored fresh results, oldest first (consistency across renderings)."""
+    """Canonical answers of scored fresh results, oldest first (consistency across renderings).
+
+    ``rendered_twice``: only items answered at two or more novelty levels in the bounds, the only ones
+    consistency can compare (with one novelty configured, none: the window's rows are never loaded).
+    """
     where, args = _window(since, until, targets)
+    if rendered_twice:
+        where += (
+            f" AND (target, item_key) IN (SELECT target, item_key FROM results WHERE {_scored()}{where}"
+            " GROUP BY target, item_key HAVING COUNT(DISTINCT novelty) > 1)"
+        )
+        args = [*args, *args]
     rows = store._read(
         f"SELECT target, family, item_key, novelty, canonical FROM results WHERE {_scored()}{where} ORDER BY id",
         args,
@@ -444,13 +458,19 @@ def target_totals(
     }
 
 
-def scored_responses(store: Store, *, since: float | None = None) -> dict[str, list[str | None]]:
-    """Per target, the response texts of scored results (fresh and static): what refusals are counted in."""
+def refusal_counts(
+    store: Store, refused: Callable[[str | None], bool], *, since: float | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per target, (scored results whose response ``refused`` says declines, scored results), fresh and
+    static: counted inside SQLite, so a refresh never holds the window's response texts at once."""
     where, args = _window(since)
-    out: dict[str, list[str | None]] = {}
-    for r in store._read(f"SELECT target, response FROM results WHERE {_scored(static=None)}{where}", args):
-        out.setdefault(str(r[0]), []).append(r[1])
-    return out
+    rows = store._read_with(
+        f"SELECT target, SUM(capmon_refused(response)), COUNT(*) FROM results"
+        f" WHERE {_scored(static=None)}{where} GROUP BY target",
+        args,
+        {"capmon_refused": lambda text: int(refused(text))},
+    )
+    return {str(r[0]): (int(r[1] or 0), int(r[2])) for r in rows}
 
 
 def latencies(

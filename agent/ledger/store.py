@@ -21,7 +21,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -377,6 +377,16 @@ class Store:
     def _read(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
         """Rows of one read statement; for ``agent.ledger.queries`` only (SQL stays in the ledger)."""
         with self._lock:
+            return self._conn.execute(sql, list(args)).fetchall()
+
+    def _read_with(
+        self, sql: str, args: Iterable[Any], functions: Mapping[str, Callable[[Any], Any]]
+    ) -> list[sqlite3.Row]:
+        """``_read`` with one-argument SQL functions registered first: an aggregate over many rows can
+        then run a Python test per row inside SQLite, and only its result comes back."""
+        with self._lock:
+            for name, fn in functions.items():
+                self._conn.create_function(name, 1, fn, deterministic=True)
             return self._conn.execute(sql, list(args)).fetchall()
 
 

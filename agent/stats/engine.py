@@ -41,7 +41,7 @@ from agent.stats import persistence, summaries
 from agent.stats.cusum import Cusum
 from agent.stats.design import MAX_WARMUP_FACTOR, SIGNALS_SCOPE, DetectorDesigner
 from agent.stats.detectors import FingerprintState, ScopeState, progress, recovery_cusum
-from agent.stats.fingerprint import learn_baseline
+from agent.stats.fingerprint import is_refusal, learn_baseline
 from agent.stats.paired import paired_difference
 from agent.stats.persistence import FINGERPRINT, PASS_RATIO
 from agent.stats.signal_watch import SignalWatch
@@ -331,14 +331,17 @@ class StatsEngine:
             gradients=summaries.gradients(counts, cfg.confidence),
             leakage=summaries.leakage(static, counts, cfg.confidence),
             consistency={
-                k: c.ratio for k, c in summaries.consistencies(queries.fresh_answers(self.store, since=since)).items()
+                k: c.ratio
+                for k, c in summaries.consistencies(
+                    queries.fresh_answers(self.store, since=since, rendered_twice=True)
+                ).items()
             },
             detectors=tuple(self._detector_views()),
             change_points=self._change_point_counts(),
             fingerprints=self._fingerprint_views(),
             arming=tuple(self._arming_views()),
             signals=tuple(self.signals.views()),
-            refusal=summaries.refusal_ratios(queries.scored_responses(self.store, since=since)),
+            refusal=summaries.refusal_ratios(queries.refusal_counts(self.store, is_refusal, since=since)),
             response_length=summaries.response_lengths(totals),
             baselines={k: st.p0 for k, st in self._scopes.items() if st.p0 is not None},
             paired=tuple(self._paired_views(groups, since)),

@@ -13,7 +13,6 @@ from itertools import product
 
 from agent.ledger.queries import Answer, CellCount, PairedOutcome, TargetTotals
 from agent.stats.consistency import Consistency, consistency
-from agent.stats.fingerprint import is_refusal
 from agent.stats.frontier import Ability, Frontier, ability_summary, fit_frontier
 from agent.stats.gradient import Gradient, novelty_gradient
 from agent.stats.intervals import confidence_sequence
@@ -146,9 +145,10 @@ def consistencies(answers: Iterable[Answer]) -> dict[tuple[str, str], Consistenc
     return out
 
 
-def refusal_ratios(responses: Mapping[str, list[str | None]]) -> dict[str, float]:
-    """Share of scored responses that decline to answer, per target."""
-    return {t: sum(is_refusal(r) for r in texts) / len(texts) for t, texts in responses.items() if texts}
+def refusal_ratios(counts: Mapping[str, tuple[int, int]]) -> dict[str, float]:
+    """Share of scored responses that decline to answer, per target, from (refused, scored) counts
+    (``queries.refusal_counts`` with ``fingerprint.is_refusal``)."""
+    return {t: k / n for t, (k, n) in counts.items() if n}
 
 
 def response_lengths(totals: Mapping[str, TargetTotals]) -> dict[str, float]:
