@@ -8,7 +8,8 @@ hundreds of nodes reached (prompts up to about 26k characters, at novelty 3). Th
 generator fixes the reachable set first (a third to two thirds of the other nodes, joined by
 chains from the start) and adds the other edges only inside that set, among the unreachable
 nodes or from them into it: many edges lead into the reachable part, none out of it, so the
-answer is known by construction and checked by a search.
+answer is known by construction and checked by a search. Level 1 draws the count from 0..2 (version 3;
+before, a third to two thirds of two other nodes made the answer always 1, passed by a constant guess).
 
 Scoring: exact integer match on the extracted final number; no partial credit.
 """
@@ -40,13 +41,21 @@ def reachable(n: int, edges: list[tuple[int, int]], source: int) -> set[int]:
     return seen
 
 
+def _sizes(difficulty: int, others: int) -> tuple[int, int]:
+    """The range the reached count is drawn from: a third to two thirds of the other nodes; at level 1
+    (two other nodes) any count, 0..2, since one third to two thirds of two is always 1 (version 3)."""
+    if difficulty == 1:
+        return 0, others
+    return max(1, others // 3), max(1, 2 * others // 3)
+
+
 @dataclass(frozen=True)
 class GraphReachability(ProbeFamily):
     """Count the nodes reachable from a start node in a directed graph."""
 
     name = "graph_reachability"
     skill = "graph"
-    version = "2"
+    version = "3"
     top = 60
     grows = "nodes"
     formula = "nodes = 2d + 1 up to d=10, then floor(21 * 2**((d-10)/10)); edges = nodes - 1 + nodes*min(d-1, 10)//20"
@@ -57,7 +66,10 @@ class GraphReachability(ProbeFamily):
         return {"nodes": n, "edges": n - 1 + n * min(d - 1, 10) // 20}
 
     def chance(self, difficulty: int) -> float:
-        return 1 / self.plan(difficulty)["nodes"]  # the count is one of 0..nodes-1
+        # The best blind guess: the count is drawn uniformly from build's range of reached sizes, so a
+        # constant guess passes 1 in its width.
+        low, high = _sizes(difficulty, self.plan(difficulty)["nodes"] - 1)
+        return 1 / (high - low + 1)
 
     def build(self, rng: random.Random, difficulty: int) -> Problem:
         p = self.plan(difficulty)
@@ -65,7 +77,8 @@ class GraphReachability(ProbeFamily):
         order = list(range(n))
         rng.shuffle(order)
         others = n - 1
-        size = rng.randint(max(1, others // 3), max(1, 2 * others // 3))
+        low, high = _sizes(difficulty, others)
+        size = rng.randint(low, high)
         inside = order[: size + 1]  # the start, then the nodes it reaches
         edges: set[tuple[int, int]] = set()
         for k in range(1, len(inside)):
