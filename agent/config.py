@@ -258,7 +258,11 @@ class StatsConfig(_Strict):
     confidence: float = Field(0.95, gt=0.5, lt=1)
     false_alarms_per_month: float = Field(1.0, gt=0)
     shifts: list[float] = Field(default_factory=lambda: [0.1, 0.2])
-    #: Below ~500 the baseline's own uncertainty cannot be fully covered (docs/statistics.md).
+    #: Outcomes a baseline is learned from: fresh items per pass-ratio scope, answered probes for the
+    #: signal tests, canary answers for the fingerprint (5 per prompt, at most this). The pass-ratio and
+    #: fingerprint designs keep the budget in expectation at any length (a pessimistic design or a
+    #: doubled warm-up); the signal tests take their baseline shares' 95 % upper bounds
+    #: (docs/statistics.md, "Baseline uncertainty", "Signals" and "Time to armed").
     warmup_probes: int = Field(500, ge=20)
     #: Statistics are refit at most this often (they cost O(targets x families) per refresh).
     refresh_interval_s: float = Field(30.0, ge=0)
