@@ -294,8 +294,8 @@ def main() -> None:
 
                 back.events = wait_for(store, back.start, recovered, args.phase_s if fired else 3 * args.interval)
                 back.end = time.time()
-                left = sorted(fired - {key(c) for c in back.events if c["direction"] == "recovery"})
-                print(back.line(store), f"; not recovered: {left or 'none'}", flush=True)
+                pending = sorted(fired - {key(c) for c in back.events if c["direction"] == "recovery"})
+                print(back.line(store), f"; not recovered: {pending or 'none'}", flush=True)
             m = metrics(url)
             print(
                 "final gauges:",
