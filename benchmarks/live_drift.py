@@ -76,7 +76,7 @@ def requantize(src: Path, dst: Path) -> Path:
     return dst
 
 
-def config(base_url: str, store: Path, port: int, interval: float) -> dict[str, Any]:
+def config(base_url: str, store: Path, port: int, interval: float, canaries: int = 4) -> dict[str, Any]:
     """The capmon config of the run: one target behind the proxy, short interval, canary prompts."""
     return {
         "targets": [
@@ -89,7 +89,7 @@ def config(base_url: str, store: Path, port: int, interval: float) -> dict[str, 
                 "probes_per_run": 4,
                 "static_per_run": 0,
                 # Canary answers carry the fingerprint: half of each run, so a phase sees enough of them.
-                "fingerprint_prompts": 4,
+                "fingerprint_prompts": canaries,
                 "max_tokens": 32,
                 "concurrency": 1,
                 "timeout_s": 120,
@@ -203,6 +203,7 @@ def main() -> None:
     ap.add_argument("--phase-s", type=float, default=300.0, help="longest change or return phase")
     ap.add_argument("--aa-extra-s", type=float, default=300.0, help="A/A time after every detector is armed")
     ap.add_argument("--arm-timeout-s", type=float, default=1200.0)
+    ap.add_argument("--canaries", type=int, default=4, help="fingerprint_prompts of the target")
     ap.add_argument("--info-s", type=float, default=90.0, help="how long the model_id phase runs")
     ap.add_argument("--no-pin", dest="pin", action="store_false", help="keep the estimated baselines")
     ap.add_argument("--changes", nargs="+", default=list(CHANGES[:6]), choices=CHANGES)
@@ -223,7 +224,7 @@ def main() -> None:
             port = free_port()
             db = tmp / "live.db"
             cfg = tmp / "live.yaml"
-            cfg.write_text(yaml.safe_dump(config(proxy.base_url, db, port, args.interval)))
+            cfg.write_text(yaml.safe_dump(config(proxy.base_url, db, port, args.interval, args.canaries)))
             log = open(tmp / "capmon.log", "wb")  # noqa: SIM115 - closed with the process
             proc = subprocess.Popen(
                 [sys.executable, "-m", "agent.cli", "run", "--config", str(cfg)], stdout=log, stderr=log
