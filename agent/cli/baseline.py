@@ -39,7 +39,9 @@ def register(subparsers: Any) -> None:
     ack = sub.add_parser("ack", help="acknowledge an alarm: re-arm the detector against the same baseline")
     ack.add_argument("--config", "-c", required=True)
     ack.add_argument("--target", required=True)
-    ack.add_argument("--detector", help="one detector, e.g. glr_drop or fingerprint (default: every alarmed one)")
+    ack.add_argument(
+        "--detector", help="one detector, e.g. glr_drop, fingerprint or truncation (default: every alarmed one)"
+    )
     ack.set_defaults(func=cmd_ack)
 
 

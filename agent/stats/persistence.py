@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from agent.ledger.store import Store
+from agent.stats import signal_watch
 from agent.stats.detectors import FingerprintState, ScopeState
 from agent.stats.fingerprint import FingerprintBaseline, FingerprintMonitor
 
@@ -85,7 +86,8 @@ def bump_version(store: Store) -> None:
 
 
 def acknowledge(store: Store, target: str, detector: str | None = None) -> list[str]:
-    """Re-arm a target's alarmed detectors (one by name, or all): ``scope/detector`` of each one re-armed.
+    """Re-arm a target's alarmed detectors and signal tests (one by name, or all): ``scope/detector``
+    of each one re-armed.
 
     The flag falls, the recovery watch stops and the statistic restarts from zero against the same
     baseline; the caller bumps the version so that a running engine reloads.
@@ -103,4 +105,4 @@ def acknowledge(store: Store, target: str, detector: str | None = None) -> list[
     if fp is not None and detector in (None, FINGERPRINT) and fp.acknowledge():
         save_fingerprint(store, target, fp)
         acked.append(f"{FINGERPRINT}/{FINGERPRINT}")
-    return acked
+    return acked + signal_watch.acknowledge(store, target, detector)

@@ -194,5 +194,22 @@ class SignalWatch:
         return out
 
 
+def acknowledge(store: Store, target: str, signal: str | None = None) -> list[str]:
+    """Re-arm a target's alarmed signal tests (one by name, or all) from the saved state: the latch
+    falls and the statistic restarts from zero against the same baseline. ``signals/NAME`` of each."""
+    names: list[str] = []
+    for saved in store.detector_states():
+        if saved["target"] != target or saved["detector"] != SIGNALS_KIND:
+            continue
+        st = TargetSignals.from_dict(saved["data"])
+        for name, test in st.tests.items():
+            if test.latched and signal in (None, name):
+                st.tests[name] = signals.ShareTest(test.p0, test.p1, test.h)
+                names.append(name)
+        if names:
+            store.put_detector_state(target, SIGNALS_KIND, SIGNALS_KIND, st.to_dict())
+    return [f"{SIGNALS_KIND}/{n}" for n in names]
+
+
 def _obs_dict(o: signals.Observation) -> dict[str, Any]:
     return dict(o.__dict__)

@@ -15,7 +15,9 @@ off the median stays where the baseline put it (ties are skipped online, so the 
 counted among the baseline's own off-median values). A slow probe is one past the baseline's 90th
 percentile by a margin: an endpoint a few per cent slower (a busier host) is not "slower", one whose
 slow tail moved by a quarter is; the baseline share is bounded by exchangeability (a new value
-exceeds the k-th of n in (n + 1 - k) of n + 1 cases, more than it exceeds 1.25 x that value). Every budgeted test is the same core (``ShareTest``): a one-sided CUSUM of Bernoulli log-likelihood
+exceeds the k-th of n in (n + 1 - k) of n + 1 cases, more than it exceeds 1.25 x that value).
+
+Every budgeted test is the same core (``ShareTest``): a one-sided CUSUM of Bernoulli log-likelihood
 ratios, ``p0`` the baseline share (its one-sided 95 % Wilson upper bound: the baseline is estimated)
 against ``p0 + SHIFT[signal]``, threshold ``h = ln(ARL0)``. For a CUSUM of exact log-likelihood
 ratios the in-control ARL is at least ``e^h`` (Lorden's bound), so no table is needed and it holds

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.ledger.store import Store
-from agent.stats import signals
+from agent.stats import persistence, signals
 from agent.stats.signal_watch import SignalWatch
 from tests.agent.ledger.test_store import _result
 
@@ -152,5 +152,27 @@ def test_a_change_point_says_what_moved(tmp_path: Path) -> None:
     assert "output length -8" in text and "served model m-1 → m-1-cheap" in text
     # The state survives a restart.
     again = SignalWatch(store, lambda target: 24_000.0, warmup=100)
+    assert [v.alarms["truncation"] for v in again.views()] == [True]
+    store.close()
+
+
+def test_acknowledging_re_arms_a_latched_signal_test(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    watch = SignalWatch(store, lambda target: 24_000.0, warmup=50)
+    rng = random.Random(5)
+    for i in range(50):
+        watch.feed(_result(ts=float(i), target="t1", finish_reason="stop", latency_s=_obs(rng).latency_s))
+    for i in range(50, 90):  # every answer cut off: truncation alarms and latches
+        watch.feed(_result(ts=float(i), target="t1", finish_reason="length", latency_s=_obs(rng).latency_s))
+    watch.save()
+    assert [v.alarms["truncation"] for v in watch.views()] == [True]
+    assert persistence.acknowledge(store, "t1", "refusal") == []  # not alarmed: nothing to re-arm
+    assert persistence.acknowledge(store, "t1") == ["signals/truncation"]
+    again = SignalWatch(store, lambda target: 24_000.0, warmup=50)
+    view = again.views()[0]
+    assert view.alarms["truncation"] is False
+    # Re-armed against the same baseline: the change still there, it alarms again.
+    for i in range(90, 130):
+        again.feed(_result(ts=float(i), target="t1", finish_reason="length", latency_s=_obs(rng).latency_s))
     assert [v.alarms["truncation"] for v in again.views()] == [True]
     store.close()
