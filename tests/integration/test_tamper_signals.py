@@ -103,6 +103,7 @@ async def test_three_silent_changes_are_each_attributed_to_their_signal(tmp_path
         seen: list[str] = []
         for mode, (first, allowed) in KINDS.items():
             proxy.set_mode(mode)
+            start = watch.answered
             got = await watch.until(CHANGE, stop=lambda new, first=first: any(c["detector"] in first for c in new))
             alarms = [cp for cp in got if cp["scope"] == "signals" and cp["direction"] == "rise"]
             assert alarms, f"{mode}: no signal alarm in {CHANGE} answered probes"
@@ -110,6 +111,7 @@ async def test_three_silent_changes_are_each_attributed_to_their_signal(tmp_path
             assert {a["detector"] for a in alarms} <= allowed, (mode, [a["detector"] for a in alarms])
             line = signals.headline(alarms[0]["evidence"])
             seen.append(f"{mode}: {line}")
+            print(f"{mode}: {[a['detector'] for a in alarms]} within {watch.answered - start} answered probes: {line}")
             proxy.set_mode("pass")
         # The evidence names what moved, in words an SRE can read off the alert.
         assert "truncated" in seen[0] and "finish_reason=length" in seen[0], seen
