@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 MAX_WARMUP_FACTOR = 16
 #: The scope (and detector name) of the behaviour fingerprint.
 FINGERPRINT = "fingerprint"
-#: Scope name of the signal tests (``agent.stats.signal_watch``), which see every answered probe.
+#: Scope, detector-state kind and arming row of the signal tests (``agent.stats.signal_watch``), which
+#: see every answered probe.
 SIGNALS_SCOPE = "signals"
 SECONDS_PER_MONTH = 30 * 86400.0
 #: (interval_s, probes_per_run, fingerprint_prompts) for results of a target no longer configured.

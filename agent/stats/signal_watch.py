@@ -31,8 +31,6 @@ from agent.stats.snapshot import SignalView
 
 log = logging.getLogger(__name__)
 
-#: Scope and detector-state kind of the signal tests.
-SIGNALS_KIND = SIGNALS_SCOPE
 #: Answered probes the "after" side of a comparison is taken from.
 RECENT = 50
 
@@ -108,7 +106,7 @@ class SignalWatch:
         self._targets = {
             str(s["target"]): TargetSignals.from_dict(s["data"])
             for s in self.store.detector_states()
-            if s["detector"] == SIGNALS_KIND
+            if s["detector"] == SIGNALS_SCOPE
         }
 
     def feed(self, r: ProbeResult) -> None:
@@ -156,7 +154,7 @@ class SignalWatch:
         if kind != "recovery":
             log.warning("change point: %s/%s %s: %s", target, signal, kind, signals.headline(evidence) or "-")
         self.store.add_change_point(
-            ts=ts, target=target, scope=SIGNALS_KIND, detector=signal, direction=kind, size=size,
+            ts=ts, target=target, scope=SIGNALS_SCOPE, detector=signal, direction=kind, size=size,
             statistic=test.h, threshold=test.h,
             probes=len(st.recent), evidence=evidence,
         )  # fmt: skip
@@ -171,7 +169,7 @@ class SignalWatch:
     def save(self) -> None:
         """Persist the targets fed since the last save."""
         for target in sorted(self._touched):
-            self.store.put_detector_state(target, SIGNALS_KIND, SIGNALS_KIND, self._targets[target].to_dict())
+            self.store.put_detector_state(target, SIGNALS_SCOPE, SIGNALS_SCOPE, self._targets[target].to_dict())
         self._touched.clear()
 
     def warmup_left(self, target: str) -> int:
@@ -199,16 +197,16 @@ def acknowledge(store: Store, target: str, signal: str | None = None) -> list[st
     falls and the statistic restarts from zero against the same baseline. ``signals/NAME`` of each."""
     names: list[str] = []
     for saved in store.detector_states():
-        if saved["target"] != target or saved["detector"] != SIGNALS_KIND:
+        if saved["target"] != target or saved["detector"] != SIGNALS_SCOPE:
             continue
         st = TargetSignals.from_dict(saved["data"])
         for name, test in st.tests.items():
             if test.latched and signal in (None, name):
-                st.tests[name] = signals.ShareTest(test.p0, test.p1, test.h)
+                test.rearm()
                 names.append(name)
         if names:
-            store.put_detector_state(target, SIGNALS_KIND, SIGNALS_KIND, st.to_dict())
-    return [f"{SIGNALS_KIND}/{n}" for n in names]
+            store.put_detector_state(target, SIGNALS_SCOPE, SIGNALS_SCOPE, st.to_dict())
+    return [f"{SIGNALS_SCOPE}/{n}" for n in names]
 
 
 def _obs_dict(o: signals.Observation) -> dict[str, Any]:

@@ -106,7 +106,7 @@ class ShareTest:
         if self.latched:
             self.recovery = max(0.0, self.recovery - step)
             if self.recovery >= self.h:
-                self.latched, self.recovery, self.statistic, self.run = False, 0.0, 0.0, 0
+                self.rearm()
                 return "recovery"
             return None
         self.statistic = max(0.0, self.statistic + step)
@@ -115,6 +115,10 @@ class ShareTest:
             self.latched, self.statistic, self.recovery = True, 0.0, 0.0
             return "alarm"
         return None
+
+    def rearm(self) -> None:
+        """Unlatch and restart from zero against the same p0 and p1 (a recovery, or an acknowledgement)."""
+        self.latched, self.recovery, self.statistic, self.run = False, 0.0, 0.0, 0
 
     @property
     def progress(self) -> float:
