@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from agent.serve.signal_metrics import signal_metric_families
 from agent.stats.frontier import Frontier
 from agent.stats.snapshot import ALL, RatioCell, StatsSnapshot
+from agent.stats.summaries import nearest_frontier
 
 _CACHED = (
     " Cached: computed from the ledger on capmon's own schedule (at most every stats.refresh_interval_s),"
@@ -45,25 +46,6 @@ def _window_seconds(label: str) -> float:
     return float(label[:-1]) * {"s": 1, "m": 60, "h": 3600}[label[-1]]
 
 
-#: Difficulty levels per (target, family) exported as counts: the levels probed nearest the frontier.
-LEVELS_PER_FAMILY = 6
-
-
-def _nearest_frontier(levels: Iterable[int], frontier: Frontier | None) -> list[int]:
-    """The ``LEVELS_PER_FAMILY`` levels nearest the fitted frontier, ascending.
-
-    A censored frontier (+-Inf) sits past the top or bottom probed level; without a fit the middle of
-    the probed range stands in. Ties go to the lower level.
-    """
-    xs = sorted(levels)
-    if len(xs) <= LEVELS_PER_FAMILY:
-        return xs
-    centre = (xs[0] + xs[-1]) / 2
-    if frontier is not None and not math.isnan(frontier.d50):
-        centre = min(max(frontier.d50, xs[0] - 0.5), xs[-1] + 0.5)
-    return sorted(sorted(xs, key=lambda x: (abs(x - centre), x))[:LEVELS_PER_FAMILY])
-
-
 def ratio_metric_families(
     cells: Sequence[RatioCell], frontiers: Mapping[tuple[str, str], Frontier] | None = None
 ) -> Iterable[Metric]:
@@ -73,7 +55,7 @@ def ratio_metric_families(
     (which PromQL cannot compute) are one series each per family and window; the capability curve is
     exported as counts (passed, scored) per level, for the longest window only, so PromQL computes the
     ratios and pools them as it likes. Difficulty levels: those probed in the window, at most
-    ``LEVELS_PER_FAMILY`` per family (the ones nearest the fitted frontier). Novelty levels: only for
+    ``summaries.LEVELS_PER_FAMILY`` per family (the ones nearest the fitted frontier). Novelty levels: only for
     families probed at more than one (otherwise they repeat the family's count).
     """
     tfw = ("target", "family", "window")
@@ -99,7 +81,7 @@ def ratio_metric_families(
             levels[(c.target, c.family)].append(int(c.difficulty))
         elif c.difficulty == ALL and c.novelty != ALL:
             novelties[(c.target, c.family)] += 1
-    kept = {key: set(_nearest_frontier(xs, (frontiers or {}).get(key))) for key, xs in levels.items()}
+    kept = {key: set(nearest_frontier(xs, (frontiers or {}).get(key))) for key, xs in levels.items()}
     rows = {
         "difficulty": [
             (c, c.difficulty)

@@ -308,17 +308,20 @@ class StatsEngine:
         cfg = self.settings.stats
         now = self._clock()
         alpha = 1 - cfg.confidence
-        ratios = []
-        counts: summaries.Counts = {}
-        primary: summaries.Counts = {}
         novelties = self._novelties()
-        for w in sorted(cfg.windows_s):
-            counts = summaries.counts_of(queries.cell_counts(self.store, since=now - w))
-            primary = summaries.counts_of(queries.cell_counts(self.store, since=now - w, primary=novelties))
-            ratios.extend(summaries.ratio_cells(counts, summaries.window_label(w), alpha, primary))
-        since = now - max(cfg.windows_s)  # the longest window (counts holds it after the sorted loop)
-        static = summaries.counts_of(queries.cell_counts(self.store, static=True, since=since))
+        since = now - max(cfg.windows_s)  # the longest window: the frontier and the curves
+        counts = summaries.counts_of(queries.cell_counts(self.store, since=since))
+        primary = summaries.counts_of(queries.cell_counts(self.store, since=since, primary=novelties))
         fits, abilities = summaries.frontiers(primary, cfg.confidence, self.references)
+        ratios = []
+        for w in sorted(cfg.windows_s):
+            label = summaries.window_label(w)
+            if now - w == since:
+                ratios.extend(summaries.ratio_cells(counts, label, alpha, primary, curves=True, fits=fits))
+            else:
+                window = summaries.counts_of(queries.cell_counts(self.store, since=now - w, primary=novelties))
+                ratios.extend(summaries.ratio_cells({}, label, alpha, window))
+        static = summaries.counts_of(queries.cell_counts(self.store, static=True, since=since))
         totals = queries.target_totals(self.store, since=since)
         groups: dict[str, list[str]] = {}
         for t in self.settings.targets:

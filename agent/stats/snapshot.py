@@ -12,7 +12,7 @@ from agent.stats.paired import PairedResult
 ALL = "all"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RatioCell:
     """Pass ratio of one (target, family, difficulty, novelty) cell — or an "all" aggregate — in a window."""
 
@@ -28,7 +28,7 @@ class RatioCell:
     upper: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DetectorView:
     """One detector's statistic, threshold and latched alarm flags."""
 
@@ -41,7 +41,7 @@ class DetectorView:
     detected: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArmingView:
     """Whether a configured detector can fire now, and if not how many outcomes (and seconds) it still needs.
 
@@ -58,7 +58,7 @@ class ArmingView:
     seconds_to_armed: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairedView:
     """A target against its group's baseline target on identical items."""
 
@@ -69,7 +69,7 @@ class PairedView:
     result: PairedResult
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FingerprintView:
     """Agreement of canary answers with the baseline answers, and whether the model looks changed."""
 
@@ -80,7 +80,7 @@ class FingerprintView:
     id_changed: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SignalView:
     """One target's signals (``agent.stats.signals``): baseline against recent values, and alarms."""
 
@@ -94,7 +94,7 @@ class SignalView:
     info: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatsSnapshot:
     """Everything the statistics metrics need, computed from the ledger over the configured windows."""
 

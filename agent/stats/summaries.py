@@ -7,9 +7,9 @@ report both call them, so /metrics and the report compute each statistic the sam
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from itertools import product
 
 from agent.ledger.queries import Answer, CellCount, PairedOutcome, TargetTotals
 from agent.stats.consistency import Consistency, consistency
@@ -38,29 +38,76 @@ def counts_of(cells: Iterable[CellCount]) -> Counts:
     return {(c.target, c.family, c.difficulty, c.novelty): [c.passes, c.total] for c in cells}
 
 
-def ratio_cells(counts: Counts, window: str, alpha: float, primary: Counts | None = None) -> list[RatioCell]:
-    """Cells by difficulty and by novelty (the other "all"), per family and pooled, with anytime-valid bounds.
+#: Difficulty levels per (target, family) kept in the snapshot and exported (as counts): the levels
+#: probed nearest the frontier, so the snapshot and /metrics stay bounded however many levels the
+#: staircase explores in a window (docs/metrics.md, "Series budget").
+LEVELS_PER_FAMILY = 6
+
+
+def nearest_frontier(levels: Iterable[int], frontier: Frontier | None) -> list[int]:
+    """The ``LEVELS_PER_FAMILY`` levels nearest the fitted frontier, ascending.
+
+    A censored frontier (+-Inf) sits past the top or bottom probed level; without a fit the middle of
+    the probed range stands in. Ties go to the lower level.
+    """
+    xs = sorted(set(levels))
+    if len(xs) <= LEVELS_PER_FAMILY:
+        return xs
+    centre = (xs[0] + xs[-1]) / 2
+    if frontier is not None and not math.isnan(frontier.d50):
+        centre = min(max(frontier.d50, xs[0] - 0.5), xs[-1] + 0.5)
+    return sorted(sorted(xs, key=lambda x: (abs(x - centre), x))[:LEVELS_PER_FAMILY])
+
+
+def ratio_cells(
+    counts: Counts,
+    window: str,
+    alpha: float,
+    primary: Counts | None = None,
+    *,
+    curves: bool = False,
+    fits: Mapping[tuple[str, str], Frontier] | None = None,
+) -> list[RatioCell]:
+    """Pooled cells (per family and over all families) with anytime-valid bounds; with ``curves``, the
+    family's capability curve too: counts per difficulty level (the ``LEVELS_PER_FAMILY`` nearest the
+    frontier in ``fits``) and per novelty level, without bounds (NaN: nothing reads them).
 
     A cell of one novelty has one rendering per item, so it takes ``counts``; a cell pooled over
     novelties (novelty "all") takes ``primary`` (each item's primary rendering only) when given:
-    renderings of one item are correlated and would make its interval too narrow.
+    renderings of one item are correlated and would make its interval too narrow. Only what /metrics
+    exports is built: the snapshot is rebuilt at every refresh, and cells for every level ever
+    explored grew the agent's memory with the staircase's reach.
     """
-    agg: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    sources = ((counts, False), (primary, True)) if primary is not None else ((counts, None),)
-    for source, pooled in sources:
-        for (target, family, diff, nov), (k, n) in (source or {}).items():
-            for fam, d, v in product((family, ALL), (str(diff), ALL), (str(nov), ALL)):
-                if (d != ALL and v != ALL) or (pooled is not None and pooled != (v == ALL)):
-                    # Difficulty x novelty cells would multiply series per target by 4 (≈7,500 with 17
-                    # families); curves by difficulty and by novelty need only one of them at a time.
-                    continue
-                cell = agg[(target, fam, d, v)]
-                cell[0] += k
-                cell[1] += n
+    pooled_src = primary if primary is not None else counts
+    pooled: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    by_level: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    by_novelty: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for (target, family, diff, _), (k, n) in pooled_src.items():
+        for fam in (family, ALL):
+            cell = pooled[(target, fam)]
+            cell[0] += k
+            cell[1] += n
+        if curves:
+            level = by_level[(target, family)][diff]
+            level[0] += k
+            level[1] += n
+    if curves:
+        for (target, family, _, nov), (k, n) in counts.items():
+            cell = by_novelty[(target, family)][nov]
+            cell[0] += k
+            cell[1] += n
     cells = []
-    for (target, fam, d, v), (k, n) in sorted(agg.items()):
+    for (target, fam), (k, n) in sorted(pooled.items()):
         lo, hi = confidence_sequence(k, n, alpha)
-        cells.append(RatioCell(target, fam, d, v, window, k, n, k / n, lo, hi))
+        cells.append(RatioCell(target, fam, ALL, ALL, window, k, n, k / n, lo, hi))
+    nan = math.nan
+    for (target, fam), levels in sorted(by_level.items()):
+        for d in nearest_frontier(levels, (fits or {}).get((target, fam))):
+            k, n = levels[d]
+            cells.append(RatioCell(target, fam, str(d), ALL, window, k, n, k / n, nan, nan))
+    for (target, fam), novs in sorted(by_novelty.items()):
+        for v, (k, n) in sorted(novs.items()):
+            cells.append(RatioCell(target, fam, ALL, str(v), window, k, n, k / n, nan, nan))
     return cells
 
 

@@ -1,0 +1,51 @@
+"""``summaries.ratio_cells``: the snapshot holds what /metrics exports, bounded however far the staircase explores."""
+
+from __future__ import annotations
+
+import math
+
+from agent.stats import summaries
+from agent.stats.frontier import Frontier
+from agent.stats.intervals import confidence_sequence
+
+
+def _frontier(d50: float) -> Frontier:
+    return Frontier(d50, d50 - 0.5, d50 + 0.5, 1.0, "none", 100, d50, 0.0, 0.1)
+
+
+def test_curves_keep_the_levels_nearest_the_frontier_and_pooled_cells_carry_bounds() -> None:
+    # 60 levels probed in one family, 2 novelty levels; passes = level (mod 3), 4 probes a level.
+    counts: summaries.Counts = {}
+    primary: summaries.Counts = {}
+    for d in range(1, 61):
+        for v in (0, 1):
+            counts[("t", "f", d, v)] = [d % 3, 4]
+        primary[("t", "f", d, 0)] = [d % 3, 4]
+    fits = {("t", "f"): _frontier(31.6)}
+    cells = summaries.ratio_cells(counts, "24h", 0.05, primary, curves=True, fits=fits)
+    levels = sorted(int(c.difficulty) for c in cells if c.difficulty != "all")
+    # Distances from 31.6: 32 (0.4), 31 (0.6), 33 (1.4), 30 (1.6), 34 (2.4), 29 (2.6).
+    assert levels == [29, 30, 31, 32, 33, 34]
+    by = {(c.family, c.difficulty, c.novelty): c for c in cells}
+    assert (by[("f", "30", "all")].passes, by[("f", "30", "all")].total) == (0, 4)
+    assert (by[("f", "31", "all")].passes, by[("f", "31", "all")].total) == (1, 4)
+    # Novelty cells count every rendering of that novelty; the pooled cell only primary renderings.
+    passes = sum(d % 3 for d in range(1, 61))
+    assert (by[("f", "all", "1")].passes, by[("f", "all", "1")].total) == (passes, 240)
+    for fam in ("f", "all"):
+        pooled = by[(fam, "all", "all")]
+        assert (pooled.passes, pooled.total) == (passes, 240)
+        assert (pooled.lower, pooled.upper) == confidence_sequence(passes, 240, 0.05)
+    assert all(math.isnan(c.lower) for c in cells if c.difficulty != "all" or c.novelty != "all")
+    assert len(cells) == 2 + 6 + 2  # pooled (family, all), six levels, two novelties
+
+
+def test_without_curves_only_pooled_cells_and_without_a_fit_the_middle_stands_in() -> None:
+    counts: summaries.Counts = {("t", "f", d, 0): [1, 2] for d in range(1, 21)}
+    assert {(c.family, c.difficulty, c.novelty) for c in summaries.ratio_cells(counts, "1h", 0.05)} == {
+        ("f", "all", "all"),
+        ("all", "all", "all"),
+    }
+    cells = summaries.ratio_cells(counts, "24h", 0.05, curves=True)
+    # Middle of 1..20 is 10.5; ties go to the lower level: 10, 11, 9, 12, 8, 13.
+    assert sorted(int(c.difficulty) for c in cells if c.difficulty != "all") == [8, 9, 10, 11, 12, 13]
