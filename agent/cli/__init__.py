@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point."""
+    # httpx imports its own command line (rich, pygments, click: ~3.6 MiB resident in the agent)
+    # whenever those are installed; capmon never runs it. With this entry that import fails and httpx
+    # falls back to its stub, as it does where its CLI extras are missing (docs/performance.md).
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
