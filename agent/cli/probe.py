@@ -43,7 +43,9 @@ async def _probe_once(settings: Settings, source: str) -> int:
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("probing", total=None)
-            summaries = await agent.run_round()
+            # No statistics refresh: the table needs none, and designing detectors at a warm-up's end
+            # can take minutes at a one-off round's rate (docs/performance.md).
+            summaries = await agent.run_round(stats=False)
             progress.update(task, completed=1, total=1)
         ids = [i for s in summaries for i in s.result_ids]
         rows = [r for r in (agent.store.result(i) for i in ids) if r is not None]

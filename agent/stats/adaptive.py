@@ -87,12 +87,16 @@ def next_levels(
     rng: random.Random,
     explore: float = EXPLORE,
     start: float | None = None,
+    centre: float | None = None,
 ) -> list[int]:
-    """n difficulty levels: around the staircase's frontier estimate, a share ``explore`` uniform."""
+    """n difficulty levels: around the staircase's frontier estimate, a share ``explore`` uniform.
+
+    ``centre``: the staircase position over ``history`` when the caller already has it."""
     levels = sorted(set(allowed_levels))
     if not levels:
         raise ValueError("no allowed levels")
-    centre = staircase_position(history, levels, start)
+    if centre is None:
+        centre = staircase_position(history, levels, start)
     out: list[int] = []
     for _ in range(n):
         if rng.random() < explore:
@@ -115,9 +119,16 @@ def chooser(
     ``starts``: per family, the level a staircase without history starts at (the calibrated d50).
     """
     begin = starts or {}
+    # The histories are fixed for the plan, so each family's position is replayed once, not once per
+    # item: a run of 1,000 items over a 2,000-outcome history spent 47 s replaying it (2026-12-03).
+    centres: dict[tuple[str, tuple[int, ...]], float] = {}
 
     def choose(family: str, allowed: Sequence[int], rng: random.Random) -> int:
-        return next_levels(histories.get(family, ()), allowed, 1, rng, explore, begin.get(family))[0]
+        history = histories.get(family, ())
+        key = (family, tuple(sorted(set(allowed))))
+        if key not in centres:
+            centres[key] = staircase_position(history, key[1], begin.get(family))
+        return next_levels(history, allowed, 1, rng, explore, begin.get(family), centres[key])[0]
 
     return choose
 

@@ -157,3 +157,15 @@ def test_chooser_and_interval_factor() -> None:
     assert min(picks) >= 9
     assert interval_factor(0.0) == 1.0 and interval_factor(0.5) == 1.0
     assert interval_factor(1.0) == 0.25 and 0.25 < interval_factor(0.8) < 1.0
+
+
+def test_the_chooser_replays_each_history_once_and_picks_as_the_replay_per_item_does() -> None:
+    rng = random.Random(21)
+    history = [(rng.randint(1, 40), rng.random() < 0.5) for _ in range(600)]
+    allowed = list(range(1, 41))
+    choose = chooser({"f": history}, starts={"g": 12.0})
+    a, b = random.Random(5), random.Random(5)
+    for family in ("f", "g") * 100:
+        # Oracle: the uncached path, replaying the history for every item.
+        expected = next_levels(history if family == "f" else [], allowed, 1, b, start=12.0 if family == "g" else None)
+        assert choose(family, allowed, a) == expected[0]
