@@ -532,19 +532,23 @@ def response_models(
 
 
 @dataclass(frozen=True)
-class OutcomeCount:
-    """Results of one (target, family, outcome)."""
+class Total:
+    """One of the counters' totals the ledger's triggers keep (``schema._totals``): ``kind`` says which
+    counter, ``k1``/``k2`` its labels, ``n`` the count (tokens: their number), ``x`` a sum (seconds, USD)."""
 
     target: str
-    family: str
-    outcome: str
+    kind: str
+    k1: str
+    k2: str
     n: int
+    x: float
 
 
-def outcome_counts(store: Store) -> list[OutcomeCount]:
-    """Every result counted by target, family and outcome (the seed of ``capmon_probes_total``)."""
-    rows = store._read("SELECT target, family, outcome, COUNT(*) FROM results GROUP BY target, family, outcome")
-    return [OutcomeCount(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+def counter_totals(store: Store) -> list[Total]:
+    """Every total the triggers keep: a few rows per target, read at the agent's start whatever the
+    ledger's size (the counters' seed)."""
+    rows = store._read("SELECT target, kind, k1, k2, n, x FROM totals ORDER BY target, kind, k1, k2")
+    return [Total(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), float(r[5])) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -567,18 +571,3 @@ def error_counts(
         args,
     )
     return [ErrorCount(str(r[0]), str(r[1]), int(r[2])) for r in rows]
-
-
-@dataclass(frozen=True)
-class RunCount:
-    """Finished runs of one target that ended with one status."""
-
-    target: str
-    status: str
-    n: int
-
-
-def run_counts(store: Store) -> list[RunCount]:
-    """Finished runs by target and status (the seed of ``capmon_runs_total``)."""
-    rows = store._read("SELECT target, status, COUNT(*) FROM runs WHERE finished IS NOT NULL GROUP BY target, status")
-    return [RunCount(str(r[0]), str(r[1]), int(r[2])) for r in rows]

@@ -128,6 +128,81 @@ def _columns(added: tuple[tuple[str, str, str], ...]) -> Callable[[sqlite3.Conne
     return run
 
 
+#: Upper bounds (seconds) of the latency histogram's buckets (``capmon_probe_latency_seconds``). The
+#: totals trigger bins each result by them, so a change needs a migration that recreates the trigger
+#: (``Counters.seed_from_store`` falls back to binning every row when the stored bounds differ).
+LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+def _latency_bucket(column: str) -> str:
+    """SQL naming the bucket ``column`` falls in: the first bound >= it (``bisect_left``), else '+Inf'."""
+    whens = " ".join(f"WHEN {column} <= {b!r} THEN '{b!r}'" for b in LATENCY_BUCKETS)
+    return f"CASE {whens} ELSE '+Inf' END"
+
+
+def _upsert(target: str, kind: str, k1: str, k2: str, n: str, x: str) -> str:
+    return (
+        f"INSERT INTO totals (target, kind, k1, k2, n, x) VALUES ({target}, '{kind}', {k1}, {k2}, {n}, {x})"
+        " ON CONFLICT (target, kind, k1, k2) DO UPDATE SET n = n + excluded.n, x = x + excluded.x;"
+    )
+
+
+def _totals(conn: sqlite3.Connection) -> None:
+    """The counters' totals kept by triggers in the transaction that writes each result or ends each
+    run, and filled once from the rows already there. Kinds: probes (family, outcome), errors
+    (reason), tokens (input|output), cost (n results with a cost, x its sum), latency (bucket; x the
+    seconds' sum), runs (status of finished runs)."""
+    reason = "COALESCE(NULLIF({0}error_reason, ''), 'unknown')"
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS totals (
+            target TEXT NOT NULL, kind TEXT NOT NULL, k1 TEXT NOT NULL, k2 TEXT NOT NULL,
+            n INTEGER NOT NULL, x REAL NOT NULL,
+            PRIMARY KEY (target, kind, k1, k2)
+        ) WITHOUT ROWID"""
+    )
+    conn.execute(
+        "CREATE TRIGGER IF NOT EXISTS totals_result AFTER INSERT ON results BEGIN "
+        + _upsert("NEW.target", "probes", "NEW.family", "NEW.outcome", "1", "0")
+        + _upsert("NEW.target", "latency", _latency_bucket("NEW.latency_s"), "''", "1", "NEW.latency_s")
+        + " INSERT INTO totals (target, kind, k1, k2, n, x)"
+        f" SELECT NEW.target, 'errors', {reason.format('NEW.')}, '', 1, 0 WHERE NEW.outcome = 'error'"
+        " ON CONFLICT (target, kind, k1, k2) DO UPDATE SET n = n + excluded.n;"
+        " INSERT INTO totals (target, kind, k1, k2, n, x)"
+        " SELECT NEW.target, 'tokens', 'input', '', NEW.input_tokens, 0 WHERE NEW.input_tokens IS NOT NULL"
+        " ON CONFLICT (target, kind, k1, k2) DO UPDATE SET n = n + excluded.n;"
+        " INSERT INTO totals (target, kind, k1, k2, n, x)"
+        " SELECT NEW.target, 'tokens', 'output', '', NEW.output_tokens, 0 WHERE NEW.output_tokens IS NOT NULL"
+        " ON CONFLICT (target, kind, k1, k2) DO UPDATE SET n = n + excluded.n;"
+        " INSERT INTO totals (target, kind, k1, k2, n, x)"
+        " SELECT NEW.target, 'cost', '', '', 1, NEW.cost_usd WHERE NEW.cost_usd IS NOT NULL"
+        " ON CONFLICT (target, kind, k1, k2) DO UPDATE SET n = n + excluded.n, x = x + excluded.x;"
+        " END"
+    )
+    conn.execute(
+        "CREATE TRIGGER IF NOT EXISTS totals_run AFTER UPDATE OF finished ON runs"
+        " WHEN OLD.finished IS NULL AND NEW.finished IS NOT NULL BEGIN "
+        + _upsert("NEW.target", "runs", "NEW.status", "''", "1", "0")
+        + " END"
+    )
+    # The rows already there, once (a scan of the ledger, at this migration only).
+    fills = (
+        "SELECT target, 'probes', family, outcome, COUNT(*), 0 FROM results GROUP BY target, family, outcome",
+        f"SELECT target, 'latency', {_latency_bucket('latency_s')} AS b, '', COUNT(*), TOTAL(latency_s)"
+        " FROM results GROUP BY target, b",
+        f"SELECT target, 'errors', {reason.format('')} AS r, '', COUNT(*), 0 FROM results"
+        " WHERE outcome = 'error' GROUP BY target, r",
+        "SELECT target, 'tokens', 'input', '', SUM(input_tokens), 0 FROM results"
+        " WHERE input_tokens IS NOT NULL GROUP BY target",
+        "SELECT target, 'tokens', 'output', '', SUM(output_tokens), 0 FROM results"
+        " WHERE output_tokens IS NOT NULL GROUP BY target",
+        "SELECT target, 'cost', '', '', COUNT(*), TOTAL(cost_usd) FROM results"
+        " WHERE cost_usd IS NOT NULL GROUP BY target",
+        "SELECT target, 'runs', status, '', COUNT(*), 0 FROM runs WHERE finished IS NOT NULL GROUP BY target, status",
+    )
+    for select in fills:
+        conn.execute(f"INSERT OR REPLACE INTO totals (target, kind, k1, k2, n, x) {select}")
+
+
 #: Step ``i`` takes a ledger from ``user_version`` i to i + 1.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("results, runs, baselines, detector state, change points, meta", _script(_V1)),
@@ -168,6 +243,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 ("change_points", "evidence", "TEXT"),
             )
         ),
+    ),
+    Migration(
+        "totals: the counters' values (probes, errors, tokens, cost, latency buckets, runs) kept by triggers,"
+        " so the agent's start reads a few rows per target instead of scanning the ledger",
+        _totals,
     ),
 )
 #: The version this capmon writes.

@@ -1,7 +1,8 @@
 """In-memory view of what the agent has done, for /metrics and the status page.
 
-Counters are seeded from the ledger at start, so ``capmon_probes_total`` equals the ledger's count
-even across restarts. Everything is updated under one lock and read as a copied snapshot.
+Counters are seeded at start from the totals the ledger's triggers keep, so ``capmon_probes_total``
+equals the ledger's count even across restarts, and the start reads a few rows per target however
+large the ledger is. Everything is updated under one lock and read as a copied snapshot.
 
 ``response_model`` and ``system_fingerprint`` come from the endpoint and become label values of
 ``capmon_target_info``; every new value is a new Prometheus series. An endpoint that reports a
@@ -21,9 +22,9 @@ from dataclasses import dataclass, field
 
 from agent.ledger import queries
 from agent.ledger.results import ProbeResult
+from agent.ledger.schema import LATENCY_BUCKETS
 from agent.ledger.store import Store, StoredResult
 
-LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 RECENT_FAILURES = 50
 #: Distinct values of one endpoint-reported label a target exports within ``METADATA_WINDOW_S``.
 MAX_METADATA_VALUES = 4
@@ -98,30 +99,41 @@ class Counters:
             self._lat_buckets.setdefault(name, [0] * len(LATENCY_BUCKETS))
 
     def seed_from_store(self, store: Store) -> None:
-        """Start counters at the ledger's totals."""
-        outcomes = queries.outcome_counts(store)
-        errors = queries.error_counts(store)
-        totals = queries.target_totals(store)
-        runs = queries.run_counts(store)
+        """Start counters at the ledger's totals, which its triggers keep (``queries.counter_totals``):
+        a few rows per target, so the start does not grow with the ledger."""
+        totals = queries.counter_totals(store)
+        index = {repr(b): i for i, b in enumerate(LATENCY_BUCKETS)}
+        # Bounds changed since the trigger was made: bin every stored latency again (a ledger scan).
+        rebin = any(t.kind == "latency" and t.k1 != "+Inf" and t.k1 not in index for t in totals)
         with self._lock:
-            for o in outcomes:
-                self._probes[(o.target, o.family, o.outcome)] = o.n
-            for e in errors:
-                self._errors[(e.target, e.reason)] = e.n
-            for t in totals.values():
-                self._tokens[(t.target, "input")] = t.input_tokens
-                self._tokens[(t.target, "output")] = t.output_tokens
-                if t.recorded_cost_usd:  # like live counting: no cost series for targets without a price table
-                    self._cost[t.target] = t.recorded_cost_usd
-            for r in runs:
-                self._runs[(r.target, r.status)] = r.n
-        for target, h in queries.latency_histograms(store, LATENCY_BUCKETS).items():
-            with self._lock:
-                buckets = self._lat_buckets.setdefault(target, [0] * len(LATENCY_BUCKETS))
-                for i, n in enumerate(h.buckets):
-                    buckets[i] += n
-                self._lat_sum[target] = self._lat_sum.get(target, 0.0) + h.total
-                self._lat_count[target] += h.count
+            for t in totals:
+                if t.kind == "probes":
+                    self._probes[(t.target, t.k1, t.k2)] = t.n
+                    # Every target with results has token series, as before totals were kept.
+                    for direction in ("input", "output"):
+                        self._tokens.setdefault((t.target, direction), 0)
+                elif t.kind == "errors":
+                    self._errors[(t.target, t.k1)] = t.n
+                elif t.kind == "tokens":
+                    self._tokens[(t.target, t.k1)] = t.n
+                elif t.kind == "cost" and t.x:  # like live counting: no cost series without a recorded cost
+                    self._cost[t.target] = t.x
+                elif t.kind == "runs":
+                    self._runs[(t.target, t.k1)] = t.n
+                elif t.kind == "latency" and not rebin:
+                    buckets = self._lat_buckets.setdefault(t.target, [0] * len(LATENCY_BUCKETS))
+                    if t.k1 in index:
+                        buckets[index[t.k1]] += t.n
+                    self._lat_sum[t.target] = self._lat_sum.get(t.target, 0.0) + t.x
+                    self._lat_count[t.target] += t.n
+        if rebin:
+            for target, h in queries.latency_histograms(store, LATENCY_BUCKETS).items():
+                with self._lock:
+                    buckets = self._lat_buckets.setdefault(target, [0] * len(LATENCY_BUCKETS))
+                    for i, n in enumerate(h.buckets):
+                        buckets[i] += n
+                    self._lat_sum[target] = self._lat_sum.get(target, 0.0) + h.total
+                    self._lat_count[target] += h.count
 
     def _observe_latency(self, target: str, seconds: float) -> None:
         with self._lock:

@@ -23,7 +23,8 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from agent import __version__
-from agent.serve.counters import LATENCY_BUCKETS, Counters, CountersSnapshot
+from agent.ledger.schema import LATENCY_BUCKETS
+from agent.serve.counters import Counters, CountersSnapshot
 from agent.serve.stats_metrics import stats_metric_families
 from agent.stats.snapshot import StatsSnapshot
 

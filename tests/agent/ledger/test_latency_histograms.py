@@ -1,5 +1,5 @@
-"""Latency histograms binned in SQL equal replaying every latency through ``bisect`` (the counter
-seed's former path, kept here as the oracle)."""
+"""Latency histograms binned in SQL (the counter seed's fallback when the totals were binned by other
+bounds) equal replaying every latency through ``bisect``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from agent.ledger import queries
+from agent.ledger.schema import LATENCY_BUCKETS
 from agent.ledger.store import Store
-from agent.serve.counters import LATENCY_BUCKETS, Counters
+from agent.serve.counters import Counters
 from tests.agent.ledger.test_store import _result
 
 
