@@ -5,7 +5,9 @@
     python -m benchmarks.footprint scrape [--targets 100] [--rows 1000000]
     python -m benchmarks.footprint soak [--targets 10] [--seconds 240]
     python -m benchmarks.footprint fits [--fits 50]
-    python -m benchmarks.footprint seed [--rows 100000] [--rounds 3]
+    python -m benchmarks.footprint seed [--rows 10000 1000000] [--rounds 3]
+    python -m benchmarks.footprint imports [--rounds 3]
+    python -m benchmarks.footprint triggers [--results 9000] [--rounds 4]
 
 ``series`` starts ``capmon run`` (a subprocess) against ``benchmarks.instant_endpoint`` with every
 probe family enabled, scrapes ``/metrics`` once every family has a frontier and designed detectors,
@@ -193,10 +195,12 @@ def cmd_series(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_child(cmd: list[str]) -> tuple[float, float, int]:
+def _run_child(
+    cmd: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> tuple[float, float, int]:
     """Run a command; (wall seconds, CPU seconds, max RSS KiB) of the child."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
@@ -268,6 +272,28 @@ def cmd_startup(args: argparse.Namespace) -> int:
     first.sort()
     print(f"{'capmon probe --once':26s} first probe {first[len(first) // 2]:.2f} s after start (median;"
           f" min {first[0]:.2f}, max {first[-1]:.2f})")
+    return 0
+
+
+IMPORTS = """
+import sys
+if sys.argv[1] == "blocked":
+    sys.modules["httpx._main"] = None  # as capmon's entry point does
+import agent.daemon, agent.serve.web
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:")) / 1024
+libs = [m for m in ("rich", "pygments", "click", "opentelemetry.sdk", "numpy", "scipy") if m in sys.modules]
+print(f"{rss:.1f} MiB, {len(sys.modules)} modules; loaded: {', '.join(libs) or '-'}")
+"""
+
+
+def cmd_imports(args: argparse.Namespace) -> int:
+    """RSS after importing what ``capmon run`` imports, with httpx's command line imported (as a plain
+    ``import httpx`` does) and blocked (as ``capmon``'s entry point does), alternating."""
+    for _ in range(args.rounds):
+        for mode in ("httpx CLI imported", "blocked"):
+            out = subprocess.run([sys.executable, "-c", IMPORTS, mode.split()[0]], cwd=ROOT, capture_output=True,
+                                 text=True, check=True).stdout.strip()  # fmt: skip
+            print(f"{mode:20s} {out}")
     return 0
 
 
@@ -425,30 +451,79 @@ def cmd_fits(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    """Counter seed over a ``--rows`` ledger of 100 targets: the latency replay it replaced vs the SQL
-    binning (``queries.latency_histograms``), alternating, and the whole seed as it is now."""
-    from agent.ledger import queries
-    from agent.ledger.store import Store
-    from agent.serve.counters import LATENCY_BUCKETS, Counters
+    """Counter seed at agent start over ledgers of 100 targets and each ``--rows`` size: the seed from
+    the trigger-kept totals beside the ledger scans the seed used to run (``target_totals``,
+    ``latency_histograms``, ``error_counts``), alternating; then the one-off migration of that ledger
+    from schema 4 (it fills the totals with one scan)."""
+    import sqlite3
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "ledger.db"
-        build_ledger(path, [f"t{i:03d}" for i in range(100)], args.rows, 200, time.time())
-        store = Store(path)
-        for rnd in range(args.rounds):
+    from agent.ledger import queries
+    from agent.ledger.schema import LATENCY_BUCKETS
+    from agent.ledger.store import Store
+    from agent.serve.counters import Counters
+
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "ledger.db"
             t0 = time.perf_counter()
-            replay = Counters()
-            for target, seconds in queries.latencies(store).items():
-                for s in seconds:
-                    replay._observe_latency(target, s)
-            t1 = time.perf_counter()
-            queries.latency_histograms(store, LATENCY_BUCKETS)
-            t2 = time.perf_counter()
-            Counters().seed_from_store(store)
-            t3 = time.perf_counter()
-            print(f"round {rnd}: latency replay {t1 - t0:.2f} s, SQL binning {t2 - t1:.2f} s;"
-                  f" whole seed {t3 - t2:.2f} s")
-        store.close()
+            build_ledger(path, [f"t{i:03d}" for i in range(100)], rows, 200, time.time())
+            print(f"{rows} rows: built in {time.perf_counter() - t0:.1f} s", flush=True)
+            store = Store(path)
+            seeds, scans = [], []
+            for _ in range(args.rounds):
+                t0 = time.perf_counter()
+                Counters().seed_from_store(store)
+                t1 = time.perf_counter()
+                queries.target_totals(store)
+                queries.latency_histograms(store, LATENCY_BUCKETS)
+                queries.error_counts(store)
+                t2 = time.perf_counter()
+                seeds.append(t1 - t0)
+                scans.append(t2 - t1)
+            store.close()
+            print(f"{rows} rows: seed from totals {', '.join(f'{x * 1000:.1f}' for x in seeds)} ms;"
+                  f" the scans the seed used to run {', '.join(f'{x:.2f}' for x in scans)} s", flush=True)
+            with sqlite3.connect(path) as conn:  # back to schema 4, as a ledger written before totals
+                conn.executescript(
+                    "DROP TRIGGER totals_result; DROP TRIGGER totals_run; DROP TABLE totals; PRAGMA user_version = 4;"
+                )
+            t0 = time.perf_counter()
+            Store(path).close()
+            print(f"{rows} rows: migration 4 -> 5 (fills the totals) {time.perf_counter() - t0:.2f} s", flush=True)
+    return 0
+
+
+def cmd_triggers(args: argparse.Namespace) -> int:
+    """Commit cost per result with the totals trigger and without it (dropped on a scratch ledger),
+    batches of 9 as the group committer writes them under load, alternating rounds."""
+    from agent.ledger.results import ProbeResult
+    from agent.ledger.store import Store
+
+    rows = [
+        ProbeResult(
+            ts=1000.0 + i, run_id="r", target=f"t{i % 3}", provider="openai", model="m", family="arithmetic",
+            difficulty=3, novelty=0, item_index=i, seed=i, item_key=f"k{i}", static=False, canary=False,
+            generator_version="bench", prompt="What is 1 + 1?", response="Answer: 2", extracted="2", canonical="2",
+            reference="2", score=None if i % 3 == 2 else 1.0, outcome=("pass", "fail", "error")[i % 3],
+            error_reason="timeout" if i % 3 == 2 else None, http_status=200, latency_s=0.01 * (i % 50),
+            input_tokens=12, output_tokens=4, response_model="m", system_fingerprint=None, cost_usd=0.001,
+        )
+        for i in range(args.results)
+    ]  # fmt: skip
+    per: dict[str, list[float]] = {"with the totals trigger": [], "without": []}
+    for rnd in range(args.rounds):
+        for mode in list(per) if rnd % 2 == 0 else list(reversed(per)):
+            with tempfile.TemporaryDirectory() as tmp:
+                store = Store(Path(tmp) / "s.db")
+                if mode == "without":
+                    store._conn.execute("DROP TRIGGER totals_result")
+                t0 = time.perf_counter()
+                for i in range(0, len(rows), 9):
+                    store.add_results(rows[i : i + 9])
+                per[mode].append((time.perf_counter() - t0) / len(rows) * 1e6)
+                store.close()
+    for mode, xs in per.items():
+        print(f"{mode:24s} {min(xs):5.1f} us per result fastest (rounds: {', '.join(f'{x:.1f}' for x in xs)})")
     return 0
 
 
@@ -478,8 +553,15 @@ def main(argv: list[str] | None = None) -> int:
     f = sub.add_parser("fits", help="frontier fit time, pure Python vs scipy")
     f.add_argument("--fits", type=int, default=50)
     f.set_defaults(func=cmd_fits)
-    e = sub.add_parser("seed", help="counter seed: latency replay vs SQL binning")
-    e.add_argument("--rows", type=int, default=100_000)
+    g = sub.add_parser("triggers", help="commit cost per result with and without the totals trigger")
+    g.add_argument("--results", type=int, default=9000)
+    g.add_argument("--rounds", type=int, default=4)
+    g.set_defaults(func=cmd_triggers)
+    i = sub.add_parser("imports", help="RSS of the daemon's imports, httpx's CLI imported vs blocked")
+    i.add_argument("--rounds", type=int, default=3)
+    i.set_defaults(func=cmd_imports)
+    e = sub.add_parser("seed", help="counter seed from totals vs the ledger scans it replaced")
+    e.add_argument("--rows", type=int, nargs="+", default=[10_000, 1_000_000])
     e.add_argument("--rounds", type=int, default=3)
     e.set_defaults(func=cmd_seed)
     args = p.parse_args(argv)
