@@ -120,20 +120,26 @@ class Counters:
                     self._cost[t.target] = t.x
                 elif t.kind == "runs":
                     self._runs[(t.target, t.k1)] = t.n
-                elif t.kind == "latency" and not rebin:
-                    buckets = self._lat_buckets.setdefault(t.target, [0] * len(LATENCY_BUCKETS))
+        # Per target: bucket counts, seconds' sum, count; from the totals, or binned again from the rows.
+        latency: dict[str, tuple[list[int], float, int]] = {}
+        if rebin:
+            latency = {
+                k: (h.buckets, h.total, h.count) for k, h in queries.latency_histograms(store, LATENCY_BUCKETS).items()
+            }
+        else:
+            for t in totals:
+                if t.kind == "latency":
+                    buckets, total, count = latency.get(t.target, ([0] * len(LATENCY_BUCKETS), 0.0, 0))
                     if t.k1 in index:
                         buckets[index[t.k1]] += t.n
-                    self._lat_sum[t.target] = self._lat_sum.get(t.target, 0.0) + t.x
-                    self._lat_count[t.target] += t.n
-        if rebin:
-            for target, h in queries.latency_histograms(store, LATENCY_BUCKETS).items():
-                with self._lock:
-                    buckets = self._lat_buckets.setdefault(target, [0] * len(LATENCY_BUCKETS))
-                    for i, n in enumerate(h.buckets):
-                        buckets[i] += n
-                    self._lat_sum[target] = self._lat_sum.get(target, 0.0) + h.total
-                    self._lat_count[target] += h.count
+                    latency[t.target] = (buckets, total + t.x, count + t.n)
+        with self._lock:
+            for target, (buckets, total, count) in latency.items():
+                self._lat_buckets[target] = [
+                    a + b for a, b in zip(self._lat_buckets.get(target, [0] * len(buckets)), buckets, strict=True)
+                ]
+                self._lat_sum[target] = self._lat_sum.get(target, 0.0) + total
+                self._lat_count[target] += count
 
     def _observe_latency(self, target: str, seconds: float) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ import bisect
 import random
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -87,13 +88,19 @@ def _check(snap: CountersSnapshot, store: Store) -> None:
         assert h.total == pytest.approx(sum(latencies[target]), rel=1e-12)
 
 
-def test_the_seed_from_totals_equals_the_rows(tmp_path: Path) -> None:
-    store = Store(tmp_path / "l.db")
-    _fill(store, random.Random(17), 2500)
+def _seed_and_check(path: Path, before: Callable[[Store], None] | None = None) -> None:
+    """Open the ledger (migrating it), run ``before``, seed counters and check them against the rows."""
+    store = Store(path)
+    if before is not None:
+        before(store)
     counters = Counters()
     counters.seed_from_store(store)
     _check(counters.snapshot(), store)
     store.close()
+
+
+def test_the_seed_from_totals_equals_the_rows(tmp_path: Path) -> None:
+    _seed_and_check(tmp_path / "l.db", lambda store: _fill(store, random.Random(17), 2500))
 
 
 def test_an_older_ledger_gets_its_totals_filled_by_the_migration(tmp_path: Path) -> None:
@@ -104,12 +111,7 @@ def test_an_older_ledger_gets_its_totals_filled_by_the_migration(tmp_path: Path)
     with sqlite3.connect(path) as conn:  # as a ledger written before schema 5
         conn.executescript("DROP TRIGGER totals_result; DROP TRIGGER totals_run; DROP TABLE totals;")
         conn.execute("PRAGMA user_version = 4")
-    store = Store(path)
-    _fill(store, random.Random(19), 300, runs="later")  # and the triggers count what comes after
-    counters = Counters()
-    counters.seed_from_store(store)
-    _check(counters.snapshot(), store)
-    store.close()
+    _seed_and_check(path, lambda store: _fill(store, random.Random(19), 300, runs="later"))  # counted after too
 
 
 def test_changed_bucket_bounds_fall_back_to_binning_the_rows(tmp_path: Path) -> None:
@@ -119,8 +121,4 @@ def test_changed_bucket_bounds_fall_back_to_binning_the_rows(tmp_path: Path) -> 
     store.close()
     with sqlite3.connect(path) as conn:  # a trigger that binned by bounds this capmon does not use
         conn.execute("UPDATE totals SET k1 = '0.3' WHERE kind = 'latency' AND k1 = '0.25'")
-    store = Store(path)
-    counters = Counters()
-    counters.seed_from_store(store)
-    _check(counters.snapshot(), store)
-    store.close()
+    _seed_and_check(path)
