@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import os
 import secrets
 import sqlite3
@@ -40,6 +41,8 @@ RESPONSE_CAP = 4000
 
 _RESULT_COLUMNS = [f.name for f in fields(ProbeResult)]
 _RESPONSE_POS = _RESULT_COLUMNS.index("response")
+#: A result's column values as one tuple, in ``_RESULT_COLUMNS`` order (one C call per row).
+_result_values = operator.attrgetter(*_RESULT_COLUMNS)
 _QUOTED_COLUMNS = ", ".join(f'"{c}"' for c in _RESULT_COLUMNS)  # "group" is an SQL keyword
 _INSERT_RESULT = f"INSERT INTO results ({_QUOTED_COLUMNS}) VALUES ({', '.join('?' for _ in _RESULT_COLUMNS)})"
 
@@ -107,12 +110,12 @@ class Store:
 
     def add_results(self, results: Sequence[ProbeResult]) -> list[int]:
         """Commit results in one transaction (all or none); returns their row ids in order."""
-        rows = []
+        rows: list[Sequence[Any]] = []
         for result in results:
-            values = [getattr(result, c) for c in _RESULT_COLUMNS]
+            values: Sequence[Any] = _result_values(result)
             response = result.response
             if response is not None and len(response) > RESPONSE_CAP:
-                values[_RESPONSE_POS] = response[:RESPONSE_CAP]
+                values = [*values[:_RESPONSE_POS], response[:RESPONSE_CAP], *values[_RESPONSE_POS + 1 :]]
             rows.append(values)
         with self._lock:
             if len(rows) == 1:  # autocommit: one statement is its own transaction

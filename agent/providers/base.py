@@ -55,6 +55,8 @@ _SHOWN_HEADERS = frozenset({"accept-encoding", "anthropic-version", "content-typ
 REDACTED = "[redacted]"
 #: Stands for the prompt in a stored request record (see ``ProviderAdapter.request_record``).
 PROMPT_MARK = "<capmon:prompt>"
+#: Request records kept per adapter (one per distinct max_tokens, temperature and system prompt).
+_MAX_RECORDS = 64
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class ProviderAdapter(ABC):
         self.target = target
         self.client = client
         self._api_key = api_key
+        self._records: dict[tuple[int, float, str | None], str] = {}
 
     @abstractmethod
     def build(self, request: ChatRequest) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -127,13 +130,22 @@ class ProviderAdapter(ABC):
     def request_record(self, request: ChatRequest) -> str:
         """The request as sent, as JSON fit to store and show: header values other than a few
         protocol ones replaced by ``[redacted]`` (configured headers are secrets), and the prompt
-        replaced by ``PROMPT_MARK`` (the ledger keeps it once, in its own column)."""
-        url, headers, body = self.prepare(request)
-        shown = {k: (v if k.lower() in _SHOWN_HEADERS else REDACTED) for k, v in headers.items()}
-        return json.dumps(
-            {"method": "POST", "url": url, "headers": shown, "body": _mark_prompt(body, request.prompt)},
-            sort_keys=True,
-        )
+        replaced by ``PROMPT_MARK`` (the ledger keeps it once, in its own column).
+
+        With the prompt marked, the record depends only on the other fields of the request, so it
+        is rendered once per (max_tokens, temperature, system) and kept: every probe stores one.
+        """
+        key = (request.max_tokens, request.temperature, request.system)
+        record = self._records.get(key)
+        if record is None:
+            marked = ChatRequest(PROMPT_MARK, request.max_tokens, request.temperature, request.system)
+            url, headers, body = self.prepare(marked)
+            shown = {k: (v if k.lower() in _SHOWN_HEADERS else REDACTED) for k, v in headers.items()}
+            record = json.dumps({"method": "POST", "url": url, "headers": shown, "body": body}, sort_keys=True)
+            if len(self._records) >= _MAX_RECORDS:  # a bound, whatever temperatures a config asks for
+                self._records.clear()
+            self._records[key] = record
+        return record
 
     def error_reason(self, status: int, body: Any) -> str:
         """Reason for a non-2xx status (providers may refine it from their error body)."""
@@ -317,16 +329,6 @@ def attribution_headers(headers: httpx.Headers) -> dict[str, str]:
             found[key] = joined[: MAX_HEADER_CHARS * 2]
     cleaned = {k: clean_str(found[k], MAX_HEADER_CHARS) for k in ATTRIBUTION_HEADERS if k in found}
     return {k: v for k, v in cleaned.items() if v is not None}
-
-
-def _mark_prompt(value: Any, prompt: str) -> Any:
-    if isinstance(value, str):
-        return PROMPT_MARK if value == prompt else value
-    if isinstance(value, dict):
-        return {k: _mark_prompt(v, prompt) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mark_prompt(v, prompt) for v in value]
-    return value
 
 
 def _request_id(headers: httpx.Headers) -> str | None:

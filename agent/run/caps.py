@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import string
 import threading
 from collections.abc import Iterator
 
@@ -32,16 +33,14 @@ def estimate_tokens(text: str) -> int:
     """Prompt tokens, erring high: every digit, punctuation mark and non-ASCII byte counts as a
     token (small models' tokenizers split digits one by one), other characters three to a token,
     plus the chat template's overhead."""
-    plain = 0
-    single = 0
-    for ch in text:
-        if ch.isascii() and (ch.isalpha() or ch == " "):
-            plain += 1
-        elif ch.isascii():
-            single += 1
-        else:
-            single += len(ch.encode("utf-8"))
-    return single + math.ceil(plain / CHARS_PER_TOKEN) + TEMPLATE_OVERHEAD_TOKENS
+    # Counted on the UTF-8 bytes in C (every item of every plan is measured): ASCII letters and
+    # spaces are the "plain" characters; every other byte, ASCII or part of a non-ASCII character, is one token.
+    raw = text.encode("utf-8")
+    plain = len(raw) - len(raw.translate(None, _PLAIN))
+    return (len(raw) - plain) + math.ceil(plain / CHARS_PER_TOKEN) + TEMPLATE_OVERHEAD_TOKENS
+
+
+_PLAIN = bytes(string.ascii_letters + " ", "ascii")
 
 
 class LevelCaps:

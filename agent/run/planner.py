@@ -53,9 +53,9 @@ def levels_for(target: TargetConfig, family: ProbeFamily, caps: LevelCaps | None
     return sorted({min(d, top) for d in target.difficulties})
 
 
-def fits(items: Sequence[Item], limit: int) -> bool:
-    """Whether every rendering's prompt fits the limit (estimated tokens, erring high)."""
-    return all(estimate_tokens(i.prompt) <= limit for i in items)
+def _longest(items: Sequence[Item]) -> int:
+    """The largest estimated prompt among an item's renderings (tokens, erring high)."""
+    return max((estimate_tokens(i.prompt) for i in items), default=0)
 
 
 def fitted(
@@ -65,12 +65,14 @@ def fitted(
     nothing when not even level 1 fits."""
     limit = target.prompt_token_limit
     items = make(level)
-    while not fits(items, limit) and level > 1:
+    size = _longest(items)  # each rendering measured once
+    while size > limit and level > 1:
         level -= 1
         items = make(level)
-        if caps is not None and fits(items, limit):
+        size = _longest(items)
+        if caps is not None and size <= limit:
             caps.lower(target.name, family.name, level, limit)
-    return items if fits(items, limit) else []
+    return items if size <= limit else []
 
 
 def plan_run(
@@ -92,9 +94,18 @@ def plan_run(
     novelties = target.novelties
     underlying = max(1, target.probes_per_run // len(novelties))
     plan: list[PlannedProbe] = []
+    allowed_at: dict[tuple[str, int | None], list[int]] = {}
+
+    def allowed_for(family: ProbeFamily) -> list[int]:
+        # Once per family and cap, not per item: an open scale lists ~100 levels.
+        key = (family.name, caps.cap(target.name, family.name) if caps is not None else None)
+        if key not in allowed_at:
+            allowed_at[key] = levels_for(target, family, caps)
+        return allowed_at[key]
+
     for i in range(underlying):
         family = registry.get(families[(first_index + i) % len(families)])
-        allowed = levels_for(target, family, caps)
+        allowed = allowed_for(family)
         if difficulty_chooser is not None:
             difficulty = difficulty_chooser(family.name, allowed, rng)
         else:
@@ -109,7 +120,7 @@ def plan_run(
     for j in range(target.static_per_run):
         k = run_seq * target.static_per_run + j
         family = registry.get(families[k % len(families)])
-        allowed = levels_for(target, family, caps)
+        allowed = allowed_for(family)
         difficulty = allowed[(k // len(families)) % len(allowed)]
         novelty = novelties[k % len(novelties)]
 

@@ -92,6 +92,26 @@ def test_request_record_shows_the_request_without_secrets() -> None:
     assert data["body"]["stream"] is True and data["body"]["stream_options"] == {"include_usage": True}
 
 
+@pytest.mark.parametrize("provider", ["openai", "azure-openai", "anthropic", "gemini", "openai-responses"])
+def test_request_record_is_the_request_as_sent_with_the_prompt_marked(provider: str) -> None:
+    # Oracle: the body each adapter actually sends, with the prompt's JSON text swapped for the mark.
+    target = TargetConfig(
+        name="t", provider=provider, base_url="https://x/v1", model="m", api_version="1"  # type: ignore[arg-type]
+    )
+    adapter = adapter_for(target, httpx.AsyncClient(), "sk-1")
+    for prompt, temperature, system in [("What is 2 + 2?", 0.0, None), ("Sort: b a", 0.7, "Be brief.")]:
+        request = ChatRequest(prompt=prompt, max_tokens=16, temperature=temperature, system=system)
+        _, _, body = adapter.prepare(request)
+        sent = json.dumps(body, sort_keys=True).replace(json.dumps(prompt), json.dumps(PROMPT_MARK))
+        record = json.loads(adapter.request_record(request))
+        assert json.dumps(record["body"], sort_keys=True) == sent
+        other = ChatRequest(prompt=prompt + " again", max_tokens=16, temperature=temperature, system=system)
+        assert adapter.request_record(other) == adapter.request_record(request)  # the prompt is not in it
+    cold = json.loads(adapter.request_record(ChatRequest(prompt="x", max_tokens=16, temperature=0.0)))
+    warm = json.loads(adapter.request_record(ChatRequest(prompt="x", max_tokens=16, temperature=0.7)))
+    assert cold != warm
+
+
 def test_streaming_is_on_for_openai_only_by_default() -> None:
     def t(provider: str, **kw: object) -> TargetConfig:
         return TargetConfig(name="t", provider=provider, base_url="https://x/v1", model="m", api_version="1", **kw)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 
 import pytest
@@ -63,3 +64,19 @@ def test_estimate_errs_high_on_digits() -> None:
     # Small models' tokenizers split digits one by one: every digit is a token, plus the template.
     assert estimate_tokens("1234567890") >= 10 + 64
     assert estimate_tokens("") == 64
+
+
+def _estimate_by_character(text: str) -> int:
+    """The rule as written in the docstring, one character at a time."""
+    plain = sum(1 for ch in text if ch.isascii() and (ch.isalpha() or ch == " "))
+    single = sum(len(ch.encode("utf-8")) for ch in text if not (ch.isascii() and (ch.isalpha() or ch == " ")))
+    return single + -(-plain // 3) + 64
+
+
+def test_estimate_counts_as_its_rule_says_on_any_text() -> None:
+    rng = random.Random(7)
+    alphabet = "abcXYZ  \t\n0123456789.,;:!?()[]{}-+*/=\"'é中😀\u00a0\u200b"
+    texts = ["", " ", "Hello world", "naïve café", "中文字符", "😀" * 5]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300))) for _ in range(300)]
+    for text in texts:
+        assert estimate_tokens(text) == _estimate_by_character(text), text
