@@ -50,7 +50,18 @@ def _window(
     if targets is not None:
         where.append(f"{p}target IN ({', '.join('?' for _ in targets) or 'NULL'})")
         args.extend(targets)
+    elif since is not None or until is not None:
+        # Every target: named, so that the (target, ts) index can serve the time bounds. The triggers
+        # keep a totals row for every target with a result (schema 5), so none is left out.
+        where.append(f"{p}target IN (SELECT DISTINCT target FROM totals)")
     return "".join(f" AND {w}" for w in where), args
+
+
+def _table(since: float | None, until: float | None) -> str:
+    """``results`` for a query bounded by ``_window``: read through the (target, ts) index when it has a
+    time bound, so a window costs what is in it, not the whole ledger (left to itself, SQLite scans
+    the ledger along the (target, family, ...) index to save a sort)."""
+    return "results INDEXED BY results_target_ts" if since is not None or until is not None else "results"
 
 
 # -- capability: scored results ---------------------------------------------------------------------
@@ -115,7 +126,7 @@ def cell_counts(
         extra, extra_args = _primary(primary)
         where, args = where + extra, [*args, *extra_args]
     rows = store._read(
-        "SELECT target, family, difficulty, novelty, SUM(outcome = 'pass'), COUNT(*) FROM results"
+        f"SELECT target, family, difficulty, novelty, SUM(outcome = 'pass'), COUNT(*) FROM {_table(since, until)}"
         f" WHERE {_scored(static=static)}{where} GROUP BY target, family, difficulty, novelty"
         " ORDER BY target, family, difficulty, novelty",
         args,
@@ -150,12 +161,13 @@ def fresh_answers(
     where, args = _window(since, until, targets)
     if rendered_twice:
         where += (
-            f" AND (target, item_key) IN (SELECT target, item_key FROM results WHERE {_scored()}{where}"
+            f" AND (target, item_key) IN (SELECT target, item_key FROM {_table(since, until)} WHERE {_scored()}{where}"
             " GROUP BY target, item_key HAVING COUNT(DISTINCT novelty) > 1)"
         )
         args = [*args, *args]
     rows = store._read(
-        f"SELECT target, family, item_key, novelty, canonical FROM results WHERE {_scored()}{where} ORDER BY id",
+        f"SELECT target, family, item_key, novelty, canonical FROM {_table(since, until)}"
+        f" WHERE {_scored()}{where} ORDER BY id",
         args,
     )
     return [Answer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), None if r[4] is None else str(r[4])) for r in rows]
@@ -192,9 +204,11 @@ def paired_outcomes(
         extra, extra_args = _primary({target: primary, baseline: primary})
         where, args = where + extra, [*args, *extra_args]
 
+    table = _table(since, until)
+
     def first() -> str:
         return (
-            f"SELECT family, item_key, novelty, outcome FROM results WHERE id IN (SELECT MIN(id) FROM results"
+            f"SELECT family, item_key, novelty, outcome FROM results WHERE id IN (SELECT MIN(id) FROM {table}"
             f" WHERE target = ? AND {_scored()}{where} GROUP BY item_key, novelty)"
         )
 
@@ -223,7 +237,8 @@ def time_buckets(
     """Scored fresh results per target and time bucket of ``width`` seconds from ``start`` (<= since)."""
     where, args = _window(since, until, targets)
     rows = store._read(
-        "SELECT target, CAST((ts - ?) / ? AS INTEGER) AS bucket, SUM(outcome = 'pass'), COUNT(*) FROM results"
+        "SELECT target, CAST((ts - ?) / ? AS INTEGER) AS bucket, SUM(outcome = 'pass'), COUNT(*)"
+        f" FROM {_table(since, until)}"
         f" WHERE {_scored()}{where} GROUP BY target, bucket ORDER BY target, bucket",
         [start, width, *args],
     )
@@ -260,7 +275,7 @@ def generator_versions(
     """Per (target, family, generator version), the scored fresh probes it produced in the window."""
     where, args = _window(since, until, targets)
     rows = store._read(
-        "SELECT target, family, generator_version, COUNT(*), MIN(ts), MAX(ts) FROM results"
+        f"SELECT target, family, generator_version, COUNT(*), MIN(ts), MAX(ts) FROM {_table(since, until)}"
         f" WHERE {_scored()}{where} GROUP BY target, family, generator_version ORDER BY family, target, MIN(ts)",
         args,
     )
@@ -315,7 +330,7 @@ def families(
 ) -> list[str]:
     """Families probed (fresh or static, answered or not; fingerprint canaries aside), sorted."""
     where, args = _window(since, until, targets)
-    rows = store._read(f"SELECT DISTINCT family FROM results WHERE canary = 0{where} ORDER BY 1", args)
+    rows = store._read(f"SELECT DISTINCT family FROM {_table(since, until)} WHERE canary = 0{where} ORDER BY 1", args)
     return [str(r[0]) for r in rows]
 
 
@@ -435,7 +450,7 @@ def target_totals(
         f" COALESCE(SUM(CASE WHEN {tokened} THEN COALESCE(input_tokens, 0) END), 0),"
         f" COALESCE(SUM(CASE WHEN {tokened} THEN COALESCE(output_tokens, 0) END), 0),"
         f" SUM({tokened}), SUM(CASE WHEN NOT {tokened} THEN cost_usd END)"
-        f" FROM results WHERE 1 = 1{where} GROUP BY target ORDER BY target",
+        f" FROM {_table(since, until)} WHERE 1 = 1{where} GROUP BY target ORDER BY target",
         args,
     )
     return {
@@ -465,7 +480,7 @@ def refusal_counts(
     static: counted inside SQLite, so a refresh never holds the window's response texts at once."""
     where, args = _window(since)
     rows = store._read_with(
-        f"SELECT target, SUM(capmon_refused(response)), COUNT(*) FROM results"
+        f"SELECT target, SUM(capmon_refused(response)), COUNT(*) FROM {_table(since, None)}"
         f" WHERE {_scored(static=None)}{where} GROUP BY target",
         args,
         {"capmon_refused": lambda text: int(refused(text))},
@@ -485,7 +500,8 @@ def latencies(
     where, args = _window(since, until, targets)
     cond = "outcome != 'error'" if answered else "1 = 1"
     out: dict[str, list[float]] = {}
-    for r in store._read(f"SELECT target, latency_s FROM results WHERE {cond}{where} ORDER BY id", args):
+    sql = f"SELECT target, latency_s FROM {_table(since, until)} WHERE {cond}{where} ORDER BY id"
+    for r in store._read(sql, args):
         out.setdefault(str(r[0]), []).append(float(r[1]))
     return out
 
@@ -520,7 +536,7 @@ def response_models(
     where, args = _window(since, until, targets)
     out: dict[str, list[str]] = {}
     for r in store._read(
-        f"SELECT DISTINCT target, response_model FROM results WHERE response_model IS NOT NULL"
+        f"SELECT DISTINCT target, response_model FROM {_table(since, until)} WHERE response_model IS NOT NULL"
         f" AND response_model != ''{where} ORDER BY target, response_model",
         args,
     ):
@@ -566,7 +582,8 @@ def error_counts(
     """Endpoint failures by target and reason (``unknown`` when none was recorded), most frequent first."""
     where, args = _window(since, until, targets)
     rows = store._read(
-        "SELECT target, COALESCE(NULLIF(error_reason, ''), 'unknown') AS reason, COUNT(*) AS n FROM results"
+        "SELECT target, COALESCE(NULLIF(error_reason, ''), 'unknown') AS reason, COUNT(*) AS n"
+        f" FROM {_table(since, until)}"
         f" WHERE outcome = 'error'{where} GROUP BY target, reason ORDER BY target, n DESC, reason",
         args,
     )

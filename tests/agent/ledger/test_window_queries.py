@@ -50,3 +50,67 @@ def test_consistency_reads_only_items_rendered_twice_and_computes_the_same(tmp_p
     assert summaries.consistencies(twice) == summaries.consistencies(every)
     c = summaries.consistencies(twice)[("a", "arithmetic")]
     assert (c.ratio, c.pairs, c.items) == (1 / 3, 3, 1)
+
+
+def _ledger(path: Path, old: int) -> Store:
+    """Three targets: 40 recent results each (ts 900..939) after ``old`` results each older than the window."""
+    store = Store(path)
+    rows = [
+        _result(t, ts=float(i % 500), passed=i % 3 > 0, difficulty=1 + i % 4, error=i % 11 == 0, key=f"old{i}")
+        for i in range(old)
+        for t in ("a", "b", "c")
+    ]
+    rows += [
+        _result(t, ts=900.0 + i, passed=(i + ord(t)) % 2 == 0, difficulty=1 + i % 4, error=i % 13 == 0, key=f"k{i}")
+        for i in range(40)
+        for t in ("a", "b", "c")
+    ]
+    for start in range(0, len(rows), 5000):
+        store.add_results(rows[start : start + 5000])
+    return store
+
+
+def _window_reads(store: Store) -> dict[str, object]:
+    since = 800.0
+    return {
+        "cells": queries.cell_counts(store, since=since),
+        "totals": queries.target_totals(store, since=since),
+        "errors": queries.error_counts(store, since=since),
+        "families": queries.families(store, since=since),
+        "versions": queries.generator_versions(store, since=since),
+        "models": queries.response_models(store, since=since),
+        "latencies": queries.latencies(store, since=since),
+        "answers": queries.fresh_answers(store, since=since),
+        "refusals": queries.refusal_counts(store, is_refusal, since=since),
+        "paired": queries.paired_outcomes(store, "a", "b", since=since),
+        "buckets": queries.time_buckets(store, start=800.0, width=10.0, since=since, until=1000.0, targets=["a"]),
+    }
+
+
+def _steps(store: Store) -> int:
+    """SQLite virtual-machine steps (in units of 100) the window reads take."""
+    count = [0]
+
+    def tick() -> int:
+        count[0] += 1
+        return 0
+
+    store._conn.set_progress_handler(tick, 100)
+    try:
+        _window_reads(store)
+    finally:
+        store._conn.set_progress_handler(None, 0)
+    return count[0]
+
+
+def test_a_window_costs_what_is_in_it_not_the_whole_ledger(tmp_path: Path) -> None:
+    small, large = _ledger(tmp_path / "s.db", 200), _ledger(tmp_path / "l.db", 4000)
+    # The same window's rows: the same answers whatever lies before the window.
+    assert _window_reads(small) == _window_reads(large)
+    # Oracle for one of them: counted in Python from the rows in the window.
+    recent = [r.result for r in large.results(since=800.0)]
+    assert sum(c.total for c in queries.cell_counts(large, since=800.0)) == sum(
+        1 for r in recent if r.outcome != "error" and not r.static and not r.canary
+    )
+    # 20x more old rows: the work stays the same (a scan would grow ~20x).
+    assert _steps(large) <= 1.2 * _steps(small) + 5
