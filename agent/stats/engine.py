@@ -42,6 +42,7 @@ from agent.stats.cusum import Cusum
 from agent.stats.design import MAX_WARMUP_FACTOR, SIGNALS_SCOPE, DetectorDesigner
 from agent.stats.detectors import FingerprintState, ScopeState, progress, recovery_cusum
 from agent.stats.fingerprint import is_refusal, learn_baseline
+from agent.stats.frontier import Frontier
 from agent.stats.paired import paired_difference
 from agent.stats.persistence import FINGERPRINT, PASS_RATIO
 from agent.stats.signal_watch import SignalWatch
@@ -79,6 +80,8 @@ class StatsEngine:
         self._fp: dict[str, FingerprintState] = {}
         self._last_id = 0
         self._version: str | None = None
+        #: Frontier fits of the last snapshot by their inputs: an unchanged (target, family) is not refit.
+        self._fits: dict[summaries.FitInputs, Frontier] = {}
         self.signals = SignalWatch(store, self.designer.signal_arl0, settings.stats.warmup_probes)
         self._restore()
 
@@ -312,7 +315,7 @@ class StatsEngine:
         since = now - max(cfg.windows_s)  # the longest window: the frontier and the curves
         counts = summaries.counts_of(queries.cell_counts(self.store, since=since))
         primary = summaries.counts_of(queries.cell_counts(self.store, since=since, primary=novelties))
-        fits, abilities = summaries.frontiers(primary, cfg.confidence, self.references)
+        fits, abilities = summaries.frontiers(primary, cfg.confidence, self.references, cache=self._fits)
         ratios = []
         for w in sorted(cfg.windows_s):
             label = summaries.window_label(w)

@@ -111,14 +111,26 @@ def ratio_cells(
     return cells
 
 
+#: What a frontier fit depends on: levels, passes and totals per level, confidence, reference level.
+FitInputs = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], float, float | None]
+
+
 def frontiers(
-    counts: Counts, confidence: float, references: Mapping[str, float] | None = None
+    counts: Counts,
+    confidence: float,
+    references: Mapping[str, float] | None = None,
+    *,
+    cache: dict[FitInputs, Frontier] | None = None,
 ) -> tuple[dict[tuple[str, str], Frontier], dict[str, Ability]]:
     """Frontier per (target, family) from counts by difficulty, and each target's ability summary.
 
     ``references``: each family's reference level for ability (``frontier.reference_level`` of its
     top); a family not named uses the middle of its probed levels. Pass the primary renderings'
     counts: a level pools novelties, whose renderings of one item are correlated.
+
+    ``cache``: fits by their inputs, from the previous call; a (target, family) whose counts did not
+    change since is not fitted again (a fit is a pure function of its inputs and the dearest step of
+    a refresh). Left holding this call's fits only, so it never outgrows the window.
     """
     refs = references or {}
     by_fam: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
@@ -126,11 +138,17 @@ def frontiers(
         by_fam[(target, family)][diff][0] += k
         by_fam[(target, family)][diff][1] += n
     fits: dict[tuple[str, str], Frontier] = {}
+    kept: dict[FitInputs, Frontier] = {}
     for key, levels in by_fam.items():
-        xs = sorted(levels)
-        fits[key] = fit_frontier(
-            xs, [levels[x][0] for x in xs], [levels[x][1] for x in xs], confidence, refs.get(key[1])
-        )
+        xs = tuple(sorted(levels))
+        inputs = (xs, tuple(levels[x][0] for x in xs), tuple(levels[x][1] for x in xs), confidence, refs.get(key[1]))
+        fit = kept.get(inputs) or (cache.get(inputs) if cache is not None else None)
+        if fit is None:
+            fit = fit_frontier(xs, inputs[1], inputs[2], confidence, inputs[4])
+        fits[key] = kept[inputs] = fit
+    if cache is not None:
+        cache.clear()
+        cache.update(kept)
     abilities: dict[str, Ability] = {}
     for target in {t for t, _ in fits}:
         ab = ability_summary({f: fr for (t, f), fr in fits.items() if t == target}, confidence)

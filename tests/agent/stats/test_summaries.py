@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from typing import Any
+
+import pytest
 
 from agent.stats import summaries
 from agent.stats.frontier import Frontier
@@ -49,3 +52,33 @@ def test_without_curves_only_pooled_cells_and_without_a_fit_the_middle_stands_in
     cells = summaries.ratio_cells(counts, "24h", 0.05, curves=True)
     # Middle of 1..20 is 10.5; ties go to the lower level: 10, 11, 9, 12, 8, 13.
     assert sorted(int(c.difficulty) for c in cells if c.difficulty != "all") == [8, 9, 10, 11, 12, 13]
+
+
+def test_frontiers_refit_only_what_changed_since_the_last_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    counts: summaries.Counts = {}
+    for i, t in enumerate(("a", "b")):
+        for j, fam in enumerate(("arithmetic", "sorting", "logic")):
+            for d in (1, 3, 5, 8):
+                counts[(t, fam, d, 0)] = (max(0, 10 + 3 * i + j - d), 20)  # different per (target, family)
+    expected, _ = summaries.frontiers(counts, 0.95)  # no cache: every fit made afresh
+    fitted: list[tuple[int, ...]] = []
+    real = summaries.fit_frontier
+
+    def counting(*args: Any, **kw: Any) -> Frontier:
+        fitted.append(tuple(args[1]))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(summaries, "fit_frontier", counting)
+    cache: dict[summaries.FitInputs, Frontier] = {}
+    first, _ = summaries.frontiers(counts, 0.95, cache=cache)
+    assert first == expected and len(fitted) == 6
+    again, _ = summaries.frontiers(counts, 0.95, cache=cache)
+    assert again == expected and len(fitted) == 6  # nothing changed: nothing refit
+    counts[("b", "logic", 3, 0)] = (2, 12)  # one (target, family) got new results
+    del counts[("a", "sorting", 1, 0)], counts[("a", "sorting", 3, 0)]  # another's left the window
+    counts.pop(("a", "sorting", 5, 0)), counts.pop(("a", "sorting", 8, 0))
+    changed, _ = summaries.frontiers(counts, 0.95, cache=cache)
+    assert len(fitted) == 7 and ("a", "sorting") not in changed
+    fresh, _ = summaries.frontiers(counts, 0.95)
+    assert changed == fresh
+    assert len(cache) == 5  # only what this call used: it never outgrows the window
