@@ -60,6 +60,7 @@ def _target(base_url: str, probes: int, concurrency: int) -> TargetConfig:
         concurrency=concurrency,
         families=["arithmetic"],
         max_tokens=32,
+        adaptive=False,  # the bare loop sends a plan's bodies: uniform over the levels, as here
     )
 
 

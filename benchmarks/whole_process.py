@@ -4,14 +4,19 @@ and steady-state rate.
     python -m benchmarks.whole_process [--probes 1000] [--concurrency 16] [--rounds 3]
                                        [--inspect-python PATH]
 
-Sides: a bare httpx loop (its own process: ``--probes`` POSTs at ``--concurrency``), ``capmon probe
---once`` with one target sending ``--probes`` arithmetic probes at the same concurrency (start-up,
-generation, scoring, the ledger and the result table included; streamed, the default for an
+Sides: a bare httpx loop (its own process: ``--probes`` POSTs of "What is 2 + 3?" at ``--concurrency``),
+``capmon probe --once`` with one target sending ``--probes`` arithmetic probes at the same concurrency
+(start-up, generation, scoring, the ledger and the result table included; streamed, the default for an
 OpenAI-compatible target), the same with ``stream: false`` (the bare loop's kind of request), and
 Inspect AI (``inspect eval`` of a task of ``--probes`` arithmetic samples, ``generate()`` and
 ``match()``, at ``--max-connections`` = concurrency, its log written as usual) when
 ``--inspect-python`` names a Python that has ``inspect_ai`` (default: this one, if it has it). This
 script never installs Inspect AI.
+
+Every side asks the same size of question: capmon's target is held at arithmetic level 1 ("What is
+3 + 9?", ``difficulties: [1]``, ``adaptive: false``), as Inspect's samples are two-digit sums; left
+adaptive, its staircase would explore up to level 45 (expressions of 17-digit numbers), other work
+than the bare loop's.
 
 The endpoint is ``benchmarks.instant_endpoint`` in its own process. Wall, CPU and max RSS are of the
 child process alone (``os.wait4``). The steady-state rate is measured at the endpoint: requests per
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = Path(tmp) / "c.yaml"
         t = target(
             "t0", base, families=["arithmetic"], probes_per_run=args.probes, static_per_run=0,
-            fingerprint_prompts=0, concurrency=args.concurrency,
+            fingerprint_prompts=0, concurrency=args.concurrency, difficulties=[1], adaptive=False,
         )  # fmt: skip
         cfg.write_text(yaml.safe_dump({"targets": [t], "store": str(Path(tmp) / "c.db")}))
         plain = Path(tmp) / "plain.yaml"  # the same request as the bare loop: no event stream
