@@ -80,8 +80,9 @@ class StatsEngine:
         self._fp: dict[str, FingerprintState] = {}
         self._last_id = 0
         self._version: str | None = None
-        #: Frontier fits of the last snapshot by their inputs: an unchanged (target, family) is not refit.
-        self._fits: dict[summaries.FitInputs, Frontier] = {}
+        #: Frontier fits and cell intervals of the last snapshot by their inputs: unchanged counts are not refit.
+        self._fits: summaries.Reuse[summaries.FitInputs, Frontier] = summaries.Reuse()
+        self._intervals: summaries.Reuse[summaries.IntervalInputs, tuple[float, float]] = summaries.Reuse()
         self.signals = SignalWatch(store, self.designer.signal_arl0, settings.stats.warmup_probes)
         self._restore()
 
@@ -315,15 +316,20 @@ class StatsEngine:
         since = now - max(cfg.windows_s)  # the longest window: the frontier and the curves
         counts = summaries.counts_of(queries.cell_counts(self.store, since=since))
         primary = summaries.counts_of(queries.cell_counts(self.store, since=since, primary=novelties))
-        fits, abilities = summaries.frontiers(primary, cfg.confidence, self.references, cache=self._fits)
+        fits, abilities = summaries.frontiers(primary, cfg.confidence, self.references, reuse=self._fits)
         ratios = []
         for w in sorted(cfg.windows_s):
             label = summaries.window_label(w)
             if now - w == since:
-                ratios.extend(summaries.ratio_cells(counts, label, alpha, primary, curves=True, fits=fits))
+                cells = summaries.ratio_cells(
+                    counts, label, alpha, primary, curves=True, fits=fits, reuse=self._intervals
+                )
             else:
                 window = summaries.counts_of(queries.cell_counts(self.store, since=now - w, primary=novelties))
-                ratios.extend(summaries.ratio_cells({}, label, alpha, window))
+                cells = summaries.ratio_cells({}, label, alpha, window, reuse=self._intervals)
+            ratios.extend(cells)
+        self._fits.turn()
+        self._intervals.turn()
         static = summaries.counts_of(queries.cell_counts(self.store, static=True, since=since))
         totals = queries.target_totals(self.store, since=since)
         groups: dict[str, list[str]] = {}

@@ -104,13 +104,8 @@ def log_mixture(k: float, n: float, p: float, a: float = CS_PRIOR) -> float:
     return log_beta(a + k, a + n - k) - log_beta(a, a) - k * math.log(p) - (n - k) * math.log1p(-p)
 
 
-@lru_cache(maxsize=4096)
 def confidence_sequence(k: float, n: float, alpha: float = 0.05, a: float = CS_PRIOR) -> tuple[float, float]:
-    """Anytime-valid interval {p : M_n(p) < 1/alpha} for a Bernoulli mean after k successes in n trials.
-
-    Kept for the last 4,096 distinct arguments (two root searches each; every statistics refresh asks
-    again for every cell, mostly with counts that did not change).
-    """
+    """Anytime-valid interval {p : M_n(p) < 1/alpha} for a Bernoulli mean after k successes in n trials."""
     _check(k, n)
     if not 0 < alpha < 1:
         raise ValueError("alpha must be in (0, 1)")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Generic, TypeVar
 
 from agent.ledger.queries import Answer, CellCount, PairedOutcome, TargetTotals
 from agent.stats.consistency import Consistency, consistency
@@ -31,6 +32,42 @@ def window_label(seconds: float) -> str:
 
 
 Counts = dict[tuple[str, str, int, int], list[int]]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Reuse(Generic[K, V]):
+    """Values of a pure function, kept from one refresh to the next by their inputs.
+
+    A refresh recomputes every cell's interval and every (target, family)'s frontier, mostly from
+    counts that did not change since the last one. ``get`` returns what this or the last refresh
+    computed for the same inputs; ``turn`` (at the end of a refresh) forgets what it did not use,
+    so what is kept never outgrows one refresh's cells.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[K, V] = {}
+        self._now: dict[K, V] = {}
+
+    def get(self, key: K, compute: Callable[[], V]) -> V:
+        """The value for ``key``: reused if this or the last refresh had it, else ``compute()``."""
+        if key in self._now:
+            return self._now[key]
+        value = self._last[key] if key in self._last else compute()
+        self._now[key] = value
+        return value
+
+    def turn(self) -> None:
+        """End a refresh: what it used is kept for the next one, the rest forgotten."""
+        self._last, self._now = self._now, {}
+
+    def __len__(self) -> int:
+        return len(self._now) + sum(1 for k in self._last if k not in self._now)
+
+
+#: A pooled cell's interval: (passes, total, alpha).
+IntervalInputs = tuple[int, int, float]
 
 
 def counts_of(cells: Iterable[CellCount]) -> Counts:
@@ -67,6 +104,7 @@ def ratio_cells(
     *,
     curves: bool = False,
     fits: Mapping[tuple[str, str], Frontier] | None = None,
+    reuse: Reuse[IntervalInputs, tuple[float, float]] | None = None,
 ) -> list[RatioCell]:
     """Pooled cells (per family and over all families) with anytime-valid bounds; with ``curves``, the
     family's capability curve too: counts per difficulty level (the ``LEVELS_PER_FAMILY`` nearest the
@@ -98,7 +136,10 @@ def ratio_cells(
             cell[1] += n
     cells = []
     for (target, fam), (k, n) in sorted(pooled.items()):
-        lo, hi = confidence_sequence(k, n, alpha)
+        def interval(k: int = k, n: int = n) -> tuple[float, float]:
+            return confidence_sequence(k, n, alpha)
+
+        lo, hi = interval() if reuse is None else reuse.get((k, n, alpha), interval)
         cells.append(RatioCell(target, fam, ALL, ALL, window, k, n, k / n, lo, hi))
     nan = math.nan
     for (target, fam), levels in sorted(by_level.items()):
@@ -120,7 +161,7 @@ def frontiers(
     confidence: float,
     references: Mapping[str, float] | None = None,
     *,
-    cache: dict[FitInputs, Frontier] | None = None,
+    reuse: Reuse[FitInputs, Frontier] | None = None,
 ) -> tuple[dict[tuple[str, str], Frontier], dict[str, Ability]]:
     """Frontier per (target, family) from counts by difficulty, and each target's ability summary.
 
@@ -128,9 +169,9 @@ def frontiers(
     top); a family not named uses the middle of its probed levels. Pass the primary renderings'
     counts: a level pools novelties, whose renderings of one item are correlated.
 
-    ``cache``: fits by their inputs, from the previous call; a (target, family) whose counts did not
-    change since is not fitted again (a fit is a pure function of its inputs and the dearest step of
-    a refresh). Left holding this call's fits only, so it never outgrows the window.
+    ``reuse``: fits by their inputs across refreshes; a (target, family) whose counts did not change
+    since the last refresh is not fitted again (a fit is a pure function of its inputs, and the
+    dearest step of a refresh).
     """
     refs = references or {}
     by_fam: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
@@ -138,17 +179,14 @@ def frontiers(
         by_fam[(target, family)][diff][0] += k
         by_fam[(target, family)][diff][1] += n
     fits: dict[tuple[str, str], Frontier] = {}
-    kept: dict[FitInputs, Frontier] = {}
     for key, levels in by_fam.items():
         xs = tuple(sorted(levels))
         inputs = (xs, tuple(levels[x][0] for x in xs), tuple(levels[x][1] for x in xs), confidence, refs.get(key[1]))
-        fit = kept.get(inputs) or (cache.get(inputs) if cache is not None else None)
-        if fit is None:
-            fit = fit_frontier(xs, inputs[1], inputs[2], confidence, inputs[4])
-        fits[key] = kept[inputs] = fit
-    if cache is not None:
-        cache.clear()
-        cache.update(kept)
+
+        def fit(inputs: FitInputs = inputs) -> Frontier:
+            return fit_frontier(inputs[0], inputs[1], inputs[2], confidence, inputs[4])
+
+        fits[key] = fit() if reuse is None else reuse.get(inputs, fit)
     abilities: dict[str, Ability] = {}
     for target in {t for t, _ in fits}:
         ab = ability_summary({f: fr for (t, f), fr in fits.items() if t == target}, confidence)

@@ -54,13 +54,13 @@ def test_without_curves_only_pooled_cells_and_without_a_fit_the_middle_stands_in
     assert sorted(int(c.difficulty) for c in cells if c.difficulty != "all") == [8, 9, 10, 11, 12, 13]
 
 
-def test_frontiers_refit_only_what_changed_since_the_last_call(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_frontiers_refit_only_what_changed_since_the_last_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
     counts: summaries.Counts = {}
     for i, t in enumerate(("a", "b")):
         for j, fam in enumerate(("arithmetic", "sorting", "logic")):
             for d in (1, 3, 5, 8):
-                counts[(t, fam, d, 0)] = (max(0, 10 + 3 * i + j - d), 20)  # different per (target, family)
-    expected, _ = summaries.frontiers(counts, 0.95)  # no cache: every fit made afresh
+                counts[(t, fam, d, 0)] = [max(0, 10 + 3 * i + j - d), 20]  # different per (target, family)
+    expected, _ = summaries.frontiers(counts, 0.95)  # no reuse: every fit made afresh
     fitted: list[tuple[int, ...]] = []
     real = summaries.fit_frontier
 
@@ -69,16 +69,37 @@ def test_frontiers_refit_only_what_changed_since_the_last_call(monkeypatch: pyte
         return real(*args, **kw)
 
     monkeypatch.setattr(summaries, "fit_frontier", counting)
-    cache: dict[summaries.FitInputs, Frontier] = {}
-    first, _ = summaries.frontiers(counts, 0.95, cache=cache)
+    reuse: summaries.Reuse[summaries.FitInputs, Frontier] = summaries.Reuse()
+    first, _ = summaries.frontiers(counts, 0.95, reuse=reuse)
+    reuse.turn()
     assert first == expected and len(fitted) == 6
-    again, _ = summaries.frontiers(counts, 0.95, cache=cache)
+    again, _ = summaries.frontiers(counts, 0.95, reuse=reuse)
+    reuse.turn()
     assert again == expected and len(fitted) == 6  # nothing changed: nothing refit
-    counts[("b", "logic", 3, 0)] = (2, 12)  # one (target, family) got new results
-    del counts[("a", "sorting", 1, 0)], counts[("a", "sorting", 3, 0)]  # another's left the window
-    counts.pop(("a", "sorting", 5, 0)), counts.pop(("a", "sorting", 8, 0))
-    changed, _ = summaries.frontiers(counts, 0.95, cache=cache)
+    counts[("b", "logic", 3, 0)] = [2, 12]  # one (target, family) got new results
+    for d in (1, 3, 5, 8):  # another's left the window
+        del counts[("a", "sorting", d, 0)]
+    changed, _ = summaries.frontiers(counts, 0.95, reuse=reuse)
+    reuse.turn()
     assert len(fitted) == 7 and ("a", "sorting") not in changed
-    fresh, _ = summaries.frontiers(counts, 0.95)
-    assert changed == fresh
-    assert len(cache) == 5  # only what this call used: it never outgrows the window
+    assert changed == summaries.frontiers(counts, 0.95)[0]
+    assert len(reuse) == 5  # only what the last refresh used: it never outgrows the window
+
+
+def test_cell_intervals_are_reused_and_equal_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    counts: summaries.Counts = {("a", "arithmetic", 2, 0): [7, 10], ("a", "logic", 3, 0): [1, 9]}
+    expected = summaries.ratio_cells(counts, "1h", 0.05)
+    calls: list[tuple[float, float]] = []
+    real = summaries.confidence_sequence
+
+    def counting(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
+        calls.append((k, n))
+        return real(k, n, alpha)
+
+    monkeypatch.setattr(summaries, "confidence_sequence", counting)
+    reuse: summaries.Reuse[summaries.IntervalInputs, tuple[float, float]] = summaries.Reuse()
+    assert summaries.ratio_cells(counts, "1h", 0.05, reuse=reuse) == expected
+    reuse.turn()
+    assert len(calls) == 3  # two families and "all"
+    assert summaries.ratio_cells(counts, "1h", 0.05, reuse=reuse) == expected
+    assert len(calls) == 3  # the same counts: no root search
