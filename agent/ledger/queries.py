@@ -50,7 +50,7 @@ def _window(
     if targets is not None:
         where.append(f"{p}target IN ({', '.join('?' for _ in targets) or 'NULL'})")
         args.extend(targets)
-    elif since is not None or until is not None:
+    elif _timed(since, until):
         # Every target: named, so that the (target, ts) index can serve the time bounds. The triggers
         # keep a totals row for every target with a result (schema 5), so none is left out.
         where.append(f"{p}target IN (SELECT DISTINCT target FROM totals)")
@@ -61,7 +61,12 @@ def _table(since: float | None, until: float | None) -> str:
     """``results`` for a query bounded by ``_window``: read through the (target, ts) index when it has a
     time bound, so a window costs what is in it, not the whole ledger (left to itself, SQLite scans
     the ledger along the (target, family, ...) index to save a sort)."""
-    return "results INDEXED BY results_target_ts" if since is not None or until is not None else "results"
+    return "results INDEXED BY results_target_ts" if _timed(since, until) else "results"
+
+
+def _timed(since: float | None, until: float | None) -> bool:
+    """Whether a window has a time bound (and so is read through the (target, ts) index)."""
+    return since is not None or until is not None
 
 
 # -- capability: scored results ---------------------------------------------------------------------

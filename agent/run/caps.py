@@ -29,6 +29,10 @@ log = logging.getLogger("capmon.caps")
 CHARS_PER_TOKEN = 3
 
 
+#: The characters ``estimate_tokens`` counts three to a token (as UTF-8 bytes: every other byte is one).
+_PLAIN = bytes(string.ascii_letters + " ", "ascii")
+
+
 def estimate_tokens(text: str) -> int:
     """Prompt tokens, erring high: every digit, punctuation mark and non-ASCII byte counts as a
     token (small models' tokenizers split digits one by one), other characters three to a token,
@@ -38,9 +42,6 @@ def estimate_tokens(text: str) -> int:
     raw = text.encode("utf-8")
     plain = len(raw) - len(raw.translate(None, _PLAIN))
     return (len(raw) - plain) + math.ceil(plain / CHARS_PER_TOKEN) + TEMPLATE_OVERHEAD_TOKENS
-
-
-_PLAIN = bytes(string.ascii_letters + " ", "ascii")
 
 
 class LevelCaps:
