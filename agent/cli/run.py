@@ -23,6 +23,9 @@ def register(subparsers: Any) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the daemon until SIGTERM/SIGINT."""
+    from agent.daemon import share_one_heap
+
+    share_one_heap()  # before asyncio or the store start any thread
     settings = load(args.config)
     setup_logging(settings.log_level, secrets_of(settings.targets))
     return asyncio.run(_serve(settings, args.config))

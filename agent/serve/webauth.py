@@ -26,7 +26,6 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import bcrypt
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -67,6 +66,8 @@ class CredentialChecker:
         self._users = [(_name_digest(u), h.get_secret_value().encode()) for u, h in users.items()]
         # One dummy per distinct cost: every check pays each cost once, whoever the user is.
         costs = sorted({h[4:6] for _, h in self._users}) or [b"10"]
+        import bcrypt  # here: agents without basic auth never map its library (~0.4 MiB)
+
         self._dummies = {c: bcrypt.hashpw(b"capmon-dummy", bcrypt.gensalt(rounds=int(c))) for c in costs}
         self._cache: OrderedDict[bytes, None] = OrderedDict()
         self._sem = asyncio.Semaphore(BCRYPT_CONCURRENCY)
@@ -108,6 +109,8 @@ def _name_digest(user: str) -> bytes:
 
 
 def _bcrypt_ok(password: bytes, hashed: bytes) -> bool:
+    import bcrypt  # loaded by the verifier's construction already
+
     try:
         return bool(bcrypt.checkpw(password, hashed))
     except ValueError:

@@ -50,7 +50,9 @@ from agent.stats.snapshot import ALL, ArmingView, DetectorView, FingerprintView,
 
 log = logging.getLogger(__name__)
 
-_BATCH = 5000
+#: Results read per query while feeding: whole rows (responses up to 32,000 characters each) are
+#: held a batch at a time, so catching up on a long backlog costs one batch's memory, not the backlog's.
+_BATCH = 500
 
 
 def baseline_ratio(passes: int, n: int) -> float:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import platform
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.config import Settings
@@ -115,3 +120,35 @@ async def test_adaptive_target_probes_faster_while_a_detector_climbs(make_settin
         assert scheduler.get_job(job_id(unit)).trigger.interval == timedelta(seconds=400)
     finally:
         await agent.aclose()
+
+
+_HEAPS_CHILD = """
+import sys, threading, ctypes
+if sys.argv[1] == "shared":
+    from agent.daemon import share_one_heap
+    share_one_heap()
+def work():
+    kept = [bytearray(4000) for _ in range(100)]  # above pymalloc's 512 bytes: from glibc's heap
+    gate.wait()
+gate = threading.Barrier(5)
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads:
+    t.start()
+gate.wait()
+for t in threads:
+    t.join()
+ctypes.CDLL(None).malloc_stats()  # glibc's own report, one "Arena N:" block per heap, on stderr
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc", reason="glibc only")
+@pytest.mark.parametrize(("mode", "one_heap"), [("shared", True), ("default", False)])
+def test_share_one_heap_keeps_every_thread_on_glibcs_main_heap(mode: str, one_heap: bool) -> None:
+    # The default case shows the check can fail: four allocating threads get heaps of their own.
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", _HEAPS_CHILD, mode], cwd=root, capture_output=True, text=True, timeout=60, check=True
+    )
+    heaps = len(re.findall(r"^Arena \d+:", out.stderr, re.M))
+    assert heaps >= 1
+    assert (heaps == 1) is one_heap
