@@ -69,7 +69,7 @@ def share_one_heap() -> None:
 
     By default glibc gives each thread that allocates a heap of its own. The statistics refresh runs
     on a worker thread (``asyncio.to_thread``), and its heap kept the free chunks of every refresh:
-    in the 10-target soak glibc's free memory grew 2.9 -> 6.2 MiB in 10 minutes, against 2.0-2.4 MiB
+    in the 10-target soak glibc's free memory grew 3.6 -> 6.2 MiB in 10 minutes, against 2.0-2.4 MiB
     flat with one heap, where the event loop reuses what the refresh frees (``python -m
     benchmarks.memory_breakdown --arena-max 1``; docs/performance.md, "Memory"). Threads hold the
     GIL for almost all their allocations, so sharing one heap's lock costs nothing measurable.

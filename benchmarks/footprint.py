@@ -3,7 +3,7 @@
     python -m benchmarks.footprint series [--targets 1] [--seconds 120]
     python -m benchmarks.footprint startup [--rounds 5]
     python -m benchmarks.footprint scrape [--targets 100] [--rows 1000000]
-    python -m benchmarks.footprint soak [--targets 10] [--seconds 240]
+    python -m benchmarks.footprint soak [--targets 10] [--seconds 240] [--windows SECONDS ...]
     python -m benchmarks.footprint fits [--fits 50]
     python -m benchmarks.footprint seed [--rows 10000 1000000] [--rounds 3]
     python -m benchmarks.footprint imports [--rounds 3]
@@ -14,7 +14,8 @@ probe family enabled, scrapes ``/metrics`` once every family has a frontier and 
 and prints the number of series per target by metric. ``startup`` times ``capmon check-config``
 (wall, CPU, max RSS of the child) beside ``python -c pass`` and ``import pydantic_settings``, and
 ``capmon probe --once`` from spawn to its first request at an in-process endpoint. ``soak`` prints
-the agent's RSS over time, its design worker's RSS and whether numpy/scipy are mapped in the agent.
+the agent's RSS over time, its design worker's RSS and whether numpy/scipy are mapped in the agent;
+``--windows`` sets the statistics windows (short ones fill within the soak, so it can show a plateau).
 ``fits`` times the pure-Python frontier fit against the scipy fit it replaced (the tests' oracle).
 """
 
@@ -408,7 +409,8 @@ def cmd_soak(args: argparse.Namespace) -> int:
     samples: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp, instant_endpoint() as base:
         probing = [target(f"t{i}", base, interval_s=args.interval, probes_per_run=20) for i in range(args.targets)]
-        with capmon_run(Path(tmp), probing) as agent:
+        extra = {"stats": {"windows_s": args.windows}} if args.windows else None
+        with capmon_run(Path(tmp), probing, extra) as agent:
             start = time.monotonic()
             while (elapsed := time.monotonic() - start) <= args.seconds:
                 with sqlite3.connect(agent.store) as db:
@@ -553,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--seconds", type=float, default=240)
     k.add_argument("--every", type=float, default=20)
     k.add_argument("--interval", type=float, default=10, help="each target's interval_s")
+    k.add_argument("--windows", type=float, nargs="+", help="stats.windows_s (default: the agent's, 1 h and 24 h)")
     k.set_defaults(func=cmd_soak)
     f = sub.add_parser("fits", help="frontier fit time, pure Python vs scipy")
     f.add_argument("--fits", type=int, default=50)
