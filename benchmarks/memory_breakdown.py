@@ -124,7 +124,8 @@ def _sampler(every: float, start: float) -> None:
               f" file {st['RssFile']:4.1f})  glibc in use {mi.uordblks / mib:4.1f} free {mi.fordblks / mib:4.1f}"
               f" mmap {mi.hblkhd / mib:3.1f}  pymalloc arenas {arenas} live {live:4.1f} free {free:4.1f}"
               f"  sqlite {used:3.1f}  threads {st['Threads']:.0f} glibc arenas"
-              f" {'/'.join(f'{a:.1f}' for a in _arenas(libc))}  objects {sum(types.values())} {grew}", file=sys.stderr, flush=True)
+              f" {'/'.join(f'{a:.1f}' for a in _arenas(libc))}  objects {sum(types.values())} {grew}",
+              file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
