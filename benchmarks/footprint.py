@@ -371,6 +371,7 @@ def cmd_scrape(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         snapshot = engine.snapshot()  # the next refresh, nothing new: every frontier fit reused
         print(f"the next snapshot, no new results: {time.perf_counter() - t0:.2f} s")
+        _every_read_beside(engine, args.rounds)
         registry = build_metrics_registry(counters, lambda: snapshot)
         times, size = [], 0
         for _ in range(args.scrapes):
@@ -382,6 +383,28 @@ def cmd_scrape(args: argparse.Namespace) -> int:
               f" {size / 1e6:.2f} MB")
         store.close()
     return 0
+
+
+def _every_read_beside(engine: Any, rounds: int) -> None:
+    """The next snapshot as the refresh takes it, alternating with the same snapshot made to run every
+    window read (``summaries.primary_counts`` and ``rendered_once`` answering "cannot tell"), which
+    is what it read before those two answers were taken from the cell counts."""
+    from agent.stats import summaries
+
+    timed: dict[str, list[float]] = {"as shipped": [], "every window read": []}
+    shipped = (summaries.primary_counts, summaries.rendered_once)
+    for _ in range(rounds):
+        for side in timed:
+            if side == "as shipped":
+                summaries.primary_counts, summaries.rendered_once = shipped
+            else:
+                summaries.primary_counts, summaries.rendered_once = (lambda *_: None), (lambda _: False)
+            t0 = time.perf_counter()
+            engine.snapshot()
+            timed[side].append(time.perf_counter() - t0)
+    summaries.primary_counts, summaries.rendered_once = shipped
+    sides = (f"{k} {', '.join(f'{x:.2f}' for x in v)} s" for k, v in timed.items())
+    print(f"next snapshot, alternating: {'; '.join(sides)}")
 
 
 def _children_rss_kib(pid: int) -> int:
@@ -549,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--rows", type=int, default=1_000_000)
     c.add_argument("--recent", type=int, default=200)
     c.add_argument("--scrapes", type=int, default=5)
+    c.add_argument("--rounds", type=int, default=2, help="alternating rounds of the two snapshots")
     c.set_defaults(func=cmd_scrape)
     k = sub.add_parser("soak", help="RSS of capmon run over time")
     k.add_argument("--targets", type=int, default=10)

@@ -317,7 +317,9 @@ class StatsEngine:
         novelties = self._novelties()
         since = now - max(cfg.windows_s)  # the longest window: the frontier and the curves
         counts = summaries.counts_of(queries.cell_counts(self.store, since=since))
-        primary = summaries.counts_of(queries.cell_counts(self.store, since=since, primary=novelties))
+        primary = summaries.primary_counts(counts, novelties)  # one novelty per target: no second scan
+        if primary is None:
+            primary = summaries.counts_of(queries.cell_counts(self.store, since=since, primary=novelties))
         fits, abilities = summaries.frontiers(primary, cfg.confidence, self.references, reuse=self._fits)
         ratios = []
         for w in sorted(cfg.windows_s):
@@ -347,7 +349,9 @@ class StatsEngine:
             consistency={
                 k: c.ratio
                 for k, c in summaries.consistencies(
-                    queries.fresh_answers(self.store, since=since, rendered_twice=True)
+                    []  # nothing rendered twice in the window: the read would return no rows
+                    if summaries.rendered_once(counts)
+                    else queries.fresh_answers(self.store, since=since, rendered_twice=True)
                 ).items()
             },
             detectors=tuple(self._detector_views()),

@@ -75,6 +75,32 @@ def counts_of(cells: Iterable[CellCount]) -> Counts:
     return {(c.target, c.family, c.difficulty, c.novelty): [c.passes, c.total] for c in cells}
 
 
+def primary_counts(counts: Counts, novelties: Mapping[str, Iterable[int]]) -> Counts | None:
+    """The primary renderings' counts read off every rendering's ``counts``, or None when they cannot be.
+
+    A target configured with one novelty level has that level as every item's primary rendering
+    (``queries.primary_novelty``), and a target no longer configured has novelty 0: then the primary
+    counts are the cells at that level, and the refresh saves a scan of its window
+    (``queries.cell_counts(primary=...)``). With several levels the primary one depends on each
+    item's seed, which the counts do not hold: None.
+    """
+    level: dict[str, int] = {}
+    for target in {k[0] for k in counts}:
+        configured = set(novelties.get(target, [0])) or {0}
+        if len(configured) > 1:
+            return None
+        level[target] = next(iter(configured))
+    return {k: [v[0], v[1]] for k, v in counts.items() if k[3] == level[k[0]]}
+
+
+def rendered_once(counts: Counts) -> bool:
+    """Whether every target's scored fresh results in ``counts`` sit at one novelty level: then no item
+    was rendered twice, and consistency (``queries.fresh_answers(rendered_twice=True)``) has nothing
+    to compare, so the refresh need not read the window for it."""
+    seen: dict[str, int] = {}
+    return all(seen.setdefault(target, novelty) == novelty for target, _, _, novelty in counts)
+
+
 #: Difficulty levels per (target, family) kept in the snapshot and exported (as counts): the levels
 #: probed nearest the frontier, so the snapshot and /metrics stay bounded however many levels the
 #: staircase explores in a window (docs/metrics.md, "Series budget").

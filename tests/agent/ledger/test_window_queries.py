@@ -114,3 +114,41 @@ def test_a_window_costs_what_is_in_it_not_the_whole_ledger(tmp_path: Path) -> No
     )
     # 20x more old rows: the work stays the same (a scan would grow ~20x).
     assert _steps(large) <= 1.2 * _steps(small) + 5
+
+
+def test_what_the_refresh_reads_off_its_cell_counts_equals_the_reads_it_skips(tmp_path: Path) -> None:
+    # The oracle is SQL: cell_counts(primary=...) and fresh_answers(rendered_twice=True), which the
+    # refresh skips when summaries.primary_counts / rendered_once can answer from the counts.
+    import random
+
+    rng = random.Random(7)
+    store = Store(tmp_path / "l.db")
+    # a: one novelty (1); b: renderings at 0 and 2 (config says 2 only); c: no longer configured; d: two.
+    placed = {"a": [1], "b": [0, 2], "c": [0, 3], "d": [0, 1]}
+    for i in range(400):
+        target = "abcd"[i % 4]
+        novelty = rng.choice(placed[target])
+        key = f"k{i // 8}"  # each target answers each item twice: at two novelties where it has two
+        store.add_result(
+            _result(target, key=key, novelty=novelty, difficulty=1 + i % 5, passed=rng.random() < 0.6,
+                    ts=100.0 if i % 9 else 10.0, error=i % 13 == 0, static=i % 17 == 0, canonical=str(i % 3))
+        )  # fmt: skip
+    configs = [{"a": [1], "b": [2]}, {"a": [1], "b": [2], "d": [0, 1]}, {"a": [1]}]
+    for novelties in configs:
+        counts = summaries.counts_of(queries.cell_counts(store, since=50.0))
+        derived = summaries.primary_counts(counts, novelties)
+        sql = summaries.counts_of(queries.cell_counts(store, since=50.0, primary=novelties))
+        if any(len(v) > 1 for v in novelties.values()):
+            assert derived is None
+        else:
+            assert derived == sql and sql  # b's and c's rows at other novelties drop out as in SQL
+    for only in (["a"], ["a", "c"], ["b"], ["a", "b", "c", "d"]):
+        counts = summaries.counts_of(queries.cell_counts(store, since=50.0, targets=only))
+        twice = queries.fresh_answers(store, since=50.0, targets=only, rendered_twice=True)
+        if summaries.rendered_once(counts):  # sufficient, not necessary: then the read has no rows
+            assert twice == []
+        else:
+            assert twice, only  # with this data every target at two novelties has items rendered twice
+    # Both sides occur above: a alone is rendered once, b has items at two novelties.
+    assert summaries.rendered_once(summaries.counts_of(queries.cell_counts(store, since=50.0, targets=["a"])))
+    assert not summaries.rendered_once(summaries.counts_of(queries.cell_counts(store, since=50.0, targets=["b"])))
