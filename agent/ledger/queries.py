@@ -103,7 +103,8 @@ def _primary(novelties: Novelties, alias: str = "") -> tuple[str, list[object]]:
 
 @dataclass(frozen=True)
 class CellCount:
-    """Scored results of one (target, family, difficulty, novelty) cell: ``passes`` of ``total``."""
+    """Scored results of one (target, family, difficulty, novelty) cell: ``passes`` of ``total``; fresh
+    items, or static ones with ``static``."""
 
     target: str
     family: str
@@ -111,18 +112,20 @@ class CellCount:
     novelty: int
     passes: int
     total: int
+    static: bool = False
 
 
 def cell_counts(
     store: Store,
     *,
-    static: bool = False,
+    static: bool | None = False,
     since: float | None = None,
     until: float | None = None,
     targets: Sequence[str] | None = None,
     primary: Novelties | None = None,
 ) -> list[CellCount]:
-    """Scored fresh (with ``static``: static canary) results per cell in [since, until).
+    """Scored fresh (with ``static``: static canary; None: both, told apart by ``CellCount.static``)
+    results per cell in [since, until).
 
     With ``primary`` (configured novelties per target) only each item's primary rendering counts.
     """
@@ -131,12 +134,14 @@ def cell_counts(
         extra, extra_args = _primary(primary)
         where, args = where + extra, [*args, *extra_args]
     rows = store._read(
-        f"SELECT target, family, difficulty, novelty, SUM(outcome = 'pass'), COUNT(*) FROM {_table(since, until)}"
-        f" WHERE {_scored(static=static)}{where} GROUP BY target, family, difficulty, novelty"
-        " ORDER BY target, family, difficulty, novelty",
+        f"SELECT target, family, difficulty, novelty, SUM(outcome = 'pass'), COUNT(*), static"
+        f" FROM {_table(since, until)} WHERE {_scored(static=static)}{where}"
+        " GROUP BY target, family, difficulty, novelty, static ORDER BY target, family, difficulty, novelty, static",
         args,
     )
-    return [CellCount(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
+    return [
+        CellCount(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), bool(r[6])) for r in rows
+    ]
 
 
 @dataclass(frozen=True)

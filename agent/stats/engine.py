@@ -316,7 +316,10 @@ class StatsEngine:
         alpha = 1 - cfg.confidence
         novelties = self._novelties()
         since = now - max(cfg.windows_s)  # the longest window: the frontier and the curves
-        counts = summaries.counts_of(queries.cell_counts(self.store, since=since))
+        # Fresh and static items in one read of the window (the leakage gap compares them).
+        both = queries.cell_counts(self.store, since=since, static=None)
+        counts = summaries.counts_of(c for c in both if not c.static)
+        static = summaries.counts_of(c for c in both if c.static)
         primary = summaries.primary_counts(counts, novelties)  # one novelty per target: no second scan
         if primary is None:
             primary = summaries.counts_of(queries.cell_counts(self.store, since=since, primary=novelties))
@@ -334,7 +337,6 @@ class StatsEngine:
             ratios.extend(cells)
         self._fits.turn()
         self._intervals.turn()
-        static = summaries.counts_of(queries.cell_counts(self.store, static=True, since=since))
         totals = queries.target_totals(self.store, since=since)
         groups: dict[str, list[str]] = {}
         for t in self.settings.targets:

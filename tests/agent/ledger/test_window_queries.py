@@ -149,6 +149,12 @@ def test_what_the_refresh_reads_off_its_cell_counts_equals_the_reads_it_skips(tm
             assert twice == []
         else:
             assert twice, only  # with this data every target at two novelties has items rendered twice
+    # One read of fresh and static items together splits into the two reads it replaces.
+    both = queries.cell_counts(store, since=50.0, static=None)
+    for static in (False, True):
+        alone = queries.cell_counts(store, since=50.0, static=static)
+        assert alone and [c for c in both if c.static is static] == alone
+        assert all(c.static is static for c in alone)
     # Both sides occur above: a alone is rendered once, b has items at two novelties.
     assert summaries.rendered_once(summaries.counts_of(queries.cell_counts(store, since=50.0, targets=["a"])))
     assert not summaries.rendered_once(summaries.counts_of(queries.cell_counts(store, since=50.0, targets=["b"])))
