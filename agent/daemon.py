@@ -68,11 +68,12 @@ def share_one_heap() -> None:
     """Make every thread allocate from glibc's main heap; call before any thread starts.
 
     By default glibc gives each thread that allocates a heap of its own. The statistics refresh runs
-    on a worker thread (``asyncio.to_thread``), and its heap kept the free chunks of every refresh:
-    in the 10-target soak glibc's free memory grew 3.6 -> 6.2 MiB in 10 minutes, against 2.0-2.4 MiB
-    flat with one heap, where the event loop reuses what the refresh frees (``python -m
-    benchmarks.memory_breakdown --arena-max 1``; docs/performance.md, "Memory"). Threads hold the
-    GIL for almost all their allocations, so sharing one heap's lock costs nothing measurable.
+    on a worker thread (``asyncio.to_thread``); with refreshes, one thread's heap grew and kept free
+    chunks (none grew without them): in the 10-target soak glibc's free memory grew 3.6 -> 6.2 MiB
+    in 10 minutes, against 2.0-2.4 MiB flat with one heap, where the loop reuses what the refresh
+    frees (``python -m benchmarks.memory_breakdown --arena-max 1``; docs/performance.md, "Memory").
+    Threads hold the GIL for most of their allocations, so they should seldom wait on the one heap's
+    lock; that cost is not measured.
     """
     mallopt = _libc("mallopt")
     if mallopt is not None:
