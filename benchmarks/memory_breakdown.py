@@ -1,7 +1,7 @@
 """Where a running agent's memory sits, over time: what ``footprint soak`` cannot see from outside.
 
     python -m benchmarks.memory_breakdown [--targets 10] [--seconds 600] [--every 60] [--no-trim]
-                                          [--refresh-interval 30]
+                                          [--refresh-interval 30] [--arena-max N]
 
 Runs ``capmon run`` (its ``main``) in this process against ``benchmarks.instant_endpoint``, with every
 family, and a sampler thread that prints, every ``--every`` seconds: RSS (anonymous and file-backed),
@@ -11,7 +11,8 @@ allocations, the process's threads and what each glibc arena holds from the syst
 threads that allocate get arenas of their own), and the object types whose count grew most since the
 last sample. ``--no-trim`` turns off the agent's ``malloc_trim`` after each statistics refresh, to see
 what that trim releases; ``--refresh-interval`` sets ``stats.refresh_interval_s`` (a large value: one
-refresh at start, then none, to see what probing alone holds).
+refresh at start, then none, to see what probing alone holds); ``--arena-max`` sets glibc's
+M_ARENA_MAX before any thread starts (1: what ``capmon run`` sets, ``agent.daemon.share_one_heap``).
 
 The sampler costs memory itself (a list of every live object per sample), so RSS here runs a few
 MiB above ``footprint soak``'s; compare runs of this script with each other, not with the soak.
