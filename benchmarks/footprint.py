@@ -2,7 +2,7 @@
 
     python -m benchmarks.footprint series [--targets 1] [--seconds 120]
     python -m benchmarks.footprint startup [--rounds 5]
-    python -m benchmarks.footprint scrape [--targets 100] [--rows 1000000]
+    python -m benchmarks.footprint scrape [--targets 100] [--rows 1000000] [--recent 200] [--spread 3000]
     python -m benchmarks.footprint soak [--targets 10] [--seconds 240] [--windows SECONDS ...]
     python -m benchmarks.footprint fits [--fits 50]
     python -m benchmarks.footprint seed [--rows 10000 1000000] [--rounds 3]
@@ -298,9 +298,10 @@ def cmd_imports(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_ledger(path: Path, targets: list[str], rows: int, recent: int, now: float) -> None:
-    """``rows`` results through ``agent.ledger``: ``recent`` per target inside the last hour, the rest
-    older than every statistics window (a long-running agent's history)."""
+def build_ledger(path: Path, targets: list[str], rows: int, recent: int, now: float, spread: int = 3000) -> None:
+    """``rows`` results through ``agent.ledger``: ``recent`` per target spread over the last ``spread``
+    seconds (50 minutes unless told), the rest older than every statistics window (a long-running
+    agent's history)."""
     from agent.ledger.results import ProbeResult
     from agent.ledger.store import Store
     from probes.catalog import builtin_families
@@ -311,7 +312,7 @@ def build_ledger(path: Path, targets: list[str], rows: int, recent: int, now: fl
     for i in range(rows):
         t = targets[i % len(targets)]
         fresh = i < recent * len(targets)
-        ts = now - 60 - (i % 3000) if fresh else now - 3 * 86400 - i * 0.01
+        ts = now - 60 - (i % spread) if fresh else now - 3 * 86400 - i * 0.01
         d = 1 + (i // len(targets)) % 10
         passed = (i * 2654435761 >> 8) % 100 >= 10 * d  # falls with the level; counts differ per target
         batch.append(
@@ -352,9 +353,9 @@ def cmd_scrape(args: argparse.Namespace) -> int:
         path = Path(tmp) / "ledger.db"
         now = time.time()
         t0 = time.perf_counter()
-        build_ledger(path, names, args.rows, args.recent, now)
+        build_ledger(path, names, args.rows, args.recent, now, args.spread)
         took = time.perf_counter() - t0
-        print(f"ledger: {args.rows} rows ({args.recent} per target in the last hour) in {took:.0f} s")
+        print(f"ledger: {args.rows} rows ({args.recent} per target in the last {args.spread} s) in {took:.0f} s")
         targets = [TargetConfig(name=n, provider="openai", base_url="http://127.0.0.1:9/v1", model="m") for n in names]
         settings = Settings(targets=targets, store=path)
         store = Store(path)
@@ -386,23 +387,27 @@ def cmd_scrape(args: argparse.Namespace) -> int:
 
 
 def _every_read_beside(engine: Any, rounds: int) -> None:
-    """The next snapshot as the refresh takes it, alternating with the same snapshot made to run every
-    window read (``summaries.primary_counts`` and ``rendered_once`` answering "cannot tell"), which
-    is what it read before those two answers were taken from the cell counts."""
-    from agent.stats import summaries
+    """The next snapshot as the refresh takes it, alternating with the same engine made to read every row
+    of its window each time, as it did before the window was kept by time bucket: cell counts by a
+    scan of the window's rows (``queries.cell_counts``) and the usage (refusals, tokens, cost) read
+    whole by a new ``UsageWindow``."""
+    from agent.ledger import queries, windows
+    from agent.stats.fingerprint import is_refusal
+    from agent.stats.usage import UsageWindow
 
-    timed: dict[str, list[float]] = {"as shipped": [], "every window read": []}
-    shipped = (summaries.primary_counts, summaries.rendered_once)
+    timed: dict[str, list[float]] = {"as shipped": [], "every row of the window": []}
+    shipped, kept = windows.window_cells, engine._usage
     for _ in range(rounds):
         for side in timed:
             if side == "as shipped":
-                summaries.primary_counts, summaries.rendered_once = shipped
+                windows.window_cells, engine._usage = shipped, kept
             else:
-                summaries.primary_counts, summaries.rendered_once = (lambda *_: None), (lambda _: False)
+                windows.window_cells = lambda store, since: queries.cell_counts(store, since=since, static=None)
+                engine._usage = UsageWindow(is_refusal)
             t0 = time.perf_counter()
             engine.snapshot()
             timed[side].append(time.perf_counter() - t0)
-    summaries.primary_counts, summaries.rendered_once = shipped
+    windows.window_cells, engine._usage = shipped, kept
     sides = (f"{k} {', '.join(f'{x:.2f}' for x in v)} s" for k, v in timed.items())
     print(f"next snapshot, alternating: {'; '.join(sides)}")
 
@@ -512,19 +517,30 @@ def cmd_seed(args: argparse.Namespace) -> int:
             store.close()
             print(f"{rows} rows: seed from totals {', '.join(f'{x * 1000:.1f}' for x in seeds)} ms;"
                   f" the scans the seed used to run {', '.join(f'{x:.2f}' for x in scans)} s", flush=True)
-            with sqlite3.connect(path) as conn:  # back to schema 4, as a ledger written before totals
+            with sqlite3.connect(path) as conn:  # back to schema 5, as a ledger written before window cells
                 conn.executescript(
-                    "DROP TRIGGER totals_result; DROP TRIGGER totals_run; DROP TABLE totals; PRAGMA user_version = 4;"
+                    "DROP TRIGGER window_cells_result; DROP TABLE window_cells; PRAGMA user_version = 5;"
                 )
             t0 = time.perf_counter()
             Store(path).close()
-            print(f"{rows} rows: migration 4 -> 5 (fills the totals) {time.perf_counter() - t0:.2f} s", flush=True)
+            took = time.perf_counter() - t0
+            print(f"{rows} rows: migration 5 -> 6 (fills the window cells) {took:.2f} s", flush=True)
+            with sqlite3.connect(path) as conn:  # back to schema 4, as a ledger written before totals
+                conn.executescript(
+                    "DROP TRIGGER totals_result; DROP TRIGGER totals_run; DROP TABLE totals;"
+                    " DROP TRIGGER window_cells_result; DROP TABLE window_cells; PRAGMA user_version = 4;"
+                )
+            t0 = time.perf_counter()
+            Store(path).close()
+            took = time.perf_counter() - t0
+            print(f"{rows} rows: migrations 4 -> 6 (fill the totals and the window cells) {took:.2f} s", flush=True)
     return 0
 
 
 def cmd_triggers(args: argparse.Namespace) -> int:
-    """Commit cost per result with the totals trigger and without it (dropped on a scratch ledger),
-    batches of 9 as the group committer writes them under load, alternating rounds."""
+    """Commit cost per result with the totals and window-cells triggers, with the totals one only, and
+    with neither (dropped on a scratch ledger), batches of 9 as the group committer writes them under
+    load, alternating rounds."""
     from agent.ledger.results import ProbeResult
     from agent.ledger.store import Store
 
@@ -539,13 +555,18 @@ def cmd_triggers(args: argparse.Namespace) -> int:
         )
         for i in range(args.results)
     ]  # fmt: skip
-    per: dict[str, list[float]] = {"with the totals trigger": [], "without": []}
+    dropped = {
+        "both triggers": [],
+        "totals only (schema 5)": ["window_cells_result"],
+        "without": ["window_cells_result", "totals_result"],
+    }
+    per: dict[str, list[float]] = {mode: [] for mode in dropped}
     for rnd in range(args.rounds):
         for mode in list(per) if rnd % 2 == 0 else list(reversed(per)):
             with tempfile.TemporaryDirectory() as tmp:
                 store = Store(Path(tmp) / "s.db")
-                if mode == "without":
-                    store._conn.execute("DROP TRIGGER totals_result")
+                for trigger in dropped[mode]:
+                    store._conn.execute(f"DROP TRIGGER {trigger}")
                 t0 = time.perf_counter()
                 for i in range(0, len(rows), 9):
                     store.add_results(rows[i : i + 9])
@@ -571,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--targets", type=int, default=100)
     c.add_argument("--rows", type=int, default=1_000_000)
     c.add_argument("--recent", type=int, default=200)
+    c.add_argument("--spread", type=int, default=3000, help="seconds the recent rows spread over")
     c.add_argument("--scrapes", type=int, default=5)
     c.add_argument("--rounds", type=int, default=2, help="alternating rounds of the two snapshots")
     c.set_defaults(func=cmd_scrape)

@@ -15,7 +15,7 @@ Which results count where is decided here, once (``_scored``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agent.ledger.store import Store
@@ -481,21 +481,6 @@ def target_totals(
         )
         for r in rows
     }
-
-
-def refusal_counts(
-    store: Store, refused: Callable[[str | None], bool], *, since: float | None = None
-) -> dict[str, tuple[int, int]]:
-    """Per target, (scored results whose response ``refused`` says declines, scored results), fresh and
-    static: counted inside SQLite, so a refresh never holds the window's response texts at once."""
-    where, args = _window(since)
-    rows = store._read_with(
-        f"SELECT target, SUM(capmon_refused(response)), COUNT(*) FROM {_table(since, None)}"
-        f" WHERE {_scored(static=None)}{where} GROUP BY target",
-        args,
-        {"capmon_refused": lambda text: int(refused(text))},
-    )
-    return {str(r[0]): (int(r[1] or 0), int(r[2])) for r in rows}
 
 
 def latencies(

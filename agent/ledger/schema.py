@@ -203,6 +203,50 @@ def _totals(conn: sqlite3.Connection) -> None:
         conn.execute(f"INSERT OR REPLACE INTO totals (target, kind, k1, k2, n, x) {select}")
 
 
+#: Width (seconds) of the time buckets ``window_cells`` keeps scored counts in. A window read sums the
+#: whole buckets after the one its start falls in and reads the rows of that one, so it costs
+#: O(buckets x cells + one bucket's rows) instead of O(rows in the window): an hour balances the two
+#: terms for a day's window at ~10 probes/s over ~2,000 cells. A change needs a migration that refills
+#: the table.
+WINDOW_BUCKET_S = 3600.0
+
+
+def window_bucket(column: str) -> str:
+    """SQL naming the window bucket of a timestamp ``column``: ``int(ts / WINDOW_BUCKET_S)`` as Python
+    computes it (the same IEEE division, truncated the same way), see ``windows.bucket_of``."""
+    return f"CAST({column} / {WINDOW_BUCKET_S!r} AS INTEGER)"
+
+
+def _windows(conn: sqlite3.Connection) -> None:
+    """Scored results' (passes, total) per window bucket and cell, kept by a trigger in the transaction
+    that writes each result, and filled once from the rows already there. Keyed bucket first: a
+    window's read is a range of the key, however long the ledger's history."""
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS window_cells (
+            bucket INTEGER NOT NULL, target TEXT NOT NULL, family TEXT NOT NULL, difficulty INTEGER NOT NULL,
+            novelty INTEGER NOT NULL, static INTEGER NOT NULL, passes INTEGER NOT NULL, total INTEGER NOT NULL,
+            PRIMARY KEY (bucket, target, family, difficulty, novelty, static)
+        ) WITHOUT ROWID"""
+    )
+    # The scored filter is queries.SCORED (errors and fingerprint canaries are not capability results).
+    conn.execute(
+        "CREATE TRIGGER IF NOT EXISTS window_cells_result AFTER INSERT ON results"
+        " WHEN NEW.outcome != 'error' AND NEW.canary = 0 BEGIN"
+        " INSERT INTO window_cells (bucket, target, family, difficulty, novelty, static, passes, total)"
+        f" VALUES ({window_bucket('NEW.ts')}, NEW.target, NEW.family, NEW.difficulty, NEW.novelty, NEW.static,"
+        " NEW.outcome = 'pass', 1)"
+        " ON CONFLICT (bucket, target, family, difficulty, novelty, static)"
+        " DO UPDATE SET passes = passes + excluded.passes, total = total + 1;"
+        " END"
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO window_cells (bucket, target, family, difficulty, novelty, static, passes, total)"
+        f" SELECT {window_bucket('ts')} AS b, target, family, difficulty, novelty, static, SUM(outcome = 'pass'),"
+        " COUNT(*) FROM results WHERE outcome != 'error' AND canary = 0"
+        " GROUP BY b, target, family, difficulty, novelty, static"
+    )
+
+
 #: Step ``i`` takes a ledger from ``user_version`` i to i + 1.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("results, runs, baselines, detector state, change points, meta", _script(_V1)),
@@ -248,6 +292,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "totals: the counters' values (probes, errors, tokens, cost, latency buckets, runs) kept by triggers,"
         " so the agent's start reads a few rows per target instead of scanning the ledger",
         _totals,
+    ),
+    Migration(
+        "window_cells: scored counts per hour and cell kept by a trigger, so the statistics refresh reads"
+        " O(hours x cells) instead of every result in its window",
+        _windows,
     ),
 )
 #: The version this capmon writes.

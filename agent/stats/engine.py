@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 
 from agent.config import Settings
-from agent.ledger import queries
+from agent.ledger import queries, windows
 from agent.ledger.store import Store
 from agent.stats import persistence, summaries
 from agent.stats.cusum import Cusum
@@ -47,6 +47,7 @@ from agent.stats.paired import paired_difference
 from agent.stats.persistence import FINGERPRINT, PASS_RATIO
 from agent.stats.signal_watch import SignalWatch
 from agent.stats.snapshot import ALL, ArmingView, DetectorView, FingerprintView, PairedView, StatsSnapshot
+from agent.stats.usage import UsageWindow
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class StatsEngine:
         #: Frontier fits and cell intervals of the last snapshot by their inputs: unchanged counts are not refit.
         self._fits: summaries.Reuse[summaries.FitInputs, Frontier] = summaries.Reuse()
         self._intervals: summaries.Reuse[summaries.IntervalInputs, tuple[float, float]] = summaries.Reuse()
+        #: Refusals, response lengths and cost over the longest window, read incrementally.
+        self._usage = UsageWindow(is_refusal)
         self.signals = SignalWatch(store, self.designer.signal_arl0, settings.stats.warmup_probes)
         self._restore()
 
@@ -316,13 +319,11 @@ class StatsEngine:
         alpha = 1 - cfg.confidence
         novelties = self._novelties()
         since = now - max(cfg.windows_s)  # the longest window: the frontier and the curves
-        # Fresh and static items in one read of the window (the leakage gap compares them).
-        both = queries.cell_counts(self.store, since=since, static=None)
+        # Fresh and static items in one read of the kept bucket counts (the leakage gap compares them).
+        both = windows.window_cells(self.store, since=since)
         counts = summaries.counts_of(c for c in both if not c.static)
         static = summaries.counts_of(c for c in both if c.static)
-        primary = summaries.primary_counts(counts, novelties)  # one novelty per target: no second scan
-        if primary is None:
-            primary = summaries.counts_of(queries.cell_counts(self.store, since=since, primary=novelties))
+        primary = self._primary_counts(counts, since, novelties)
         fits, abilities = summaries.frontiers(primary, cfg.confidence, self.references, reuse=self._fits)
         ratios = []
         for w in sorted(cfg.windows_s):
@@ -332,12 +333,13 @@ class StatsEngine:
                     counts, label, alpha, primary, curves=True, fits=fits, reuse=self._intervals
                 )
             else:
-                window = summaries.counts_of(queries.cell_counts(self.store, since=now - w, primary=novelties))
+                fresh = summaries.counts_of(c for c in windows.window_cells(self.store, since=now - w) if not c.static)
+                window = self._primary_counts(fresh, now - w, novelties)
                 cells = summaries.ratio_cells({}, label, alpha, window, reuse=self._intervals)
             ratios.extend(cells)
         self._fits.turn()
         self._intervals.turn()
-        totals = queries.target_totals(self.store, since=since)
+        usage = self._usage.read(self.store, since)
         groups: dict[str, list[str]] = {}
         for t in self.settings.targets:
             if t.group:
@@ -361,13 +363,21 @@ class StatsEngine:
             fingerprints=self._fingerprint_views(),
             arming=tuple(self._arming_views()),
             signals=tuple(self.signals.views()),
-            refusal=summaries.refusal_ratios(queries.refusal_counts(self.store, is_refusal, since=since)),
-            response_length=summaries.response_lengths(totals),
+            refusal=summaries.refusal_ratios(usage),
+            response_length=summaries.response_lengths(usage),
             baselines={k: st.p0 for k, st in self._scopes.items() if st.p0 is not None},
             paired=tuple(self._paired_views(groups, since)),
-            cost_per_correct=summaries.cost_per_correct(totals),
+            cost_per_correct=summaries.cost_per_correct(usage, summaries.scored_passes(both)),
             computed_at=now,
         )
+
+    def _primary_counts(self, counts: summaries.Counts, since: float, novelties: queries.Novelties) -> summaries.Counts:
+        """Each item's primary rendering's counts from ``since`` on: read off ``counts`` (every rendering's)
+        with one novelty per target (the default), else read from the window's rows."""
+        primary = summaries.primary_counts(counts, novelties)
+        if primary is None:
+            primary = summaries.counts_of(queries.cell_counts(self.store, since=since, primary=novelties))
+        return primary
 
     def _paired_views(self, groups: dict[str, list[str]], since: float) -> list[PairedView]:
         """Each group member against the group's first target, on identical fresh items, per family and all."""

@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
-from agent.ledger.queries import Answer, CellCount, PairedOutcome, TargetTotals
+from agent.ledger.queries import Answer, CellCount, PairedOutcome
+from agent.ledger.windows import Usage
 from agent.stats.consistency import Consistency, consistency
 from agent.stats.frontier import Ability, Frontier, ability_summary, fit_frontier
 from agent.stats.gradient import Gradient, novelty_gradient
@@ -162,6 +163,7 @@ def ratio_cells(
             cell[1] += n
     cells = []
     for (target, fam), (k, n) in sorted(pooled.items()):
+
         def interval(k: int = k, n: int = n) -> tuple[float, float]:
             return confidence_sequence(k, n, alpha)
 
@@ -274,24 +276,27 @@ def consistencies(answers: Iterable[Answer]) -> dict[tuple[str, str], Consistenc
     return out
 
 
-def refusal_ratios(counts: Mapping[str, tuple[int, int]]) -> dict[str, float]:
-    """Share of scored responses that decline to answer, per target, from (refused, scored) counts
-    (``queries.refusal_counts`` with ``fingerprint.is_refusal``)."""
-    return {t: k / n for t, (k, n) in counts.items() if n}
+def refusal_ratios(usage: Mapping[str, Usage]) -> dict[str, float]:
+    """Share of scored responses that decline to answer (``fingerprint.is_refusal``), per target."""
+    return {t: u.refused / u.scored for t, u in usage.items() if u.scored}
 
 
-def response_lengths(totals: Mapping[str, TargetTotals]) -> dict[str, float]:
-    """Mean output tokens per answered probe, per target."""
-    return {t: v.answered_output_tokens_mean for t, v in totals.items() if v.answered_output_tokens_mean is not None}
+def response_lengths(usage: Mapping[str, Usage]) -> dict[str, float]:
+    """Mean output tokens per answered probe that reports them, per target."""
+    return {t: u.output_tokens / u.answered for t, u in usage.items() if u.answered}
 
 
-def cost_per_correct(totals: Mapping[str, TargetTotals]) -> dict[str, float]:
+def scored_passes(cells: Iterable[CellCount]) -> dict[str, int]:
+    """Passed scored probes (fresh and static items) per target."""
+    out: dict[str, int] = {}
+    for c in cells:
+        out[c.target] = out.get(c.target, 0) + c.passes
+    return out
+
+
+def cost_per_correct(usage: Mapping[str, Usage], passes: Mapping[str, int]) -> dict[str, float]:
     """Recorded spend on every probe sent divided by passed scored probes, per target."""
-    return {
-        t: v.recorded_cost_usd / v.scored_passes
-        for t, v in totals.items()
-        if v.recorded_cost_usd is not None and v.scored_passes
-    }
+    return {t: u.cost_usd / passes[t] for t, u in usage.items() if u.costed and passes.get(t)}
 
 
 def paired_by_family(outcomes: Iterable[PairedOutcome]) -> dict[str, tuple[list[bool], list[bool]]]:

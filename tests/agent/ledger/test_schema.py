@@ -80,5 +80,5 @@ def test_a_version_3_ledger_gains_the_probe_evidence_columns(tmp_path: Path) -> 
     assert again.change_points()[0]["evidence"] == []
     again.close()
     conn = sqlite3.connect(path)
-    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 5
+    assert schema.schema_version(conn) == schema.SCHEMA_VERSION == 6
     conn.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.ledger import queries
+from agent.ledger import queries, windows
 from agent.ledger.store import Store
 from agent.stats import summaries
 from agent.stats.fingerprint import is_refusal
+from agent.stats.usage import UsageWindow
 from tests.agent.stats.test_engine import _result
 
 
@@ -26,11 +27,11 @@ def test_refusal_counts_count_scored_responses_in_the_window(tmp_path: Path) -> 
     ]
     for r in rows:
         store.add_result(r)
-    counts = queries.refusal_counts(store, is_refusal, since=50.0)
+    usage = UsageWindow(is_refusal).read(store, since=50.0)
     # By hand: a has 3 scored answers in the window, 2 of them refusals; b has 2, none.
-    assert counts == {"a": (2, 3), "b": (0, 2)}
-    assert summaries.refusal_ratios(counts) == {"a": 2 / 3, "b": 0.0}
-    assert queries.refusal_counts(store, is_refusal, since=500.0) == {}
+    assert {t: (u.refused, u.scored) for t, u in usage.items()} == {"a": (2, 3), "b": (0, 2)}
+    assert summaries.refusal_ratios(usage) == {"a": 2 / 3, "b": 0.0}
+    assert UsageWindow(is_refusal).read(store, since=500.0) == {}
 
 
 def test_consistency_reads_only_items_rendered_twice_and_computes_the_same(tmp_path: Path) -> None:
@@ -81,7 +82,8 @@ def _window_reads(store: Store) -> dict[str, object]:
         "models": queries.response_models(store, since=since),
         "latencies": queries.latencies(store, since=since),
         "answers": queries.fresh_answers(store, since=since),
-        "refusals": queries.refusal_counts(store, is_refusal, since=since),
+        "refusals": UsageWindow(is_refusal).read(store, since=since),
+        "window cells": windows.window_cells(store, since=since),
         "paired": queries.paired_outcomes(store, "a", "b", since=since),
         "buckets": queries.time_buckets(store, start=800.0, width=10.0, since=since, until=1000.0, targets=["a"]),
     }
