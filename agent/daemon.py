@@ -17,6 +17,7 @@ from agent.config import Settings, TargetConfig, probe_registry, secrets_of
 from agent.errors import CapmonError
 from agent.ledger.store import Store
 from agent.providers import adapter_for
+from agent.providers.pools import SplitPools
 from agent.redact import Redactor
 from agent.run.budget import BudgetGuard
 from agent.run.caps import LevelCapCollector, LevelCaps
@@ -108,10 +109,11 @@ class Agent:
         self.targets = select_targets(settings.targets, settings.shard, self.hostname)
         keys = {t.name: t.resolved_api_key(source) for t in self.targets}
         self.redact = Redactor(secrets_of(self.targets, keys))
+        # Small pools per origin (agent.providers.pools): httpcore's pool costs CPU per request that
+        # grows with the connections it holds.
         self.client = httpx.AsyncClient(
-            transport=transport,
+            transport=transport if transport is not None else SplitPools(),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
         )
         self.tracer_provider = setup_tracing(settings)
         self.tracer = ProbeTracer(self.tracer_provider) if self.tracer_provider is not None else None
