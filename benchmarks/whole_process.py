@@ -5,6 +5,8 @@ and steady-state rate.
                                        [--inspect-python PATH]
 
 Sides: a bare httpx loop (its own process: ``--probes`` POSTs of "What is 2 + 3?" at ``--concurrency``),
+the same loop on capmon's transport (``agent.providers.pools.SplitPools``: connections spread over small
+pools, so capmon's own work can be told from what the transport saves),
 ``capmon probe --once`` with one target sending ``--probes`` arithmetic probes at the same concurrency
 (start-up, generation, scoring, the ledger and the result table included; streamed, the default for an
 OpenAI-compatible target), the same with ``stream: false`` (the bare loop's kind of request), and
@@ -54,6 +56,12 @@ async def main(url, n, c):
 asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
 """
 
+#: The bare loop on capmon's transport (``agent.providers.pools.SplitPools``): what capmon's own work costs
+#: beside an HTTP client that spreads its connections the same way.
+BARE_SPLIT = BARE.replace(
+    "import asyncio, sys, httpx", "import asyncio, sys, httpx\nfrom agent.providers.pools import SplitPools"
+).replace("limits=httpx.Limits(max_connections=c))", "transport=SplitPools(limits=httpx.Limits(max_connections=c)))")
+
 INSPECT_TASK = """
 import random
 from inspect_ai import Task, task
@@ -69,8 +77,8 @@ def arithmetic(n: int = 1000, seed: int = 0):
     return Task(dataset=samples, solver=generate(), scorer=match(numeric=True))
 """
 
-BARE_SIDE, CAPMON_SIDE, PLAIN_SIDE, INSPECT_SIDE = (
-    "bare httpx loop", "capmon probe --once", "capmon, stream: false", "Inspect AI"
+BARE_SIDE, SPLIT_SIDE, CAPMON_SIDE, PLAIN_SIDE, INSPECT_SIDE = (
+    "bare httpx loop", "bare, split pools", "capmon probe --once", "capmon, stream: false", "Inspect AI"
 )
 
 
@@ -96,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--inspect-python", help="a Python with inspect_ai installed (default: this one, if it has it)")
     args = p.parse_args(argv)
     inspect_python = _inspect_python(args.inspect_python)
-    sides = [BARE_SIDE, CAPMON_SIDE, PLAIN_SIDE] + ([INSPECT_SIDE] if inspect_python else [])
+    sides = [BARE_SIDE, SPLIT_SIDE, CAPMON_SIDE, PLAIN_SIDE] + ([INSPECT_SIDE] if inspect_python else [])
     results: dict[str, list[tuple[float, float, int]]] = {s: [] for s in sides}
     rates: dict[str, list[float]] = {s: [] for s in sides}
     with tempfile.TemporaryDirectory() as tmp, instant_endpoint() as base:
@@ -117,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             for side in order:
                 httpx.get(arrivals_url, timeout=10)  # forget earlier arrivals
                 env, cwd = None, ROOT
-                if side == BARE_SIDE:
-                    cmd = [sys.executable, "-c", BARE, base, str(args.probes), str(args.concurrency)]
+                if side in (BARE_SIDE, SPLIT_SIDE):
+                    script = BARE if side == BARE_SIDE else BARE_SPLIT
+                    cmd = [sys.executable, "-c", script, base, str(args.probes), str(args.concurrency)]
                 elif side in (CAPMON_SIDE, PLAIN_SIDE):
                     config = cfg if side == CAPMON_SIDE else plain
                     cmd = [sys.executable, "-m", "agent.cli", "probe", "--once", "--config", str(config)]
@@ -143,10 +152,11 @@ def main(argv: list[str] | None = None) -> int:
               f" steady {steady} req/s")
     bare_wall, capmon_wall = (min(w for w, _, _ in results[s]) for s in (BARE_SIDE, CAPMON_SIDE))
     for side in (CAPMON_SIDE, PLAIN_SIDE):
-        pairs = [c / b for b, c in zip(rates[BARE_SIDE], rates[side], strict=True)]
-        fastest = max(rates[side]) / max(rates[BARE_SIDE])
-        print(f"{side}: steady-state rate / bare loop's, per round: {', '.join(f'{x:.2f}' for x in pairs)}"
-              f" (median {statistics.median(pairs):.2f}; fastest rounds {fastest:.2f})")
+        for bare in (BARE_SIDE, SPLIT_SIDE):
+            pairs = [c / b for b, c in zip(rates[bare], rates[side], strict=True)]
+            fastest = max(rates[side]) / max(rates[bare])
+            print(f"{side}: steady-state rate / {bare}'s, per round: {', '.join(f'{x:.2f}' for x in pairs)}"
+                  f" (median {statistics.median(pairs):.2f}; fastest rounds {fastest:.2f})")
     print(f"capmon whole-process throughput / bare loop's (fastest rounds): {bare_wall / capmon_wall:.2f}")
     if inspect_python:
         inspect_wall = min(w for w, _, _ in results[INSPECT_SIDE])
