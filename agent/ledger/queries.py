@@ -1,4 +1,4 @@
-"""Typed aggregate reads of the ledger: with ``Store``, the only module that writes SQL.
+"""Typed aggregate reads of the ledger: with ``Store``, ``schema`` and ``windows``, the only modules that write SQL.
 
 The counters' seeds (``agent.serve.counters``), the statistics (``agent.stats``), the report and the
 CLI read the ledger through these functions, so each number is counted one way wherever it is
