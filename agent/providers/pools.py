@@ -4,8 +4,9 @@ httpcore's connection pool walks every connection it holds each time a request s
 for each idle one counts the idle connections again (``AsyncConnectionPool._assign_requests_to_
 connections``, httpcore 1.0): its CPU per request grows with the connections in the pool, faster
 than linearly. One pool for all of an agent's connections made that cost grow with the number of
-targets and their concurrency: a bare httpx loop at concurrency 16 spent 2.4 ms of CPU per request
-in one pool and 1.0-1.2 ms spread over four or eight (``python -m benchmarks.overhead``, "pools").
+targets and their concurrency: a bare httpx loop at concurrency 16 spent 3.1 ms of CPU per request on
+one pool and 1.6 ms on these split pools (``python -m benchmarks.overhead --rounds 4 --concurrency
+16``, least of four rounds, 2026-12-03, on a slow spell of this 2-core machine).
 
 ``SplitPools`` keeps, per origin (scheme, host, port), a list of pools and sends each request to the
 first one with fewer than ``per_pool`` requests in flight, opening another pool when all are that
