@@ -431,7 +431,8 @@ def _numeric_libs_mapped(pid: int) -> str:
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
-    """RSS of ``capmon run`` with ``--targets`` targets over time, the probe rate, and the growth."""
+    """RSS of ``capmon run`` with ``--targets`` targets over time, the probe rate, the cells in the ledger's
+    window counts (``window_cells``: since the soak started, all inside the default windows), and the growth."""
     import sqlite3
 
     samples: list[tuple[float, float]] = []
@@ -443,11 +444,17 @@ def cmd_soak(args: argparse.Namespace) -> int:
             while (elapsed := time.monotonic() - start) <= args.seconds:
                 with sqlite3.connect(agent.store) as db:
                     n = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+                    # Cells the refresh's window holds (what its counts and fits grow with).
+                    cells = db.execute(
+                        "SELECT COUNT(*) FROM (SELECT DISTINCT target, family, difficulty, novelty, static"
+                        " FROM window_cells)"
+                    ).fetchone()[0]
                 httpx.get(f"{agent.url}/metrics", timeout=30)  # scraped, as Prometheus would
                 pid = agent.process.pid
                 rss = agent.rss_kib() / 1024
                 samples.append((elapsed, rss))
                 print(f"t={elapsed:5.0f} s  RSS {rss:6.1f} MiB  results {n}  ({n / max(elapsed, 1):.1f} probes/s)"
+                      f"  cells {cells}"
                       f"  worker {_children_rss_kib(pid) / 1024:5.1f} MiB  numpy/scipy mapped: "
                       f"{_numeric_libs_mapped(pid)}", flush=True)
                 time.sleep(args.every)
