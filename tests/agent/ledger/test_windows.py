@@ -17,6 +17,7 @@ from agent.ledger.schema import WINDOW_BUCKET_S
 from agent.ledger.store import Store
 from agent.ledger.windows import Usage
 from tests.agent.ledger.test_store import _result
+from tests.agent.ledger.test_window_queries import _steps
 
 H = WINDOW_BUCKET_S
 REFUSALS = ("I'm sorry, but I can't help with that.", "I cannot do that.")
@@ -149,22 +150,6 @@ def test_usage_by_bucket_sums_to_the_rows_and_edge_reads_one_bucket(tmp_path: Pa
     late = windows.usage_by_bucket(store, _refused, since=-10 * H, after_id=half, upto_id=upto)
     rows = [r.result for r in store.results(after_id=half)]
     assert sum(u.costed for u in late.values()) == sum(r.cost_usd is not None for r in rows)
-
-
-def _steps(store: Store, read: Callable[[], object]) -> int:
-    """SQLite virtual-machine steps (in units of 100) one read takes."""
-    count = [0]
-
-    def tick() -> int:
-        count[0] += 1
-        return 0
-
-    store._conn.set_progress_handler(tick, 100)
-    try:
-        read()
-    finally:
-        store._conn.set_progress_handler(None, 0)
-    return count[0]
 
 
 def test_a_window_read_costs_its_buckets_not_its_rows(tmp_path: Path) -> None:
