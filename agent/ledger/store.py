@@ -382,6 +382,17 @@ class Store:
         with self._lock:
             return self._conn.execute(sql, list(args)).fetchall()
 
+    def _fold(self, sql: str, args: Iterable[Any], add: Callable[[tuple[Any, ...]], None]) -> None:
+        """``_read`` that hands ``add`` each row, a plain tuple, a batch at a time instead of returning them
+        all: a caller that folds rows into its own structure never holds every row at once."""
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.row_factory = None
+            cursor.execute(sql, list(args))
+            while batch := cursor.fetchmany(256):
+                for row in batch:
+                    add(row)
+
     def _read_with(
         self, sql: str, args: Iterable[Any], functions: Mapping[str, Callable[[Any], Any]]
     ) -> list[sqlite3.Row]:

@@ -5,19 +5,19 @@ A window ``[since, ...)`` is the whole buckets after the one ``since`` falls in,
 from ``since`` on. Bucket ``b`` holds the results with ``int(ts / WINDOW_BUCKET_S) == b``
 (``bucket_of``; the same division in SQL, ``schema.window_bucket``), a non-decreasing function of
 ``ts``, so a bucket after since's holds only rows at or after ``since`` and one before it none: the
-split is exact. Scored counts per bucket and cell are kept by a trigger (``window_cells``, schema 6);
-what the responses say (refusals, a Python test) and cost is counted per bucket from the rows by
-``usage_by_bucket``, which the refresh calls for the rows added since its last pass only
-(``agent.stats.usage``).
+split is exact. Scored counts per bucket and cell are kept by a trigger (table ``window_cells``, schema
+6) and read by ``window_counts``; what the responses say (refusals, a Python test) and cost is counted
+per bucket from the rows by ``usage_by_bucket``, which the refresh calls for the rows added since its
+last pass only (``agent.stats.usage``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from agent.ledger.queries import CellCount, _scored, _table, _window
+from agent.ledger.queries import _scored, _table, _window
 from agent.ledger.schema import WINDOW_BUCKET_S, window_bucket
 from agent.ledger.store import Store
 
@@ -35,33 +35,44 @@ def _edge(since: float) -> tuple[str, list[object], str]:
     return f"{where} AND {window_bucket('ts')} = ?", [*args, first], _table(since, None)
 
 
-def window_cells(store: Store, *, since: float) -> list[CellCount]:
+#: (target, family, difficulty, novelty) → [passes, total]: scored results per cell.
+Counts = dict[tuple[str, str, int, int], list[int]]
+
+
+class WindowCounts(NamedTuple):
+    """Scored results per cell in a window: fresh items, and static ones (the leakage gap's side)."""
+
+    fresh: Counts
+    static: Counts
+
+
+def window_counts(store: Store, *, since: float) -> WindowCounts:
     """Scored fresh and static results per cell from ``since`` on, as ``queries.cell_counts(since=since,
-    static=None)`` counts them, read from the kept bucket counts and one bucket's rows."""
-    sums: dict[tuple[str, str, int, int, bool], list[int]] = {}
+    static=None)`` counts them, read from the kept bucket counts and one bucket's rows.
 
-    def add(rows: list[sqlite3.Row]) -> None:
-        for r in rows:
-            cell = sums.setdefault((str(r[0]), str(r[1]), int(r[2]), int(r[3]), bool(r[4])), [0, 0])
-            cell[0] += int(r[5])
-            cell[1] += int(r[6])
+    SQLite sums the buckets and the edge rows, and each summed cell goes straight into its dict, one
+    target and family name object shared by all its cells: the refresh's transient memory follows the
+    cells in its window, and a cell costs one dict entry rather than a row, a record and an entry.
+    """
+    out = WindowCounts({}, {})
+    names: dict[str, str] = {}
 
-    add(
-        store._read(
-            "SELECT target, family, difficulty, novelty, static, SUM(passes), SUM(total) FROM window_cells"
-            " WHERE bucket > ? GROUP BY target, family, difficulty, novelty, static",
-            [bucket_of(since)],
-        )
-    )
+    def add(row: tuple[Any, ...]) -> None:
+        target, family, difficulty, novelty, static, passes, total = row
+        key = (names.setdefault(target, target), names.setdefault(family, family), difficulty, novelty)
+        out[bool(static)][key] = [passes, total]
+
     where, args, table = _edge(since)
-    add(
-        store._read(
-            f"SELECT target, family, difficulty, novelty, static, SUM(outcome = 'pass'), COUNT(*) FROM {table}"
-            f" WHERE {_scored(static=None)}{where} GROUP BY target, family, difficulty, novelty, static",
-            args,
-        )
+    cell = "target, family, difficulty, novelty, static"
+    store._fold(
+        f"SELECT {cell}, SUM(p), SUM(n) FROM ("
+        f"SELECT {cell}, passes AS p, total AS n FROM window_cells WHERE bucket > ?"
+        f" UNION ALL SELECT {cell}, outcome = 'pass', 1 FROM {table} WHERE {_scored(static=None)}{where}"
+        f") GROUP BY {cell} ORDER BY {cell}",
+        [bucket_of(since), *args],
+        add,
     )
-    return [CellCount(t, f, d, n, k, total, s) for (t, f, d, n, s), (k, total) in sorted(sums.items())]
+    return out
 
 
 @dataclass(frozen=True)

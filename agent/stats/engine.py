@@ -46,7 +46,7 @@ from agent.stats.frontier import Frontier
 from agent.stats.paired import paired_difference
 from agent.stats.persistence import FINGERPRINT, PASS_RATIO
 from agent.stats.signal_watch import SignalWatch
-from agent.stats.snapshot import ALL, ArmingView, DetectorView, FingerprintView, PairedView, StatsSnapshot
+from agent.stats.snapshot import ALL, ArmingView, DetectorView, FingerprintView, PairedView, RatioCell, StatsSnapshot
 from agent.stats.usage import UsageWindow
 
 log = logging.getLogger(__name__)
@@ -320,23 +320,30 @@ class StatsEngine:
         novelties = self._novelties()
         since = now - max(cfg.windows_s)  # the longest window: the frontier and the curves
         # Fresh and static items in one read of the kept bucket counts (the leakage gap compares them).
-        both = windows.window_cells(self.store, since=since)
-        counts = summaries.counts_of(c for c in both if not c.static)
-        static = summaries.counts_of(c for c in both if c.static)
+        counts, static = windows.window_counts(self.store, since=since)
         primary = self._primary_counts(counts, since, novelties)
         fits, abilities = summaries.frontiers(primary, cfg.confidence, self.references, reuse=self._fits)
-        ratios = []
+        longest = summaries.ratio_cells(
+            counts, summaries.window_label(max(cfg.windows_s)), alpha, primary, curves=True, fits=fits,
+            reuse=self._intervals,
+        )  # fmt: skip
+        gradients = summaries.gradients(counts, cfg.confidence)
+        leakage = summaries.leakage(static, counts, cfg.confidence)
+        passes = summaries.scored_passes(counts, static)
+        answers = (
+            []  # nothing rendered twice in the window: the consistency read would return no rows
+            if summaries.rendered_once(counts)
+            else queries.fresh_answers(self.store, since=since, rendered_twice=True)
+        )
+        del counts, static, primary  # not held beside the shorter windows' counts: the refresh's peak is one window's
+        ratios: list[RatioCell] = []
         for w in sorted(cfg.windows_s):
-            label = summaries.window_label(w)
             if now - w == since:
-                cells = summaries.ratio_cells(
-                    counts, label, alpha, primary, curves=True, fits=fits, reuse=self._intervals
-                )
-            else:
-                fresh = summaries.counts_of(c for c in windows.window_cells(self.store, since=now - w) if not c.static)
-                window = self._primary_counts(fresh, now - w, novelties)
-                cells = summaries.ratio_cells({}, label, alpha, window, reuse=self._intervals)
-            ratios.extend(cells)
+                ratios.extend(longest)
+                continue
+            fresh = windows.window_counts(self.store, since=now - w).fresh
+            shorter = self._primary_counts(fresh, now - w, novelties)
+            ratios.extend(summaries.ratio_cells({}, summaries.window_label(w), alpha, shorter, reuse=self._intervals))
         self._fits.turn()
         self._intervals.turn()
         usage = self._usage.read(self.store, since)
@@ -348,16 +355,9 @@ class StatsEngine:
             ratios=tuple(ratios),
             frontiers=fits,
             abilities=abilities,
-            gradients=summaries.gradients(counts, cfg.confidence),
-            leakage=summaries.leakage(static, counts, cfg.confidence),
-            consistency={
-                k: c.ratio
-                for k, c in summaries.consistencies(
-                    []  # nothing rendered twice in the window: the read would return no rows
-                    if summaries.rendered_once(counts)
-                    else queries.fresh_answers(self.store, since=since, rendered_twice=True)
-                ).items()
-            },
+            gradients=gradients,
+            leakage=leakage,
+            consistency={k: c.ratio for k, c in summaries.consistencies(answers).items()},
             detectors=tuple(self._detector_views()),
             change_points=self._change_point_counts(),
             fingerprints=self._fingerprint_views(),
@@ -367,7 +367,7 @@ class StatsEngine:
             response_length=summaries.response_lengths(usage),
             baselines={k: st.p0 for k, st in self._scopes.items() if st.p0 is not None},
             paired=tuple(self._paired_views(groups, since)),
-            cost_per_correct=summaries.cost_per_correct(usage, summaries.scored_passes(both)),
+            cost_per_correct=summaries.cost_per_correct(usage, passes),
             computed_at=now,
         )
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from itertools import groupby
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 from agent.ledger.queries import Answer, CellCount, PairedOutcome
+from agent.ledger.windows import Counts as Counts  # the refresh passes them here: summaries.Counts
 from agent.ledger.windows import Usage
 from agent.stats.consistency import Consistency, consistency
 from agent.stats.frontier import Ability, Frontier, ability_summary, fit_frontier
@@ -31,8 +34,6 @@ def window_label(seconds: float) -> str:
         return f"{s // 60}m"
     return f"{s}s"
 
-
-Counts = dict[tuple[str, str, int, int], list[int]]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -91,6 +92,8 @@ def primary_counts(counts: Counts, novelties: Mapping[str, Iterable[int]]) -> Co
         if len(configured) > 1:
             return None
         level[target] = next(iter(configured))
+    if all(k[3] == level[k[0]] for k in counts):
+        return counts  # every cell is primary (the default): the same counts, not a copy; no caller writes them
     return {k: [v[0], v[1]] for k, v in counts.items() if k[3] == level[k[0]]}
 
 
@@ -100,6 +103,24 @@ def rendered_once(counts: Counts) -> bool:
     to compare, so the refresh need not read the window for it."""
     seen: dict[str, int] = {}
     return all(seen.setdefault(target, novelty) == novelty for target, _, _, novelty in counts)
+
+
+def by_level(counts: Counts) -> Iterator[tuple[tuple[str, str], list[tuple[int, int, int]]]]:
+    """Per (target, family), in order: (difficulty, passes, total) per level, ascending, novelties summed.
+
+    Walks the sorted keys, so what it holds beside ``counts`` is a list of keys and one family's levels,
+    not a table of every level: the refresh's transient memory then stays near its counts' as the
+    staircase reaches more levels.
+    """
+    for family, keys in groupby(sorted(counts), key=itemgetter(0, 1)):
+        levels: list[tuple[int, int, int]] = []
+        for d, same in groupby(keys, key=itemgetter(2)):
+            k = n = 0
+            for key in same:
+                k += counts[key][0]
+                n += counts[key][1]
+            levels.append((d, k, n))
+        yield family, levels
 
 
 #: Difficulty levels per (target, family) kept in the snapshot and exported (as counts): the levels
@@ -145,17 +166,12 @@ def ratio_cells(
     """
     pooled_src = primary if primary is not None else counts
     pooled: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    by_level: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     by_novelty: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for (target, family, diff, _), (k, n) in pooled_src.items():
+    for (target, family, _, _), (k, n) in pooled_src.items():
         for fam in (family, ALL):
             cell = pooled[(target, fam)]
             cell[0] += k
             cell[1] += n
-        if curves:
-            level = by_level[(target, family)][diff]
-            level[0] += k
-            level[1] += n
     if curves:
         for (target, family, _, nov), (k, n) in counts.items():
             cell = by_novelty[(target, family)][nov]
@@ -170,10 +186,11 @@ def ratio_cells(
         lo, hi = interval() if reuse is None else reuse.get((k, n, alpha), interval)
         cells.append(RatioCell(target, fam, ALL, ALL, window, k, n, k / n, lo, hi))
     nan = math.nan
-    for (target, fam), levels in sorted(by_level.items()):
-        for d in nearest_frontier(levels, (fits or {}).get((target, fam))):
-            k, n = levels[d]
-            cells.append(RatioCell(target, fam, str(d), ALL, window, k, n, k / n, nan, nan))
+    for (target, fam), levels in by_level(pooled_src) if curves else ():
+        near = set(nearest_frontier((d for d, _, _ in levels), (fits or {}).get((target, fam))))
+        for d, k, n in levels:
+            if d in near:
+                cells.append(RatioCell(target, fam, str(d), ALL, window, k, n, k / n, nan, nan))
     for (target, fam), novs in sorted(by_novelty.items()):
         for v, (k, n) in sorted(novs.items()):
             cells.append(RatioCell(target, fam, ALL, str(v), window, k, n, k / n, nan, nan))
@@ -202,14 +219,10 @@ def frontiers(
     dearest step of a refresh).
     """
     refs = references or {}
-    by_fam: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for (target, family, diff, _), (k, n) in counts.items():
-        by_fam[(target, family)][diff][0] += k
-        by_fam[(target, family)][diff][1] += n
     fits: dict[tuple[str, str], Frontier] = {}
-    for key, levels in by_fam.items():
-        xs = tuple(sorted(levels))
-        inputs = (xs, tuple(levels[x][0] for x in xs), tuple(levels[x][1] for x in xs), confidence, refs.get(key[1]))
+    for key, levels in by_level(counts):
+        xs, ks, ns = zip(*levels, strict=True)
+        inputs = (xs, ks, ns, confidence, refs.get(key[1]))
 
         def fit(inputs: FitInputs = inputs) -> Frontier:
             return fit_frontier(inputs[0], inputs[1], inputs[2], confidence, inputs[4])
@@ -240,15 +253,25 @@ def gradients(counts: Counts, confidence: float) -> dict[tuple[str, str], Gradie
 
 
 def leakage_counts(static: Counts, fresh: Counts) -> dict[tuple[str, str], tuple[int, int, int, int]]:
-    """(static passes, static total, standardised fresh passes, fresh total) per (target, family) and "all"."""
-    cells: dict[tuple[str, str], tuple[dict[object, tuple[int, int]], dict[object, tuple[int, int]]]] = defaultdict(
-        lambda: ({}, {})
-    )
-    for side, counts in ((0, static), (1, fresh)):
-        for (target, family, diff, nov), (k, n) in counts.items():
-            cells[(target, family)][side][(diff, nov)] = (k, n)
-            cells[(target, ALL)][side][(family, diff, nov)] = (k, n)
-    return {key: standardised_fresh(s, f) for key, (s, f) in cells.items() if s}
+    """(static passes, static total, standardised fresh passes, fresh total) per (target, family) and "all".
+
+    Only cells with static items carry weight (``standardised_fresh``), so only those are looked up in
+    ``fresh``, one target at a time.
+    """
+    out: dict[tuple[str, str], tuple[int, int, int, int]] = {}
+    for target, keys in groupby(sorted(static), key=itemgetter(0)):
+        pooled: tuple[dict[object, tuple[int, int]], dict[object, tuple[int, int]]] = ({}, {})
+        for family, same in groupby(keys, key=itemgetter(1)):
+            own: tuple[dict[object, tuple[int, int]], dict[object, tuple[int, int]]] = ({}, {})
+            for key in same:
+                _, _, diff, nov = key
+                for side, counts in ((0, static), (1, fresh)):
+                    if key in counts:
+                        k, n = counts[key]
+                        own[side][(diff, nov)] = pooled[side][(family, diff, nov)] = (k, n)
+            out[(target, family)] = standardised_fresh(*own)
+        out[(target, ALL)] = standardised_fresh(*pooled)
+    return out
 
 
 def leakage(static: Counts, fresh: Counts, confidence: float) -> dict[tuple[str, str], Difference]:
@@ -286,11 +309,12 @@ def response_lengths(usage: Mapping[str, Usage]) -> dict[str, float]:
     return {t: u.output_tokens / u.answered for t, u in usage.items() if u.answered}
 
 
-def scored_passes(cells: Iterable[CellCount]) -> dict[str, int]:
-    """Passed scored probes (fresh and static items) per target."""
+def scored_passes(*counts: Counts) -> dict[str, int]:
+    """Passed scored probes per target, summed over ``counts`` (fresh and static items: pass both)."""
     out: dict[str, int] = {}
-    for c in cells:
-        out[c.target] = out.get(c.target, 0) + c.passes
+    for side in counts:
+        for (target, _, _, _), (k, _) in side.items():
+            out[target] = out.get(target, 0) + k
     return out
 
 

@@ -1,7 +1,7 @@
 """What each target's results in the statistics window cost and how they answered, kept across refreshes.
 
 Refusals need a Python test of every response, which no trigger can run, so the refresh cannot read
-them off kept counts as it reads its cells (``windows.window_cells``). Instead ``UsageWindow`` keeps
+them off kept counts as it reads its cells (``windows.window_counts``). Instead ``UsageWindow`` keeps
 per (target, time bucket) the ``windows.Usage`` of the rows it has read, and each read adds only the
 rows added since the last one (by id) and drops the buckets the window has left. A window's total is
 the kept buckets after since's bucket plus that bucket's rows from ``since`` on, read again each time

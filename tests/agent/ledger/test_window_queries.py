@@ -84,7 +84,7 @@ def _window_reads(store: Store) -> dict[str, object]:
         "latencies": queries.latencies(store, since=since),
         "answers": queries.fresh_answers(store, since=since),
         "refusals": UsageWindow(is_refusal).read(store, since=since),
-        "window cells": windows.window_cells(store, since=since),
+        "window cells": windows.window_counts(store, since=since),
         "paired": queries.paired_outcomes(store, "a", "b", since=since),
         "buckets": queries.time_buckets(store, start=800.0, width=10.0, since=since, until=1000.0, targets=["a"]),
     }

@@ -15,7 +15,7 @@ from agent.ledger import queries, windows
 from agent.ledger.results import ProbeResult
 from agent.ledger.schema import WINDOW_BUCKET_S
 from agent.ledger.store import Store
-from agent.ledger.windows import Usage
+from agent.ledger.windows import Usage, WindowCounts
 from tests.agent.ledger.test_store import _result
 from tests.agent.ledger.test_window_queries import _steps
 
@@ -62,15 +62,22 @@ def _write(store: Store, rows: list[ProbeResult], rng: random.Random) -> None:
                 store.add_result(row)
 
 
-def _cells_oracle(store: Store, since: float) -> list[queries.CellCount]:
-    sums: dict[tuple[str, str, int, int, bool], list[int]] = {}
+def _cells_oracle(store: Store, since: float) -> WindowCounts:
+    out = WindowCounts({}, {})
     for row in store.results(since=since):
         r = row.result
         if r.outcome != "error" and not r.canary:
-            cell = sums.setdefault((r.target, r.family, r.difficulty, r.novelty, r.static), [0, 0])
+            cell = out[r.static].setdefault((r.target, r.family, r.difficulty, r.novelty), [0, 0])
             cell[0] += r.outcome == "pass"
             cell[1] += 1
-    return [queries.CellCount(t, f, d, n, k, total, s) for (t, f, d, n, s), (k, total) in sorted(sums.items())]
+    return out
+
+
+def _as_window(cells: list[queries.CellCount]) -> WindowCounts:
+    out = WindowCounts({}, {})
+    for c in cells:
+        out[c.static][(c.target, c.family, c.difficulty, c.novelty)] = [c.passes, c.total]
+    return out
 
 
 def _usage_oracle(store: Store, since: float, refused: Callable[[str | None], bool]) -> dict[str, Usage]:
@@ -110,9 +117,11 @@ def test_window_cells_equal_the_rows_wherever_the_window_starts(tmp_path: Path) 
     checked = 0
     for since in _sinces(rng):
         want = _cells_oracle(store, since)
-        assert windows.window_cells(store, since=since) == want, since
-        assert queries.cell_counts(store, since=since, static=None) == want  # the row scan it replaces
-        checked += bool(want)
+        got = windows.window_counts(store, since=since)
+        assert got == want, since
+        assert all(list(side) == sorted(side) for side in got)  # in cell order, as the row scan returned them
+        assert _as_window(queries.cell_counts(store, since=since, static=None)) == want  # the row scan it replaces
+        checked += bool(want.fresh)
     assert checked > 20  # most windows hold results
 
 
@@ -127,7 +136,7 @@ def test_an_older_ledger_gets_its_window_cells_filled_by_the_migration(tmp_path:
     store = Store(path)
     _write(store, _rows(rng, 300), rng)  # and counted by the trigger after
     for since in _sinces(rng):
-        assert windows.window_cells(store, since=since) == _cells_oracle(store, since), since
+        assert windows.window_counts(store, since=since) == _cells_oracle(store, since), since
 
 
 def test_usage_by_bucket_sums_to_the_rows_and_edge_reads_one_bucket(tmp_path: Path) -> None:
@@ -167,11 +176,11 @@ def test_a_window_read_costs_its_buckets_not_its_rows(tmp_path: Path) -> None:
 
     sparse, dense = ledger("s.db", 40), ledger("d.db", 400)
     since = 2.5 * H  # mid-bucket: the edge bucket's rows are read too
-    assert windows.window_cells(sparse, since=since) == _cells_oracle(sparse, since)
-    assert windows.window_cells(dense, since=since) == _cells_oracle(dense, since)
+    assert windows.window_counts(sparse, since=since) == _cells_oracle(sparse, since)
+    assert windows.window_counts(dense, since=since) == _cells_oracle(dense, since)
     scan = _steps(dense, lambda: queries.cell_counts(dense, since=since, static=None))
-    cells = _steps(dense, lambda: windows.window_cells(dense, since=since))
+    cells = _steps(dense, lambda: windows.window_counts(dense, since=since))
     # The row scan grows with the rows (10x); the bucketed read with the edge bucket's rows only.
     assert scan > 8 * _steps(sparse, lambda: queries.cell_counts(sparse, since=since, static=None))
     assert cells < scan / 5
-    assert cells < 3 * _steps(sparse, lambda: windows.window_cells(sparse, since=since))
+    assert cells < 3 * _steps(sparse, lambda: windows.window_counts(sparse, since=since))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from agent.stats import summaries
 from agent.stats.frontier import Frontier
 from agent.stats.intervals import confidence_sequence
+from agent.stats.leakage import standardised_fresh
 
 
 def _frontier(d50: float) -> Frontier:
@@ -103,3 +105,53 @@ def test_cell_intervals_are_reused_and_equal_fresh_ones(monkeypatch: pytest.Monk
     assert len(calls) == 3  # two families and "all"
     assert summaries.ratio_cells(counts, "1h", 0.05, reuse=reuse) == expected
     assert len(calls) == 3  # the same counts: no root search
+
+
+def _random_counts(rng: random.Random, n: int) -> summaries.Counts:
+    keys = {
+        (rng.choice("abc"), rng.choice(["arithmetic", "logic", "json"]), rng.randrange(1, 40), rng.choice([0, 1, 3]))
+        for _ in range(n)
+    }
+    counts: summaries.Counts = {}
+    for key in rng.sample(sorted(keys), len(keys)):  # in no particular order, as a report's counts may come
+        total = rng.randrange(1, 30)
+        counts[key] = [rng.randrange(0, total + 1), total]
+    return counts
+
+
+def test_by_level_sums_novelties_per_level_in_family_and_level_order() -> None:
+    rng = random.Random(5)
+    counts = _random_counts(rng, 600)
+    want: dict[tuple[str, str], dict[int, list[int]]] = {}
+    for (t, f, d, _), (k, n) in counts.items():
+        level = want.setdefault((t, f), {}).setdefault(d, [0, 0])
+        level[0] += k
+        level[1] += n
+    got = list(summaries.by_level(counts))
+    assert [key for key, _ in got] == sorted(want)
+    for key, levels in got:
+        assert levels == [(d, *want[key][d]) for d in sorted(want[key])]
+
+
+def test_leakage_counts_equal_standardising_over_every_cell() -> None:
+    # The oracle hands standardised_fresh every fresh cell, pooled over families too; leakage_counts
+    # looks up only the cells that hold static items (the only ones that carry weight).
+    rng = random.Random(6)
+    fresh = _random_counts(rng, 800)
+    static = {key: [1, 2] for key in rng.sample(sorted(fresh), 60)}
+    static |= {("c", "logic", 99, 0): [1, 1]}  # static items where no fresh ones are: no weight
+    sides: dict[tuple[str, str], tuple[dict[object, tuple[int, int]], ...]] = {}
+    for side, counts in enumerate((static, fresh)):
+        for (t, f, d, v), (k, n) in counts.items():
+            sides.setdefault((t, f), ({}, {}))[side][(d, v)] = (k, n)
+            sides.setdefault((t, "all"), ({}, {}))[side][(f, d, v)] = (k, n)
+    want = {key: standardised_fresh(s, f) for key, (s, f) in sides.items() if s}
+    assert summaries.leakage_counts(static, fresh) == want
+
+
+def test_primary_counts_are_the_counts_themselves_when_every_cell_is_primary() -> None:
+    counts: summaries.Counts = {("a", "f", 1, 0): [1, 2], ("b", "f", 1, 2): [0, 1]}
+    assert summaries.primary_counts(counts, {"a": [0], "b": [2]}) is counts  # no copy of a day's cells
+    only_a = summaries.primary_counts(counts, {"a": [0], "b": [0]})
+    assert only_a == {("a", "f", 1, 0): [1, 2]}
+    assert summaries.primary_counts(counts, {"a": [0, 2]}) is None
