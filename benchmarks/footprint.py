@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -391,25 +392,36 @@ def _every_read_beside(engine: Any, rounds: int) -> None:
     of its window each time, as it did before the window was kept by time bucket: cell counts by a
     scan of the window's rows (``queries.cell_counts``) and the usage (refusals, tokens, cost) read
     whole by a new ``UsageWindow``."""
-    from agent.ledger import queries, windows
+    from agent.ledger import windows
     from agent.stats.fingerprint import is_refusal
     from agent.stats.usage import UsageWindow
 
     timed: dict[str, list[float]] = {"as shipped": [], "every row of the window": []}
-    shipped, kept = windows.window_cells, engine._usage
+    shipped, kept = windows.window_counts, engine._usage
     for _ in range(rounds):
         for side in timed:
             if side == "as shipped":
-                windows.window_cells, engine._usage = shipped, kept
+                windows.window_counts, engine._usage = shipped, kept
             else:
-                windows.window_cells = lambda store, since: queries.cell_counts(store, since=since, static=None)
+                windows.window_counts = lambda store, since: _scanned(store, since)
                 engine._usage = UsageWindow(is_refusal)
             t0 = time.perf_counter()
             engine.snapshot()
             timed[side].append(time.perf_counter() - t0)
-    windows.window_cells, engine._usage = shipped, kept
+    windows.window_counts, engine._usage = shipped, kept
     sides = (f"{k} {', '.join(f'{x:.2f}' for x in v)} s" for k, v in timed.items())
     print(f"next snapshot, alternating: {'; '.join(sides)}")
+
+
+def _scanned(store: Any, since: float) -> Any:
+    """``windows.window_counts`` read by a scan of the window's rows, as the refresh read it before."""
+    from agent.ledger import queries
+    from agent.ledger.windows import WindowCounts
+
+    out = WindowCounts({}, {})
+    for c in queries.cell_counts(store, since=since, static=None):
+        out[c.static][(c.target, c.family, c.difficulty, c.novelty)] = [c.passes, c.total]
+    return out
 
 
 def _children_rss_kib(pid: int) -> int:
@@ -584,6 +596,92 @@ def cmd_triggers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cells(args: argparse.Namespace) -> int:
+    """The most cells a statistics window can hold with ``--targets`` default targets: per family the
+    levels a target probes (``planner.levels_for``) whose prompts fit its ``prompt_token_limit``, fresh
+    and static items each (the staircase's exploration and the static rotation reach every one)."""
+    from agent.config import TargetConfig
+    from agent.run.planner import _longest, levels_for
+    from probes.base import make_items
+    from probes.catalog import builtin_families
+
+    t = TargetConfig(name="t", provider="openai", base_url="http://127.0.0.1:9/v1", model="m")
+    total = 0
+    for family in builtin_families():
+        levels = levels_for(t, family)
+        fit = [d for d in levels if _longest(make_items(family, b"cells", 0, d, t.novelties)) <= t.prompt_token_limit]
+        total += len(fit)
+        print(f"{family.name:22s} {len(levels):3d} levels, {len(fit):3d} within {t.prompt_token_limit} prompt tokens")
+    sides = 2 * len(t.novelties)
+    print(f"{total} levels per target; at most {args.targets * total * sides} cells for {args.targets} targets"
+          f" (x {len(t.novelties)} novelty, x fresh/static)")
+    return 0
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """Python memory one statistics refresh allocates beyond what it keeps (``tracemalloc`` peak), and its
+    time, as the cells in its window grow: 10 targets, every family, ``--levels`` levels each, fresh and
+    static items at every level (where a day of the staircase's exploration leads), rows over 23 hours.
+
+    The peak is what the allocator must find room for at each refresh: what it frees in between stays
+    as free space inside Python's arenas, so an agent's RSS follows the largest peak so far.
+    """
+    import gc
+    import tracemalloc
+
+    from agent.config import Settings, TargetConfig
+    from agent.ledger.results import ProbeResult
+    from agent.ledger.store import Store
+    from agent.stats.engine import StatsEngine
+    from probes.catalog import builtin_families
+
+    families = [f.name for f in builtin_families()]
+    names = [f"t{i}" for i in range(args.targets)]
+    for levels in args.levels:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "ledger.db"
+            store = Store(path)
+            now = time.time()
+            rows: list[ProbeResult] = []
+            for t, fam, d, static in itertools.product(names, families, range(1, levels + 1), (False, True)):
+                for _ in range(1 if static else 3):
+                    i = len(rows)
+                    passed = (i * 2654435761 >> 8) % 100 >= 2 * d
+                    rows.append(
+                        ProbeResult(
+                            ts=now - 60 - (i * 7919) % 82800, run_id="r", target=t, provider="openai", model="m",
+                            family=fam, difficulty=d, novelty=0, item_index=i, seed=i, item_key=f"k{i}", static=static,
+                            canary=False, generator_version="bench", prompt="p", response="Answer: 2", extracted="2",
+                            canonical="2", reference="2", score=1.0 if passed else 0.0,
+                            outcome="pass" if passed else "fail", error_reason=None, http_status=200, latency_s=0.01,
+                            input_tokens=12, output_tokens=4, response_model="m", system_fingerprint=None,
+                        )
+                    )  # fmt: skip
+            store.add_results(rows)
+            cells = len(names) * len(families) * levels * 2
+            targets = [
+                TargetConfig(name=n, provider="openai", base_url="http://127.0.0.1:9/v1", model="m") for n in names
+            ]
+            engine = StatsEngine(store, Settings(targets=targets, store=path), clock=lambda now=now: now)
+            peaks = []
+            for _ in range(2):  # the first refresh fits every family; the next reuses the fits
+                gc.collect()
+                tracemalloc.start()
+                base = tracemalloc.get_traced_memory()[0]
+                snapshot = engine.snapshot()
+                peaks.append(tracemalloc.get_traced_memory()[1] - base)
+                tracemalloc.stop()
+                del snapshot
+            t0 = time.perf_counter()
+            engine.snapshot()
+            took = time.perf_counter() - t0
+            store.close()
+        print(f"{cells:6d} cells ({levels} levels): refresh peak {peaks[0] / 2**20:5.2f} MiB first,"
+              f" {peaks[1] / 2**20:5.2f} MiB next ({peaks[1] / cells:.0f} B per cell); next refresh {took:.2f} s",
+              flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.footprint", description=__doc__.split("\n")[0])
@@ -624,6 +722,13 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--rows", type=int, nargs="+", default=[10_000, 1_000_000])
     e.add_argument("--rounds", type=int, default=3)
     e.set_defaults(func=cmd_seed)
+    r = sub.add_parser("refresh", help="a statistics refresh's peak Python memory as the cells in its window grow")
+    r.add_argument("--targets", type=int, default=10)
+    r.add_argument("--levels", type=int, nargs="+", default=[10, 25, 55])
+    r.set_defaults(func=cmd_refresh)
+    b = sub.add_parser("cells", help="the most cells a statistics window holds at the default targets")
+    b.add_argument("--targets", type=int, default=10)
+    b.set_defaults(func=cmd_cells)
     args = p.parse_args(argv)
     code: int = args.func(args)
     return code
