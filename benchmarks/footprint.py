@@ -444,18 +444,29 @@ def _numeric_libs_mapped(pid: int) -> str:
 
 def cmd_soak(args: argparse.Namespace) -> int:
     """RSS of ``capmon run`` with ``--targets`` targets over time, the probe rate, the cells in the ledger's
-    window counts (``window_cells``: since the soak started, all inside the default windows), and the growth."""
+    window counts (``window_cells``: since the soak started, all inside the default windows), and the growth.
+    With ``--prefill`` the ledger starts with every cell a day's window reaches (``cell_rows``), so the
+    refresh works at its bound from the start instead of after a day."""
     import sqlite3
+
+    from agent.ledger.store import Store
 
     samples: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp, instant_endpoint() as base:
         probing = [target(f"t{i}", base, interval_s=args.interval, probes_per_run=20) for i in range(args.targets)]
+        prefilled = 0
+        if args.prefill:  # the window as a day of probing leaves it: every reachable cell, over 23 hours
+            store = Store(Path(tmp) / "capmon.db")
+            rows = cell_rows([p["name"] for p in probing], reachable_levels(), time.time())
+            store.add_results(rows)
+            store.close()
+            prefilled = len(rows)
         extra = {"stats": {"windows_s": args.windows}} if args.windows else None
         with capmon_run(Path(tmp), probing, extra) as agent:
             start = time.monotonic()
             while (elapsed := time.monotonic() - start) <= args.seconds:
                 with sqlite3.connect(agent.store) as db:
-                    n = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+                    n = db.execute("SELECT COUNT(*) FROM results").fetchone()[0] - prefilled
                     # Cells the refresh's window holds (what its counts and fits grow with).
                     cells = db.execute(
                         "SELECT COUNT(*) FROM (SELECT DISTINCT target, family, difficulty, novelty, static"
@@ -596,32 +607,65 @@ def cmd_triggers(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_cells(args: argparse.Namespace) -> int:
-    """The most cells a statistics window can hold with ``--targets`` default targets: per family the
-    levels a target probes (``planner.levels_for``) whose prompts fit its ``prompt_token_limit``, fresh
-    and static items each (the staircase's exploration and the static rotation reach every one)."""
+def reachable_levels() -> dict[str, list[int]]:
+    """Per family, the levels a default target probes (``planner.levels_for``) whose prompts fit its
+    ``prompt_token_limit``: where the staircase's exploration and the static rotation lead in a day."""
     from agent.config import TargetConfig
     from agent.run.planner import _longest, levels_for
     from probes.base import make_items
     from probes.catalog import builtin_families
 
     t = TargetConfig(name="t", provider="openai", base_url="http://127.0.0.1:9/v1", model="m")
-    total = 0
-    for family in builtin_families():
-        levels = levels_for(t, family)
-        fit = [d for d in levels if _longest(make_items(family, b"cells", 0, d, t.novelties)) <= t.prompt_token_limit]
-        total += len(fit)
-        print(f"{family.name:22s} {len(levels):3d} levels, {len(fit):3d} within {t.prompt_token_limit} prompt tokens")
-    sides = 2 * len(t.novelties)
-    print(f"{total} levels per target; at most {args.targets * total * sides} cells for {args.targets} targets"
-          f" (x {len(t.novelties)} novelty, x fresh/static)")
+    return {
+        family.name: [
+            d for d in levels_for(t, family)
+            if _longest(make_items(family, b"cells", 0, d, t.novelties)) <= t.prompt_token_limit
+        ]
+        for family in builtin_families()
+    }  # fmt: skip
+
+
+def cell_rows(targets: list[str], levels: dict[str, list[int]], now: float) -> list[Any]:
+    """Results that fill every (target, family, level) cell, fresh (3 each) and static (1 each), spread
+    over the 23 hours before ``now``: a day's window as full as the staircase makes it."""
+    from agent.ledger.results import ProbeResult
+
+    rows: list[ProbeResult] = []
+    for t, (fam, ds) in itertools.product(targets, levels.items()):
+        for d, static in itertools.product(ds, (False, True)):
+            for _ in range(1 if static else 3):
+                i = len(rows)
+                passed = (i * 2654435761 >> 8) % 100 >= 2 * d
+                rows.append(
+                    ProbeResult(
+                        ts=now - 60 - (i * 7919) % 82800, run_id="prefill", target=t, provider="openai", model="m",
+                        family=fam, difficulty=d, novelty=0, item_index=i, seed=i, item_key=f"prefill{i}",
+                        static=static, canary=False, generator_version="1", prompt="p", response="Answer: 2",
+                        extracted="2", canonical="2", reference="2", score=1.0 if passed else 0.0,
+                        outcome="pass" if passed else "fail", error_reason=None, http_status=200, latency_s=0.01,
+                        input_tokens=12, output_tokens=4, response_model="m", system_fingerprint=None,
+                    )
+                )  # fmt: skip
+    return rows
+
+
+def cmd_cells(args: argparse.Namespace) -> int:
+    """The most cells a statistics window can hold with ``--targets`` default targets (``reachable_levels``),
+    fresh and static items each."""
+    reachable = reachable_levels()
+    for name, levels in reachable.items():
+        print(f"{name:22s} {len(levels):3d} levels within the default prompt-token limit")
+    total = sum(len(levels) for levels in reachable.values())
+    print(f"{total} levels per target; at most {args.targets * total * 2} cells for {args.targets} targets"
+          " (one novelty level, fresh and static)")
     return 0
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     """Python memory one statistics refresh allocates beyond what it keeps (``tracemalloc`` peak), and its
-    time, as the cells in its window grow: 10 targets, every family, ``--levels`` levels each, fresh and
-    static items at every level (where a day of the staircase's exploration leads), rows over 23 hours.
+    time, as the cells in its window grow: 10 targets, every family, ``--levels`` levels each, then the
+    levels a default target reaches (``reachable_levels``: the most a day's window holds), fresh and
+    static items at every level, rows over 23 hours (``cell_rows``).
 
     The peak is what the allocator must find room for at each refresh: what it frees in between stays
     as free space inside Python's arenas, so an agent's RSS follows the largest peak so far.
@@ -630,35 +674,21 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     import tracemalloc
 
     from agent.config import Settings, TargetConfig
-    from agent.ledger.results import ProbeResult
     from agent.ledger.store import Store
     from agent.stats.engine import StatsEngine
     from probes.catalog import builtin_families
 
     families = [f.name for f in builtin_families()]
     names = [f"t{i}" for i in range(args.targets)]
-    for levels in args.levels:
+    sets = {f"{n} levels": {f: list(range(1, n + 1)) for f in families} for n in args.levels}
+    sets["the reachable levels"] = reachable_levels()
+    for label, levels in sets.items():
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "ledger.db"
             store = Store(path)
             now = time.time()
-            rows: list[ProbeResult] = []
-            for t, fam, d, static in itertools.product(names, families, range(1, levels + 1), (False, True)):
-                for _ in range(1 if static else 3):
-                    i = len(rows)
-                    passed = (i * 2654435761 >> 8) % 100 >= 2 * d
-                    rows.append(
-                        ProbeResult(
-                            ts=now - 60 - (i * 7919) % 82800, run_id="r", target=t, provider="openai", model="m",
-                            family=fam, difficulty=d, novelty=0, item_index=i, seed=i, item_key=f"k{i}", static=static,
-                            canary=False, generator_version="bench", prompt="p", response="Answer: 2", extracted="2",
-                            canonical="2", reference="2", score=1.0 if passed else 0.0,
-                            outcome="pass" if passed else "fail", error_reason=None, http_status=200, latency_s=0.01,
-                            input_tokens=12, output_tokens=4, response_model="m", system_fingerprint=None,
-                        )
-                    )  # fmt: skip
-            store.add_results(rows)
-            cells = len(names) * len(families) * levels * 2
+            store.add_results(cell_rows(names, levels, now))
+            cells = len(names) * sum(len(ds) for ds in levels.values()) * 2
             targets = [
                 TargetConfig(name=n, provider="openai", base_url="http://127.0.0.1:9/v1", model="m") for n in names
             ]
@@ -676,7 +706,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             engine.snapshot()
             took = time.perf_counter() - t0
             store.close()
-        print(f"{cells:6d} cells ({levels} levels): refresh peak {peaks[0] / 2**20:5.2f} MiB first,"
+        print(f"{cells:6d} cells ({label}): refresh peak {peaks[0] / 2**20:5.2f} MiB first,"
               f" {peaks[1] / 2**20:5.2f} MiB next ({peaks[1] / cells:.0f} B per cell); next refresh {took:.2f} s",
               flush=True)
     return 0
@@ -707,6 +737,7 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--every", type=float, default=20)
     k.add_argument("--interval", type=float, default=10, help="each target's interval_s")
     k.add_argument("--windows", type=float, nargs="+", help="stats.windows_s (default: the agent's, 1 h and 24 h)")
+    k.add_argument("--prefill", action="store_true", help="start with every reachable cell in the day's window")
     k.set_defaults(func=cmd_soak)
     f = sub.add_parser("fits", help="frontier fit time, pure Python vs scipy")
     f.add_argument("--fits", type=int, default=50)
