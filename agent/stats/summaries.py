@@ -112,7 +112,7 @@ def by_level(counts: Counts) -> Iterator[tuple[tuple[str, str], list[tuple[int, 
     not a table of every level: the refresh's transient memory then stays near its counts' as the
     staircase reaches more levels.
     """
-    for family, keys in groupby(sorted(counts), key=itemgetter(0, 1)):
+    for target_family, keys in groupby(sorted(counts), key=itemgetter(0, 1)):
         levels: list[tuple[int, int, int]] = []
         for d, same in groupby(keys, key=itemgetter(2)):
             k = n = 0
@@ -120,7 +120,7 @@ def by_level(counts: Counts) -> Iterator[tuple[tuple[str, str], list[tuple[int, 
                 k += counts[key][0]
                 n += counts[key][1]
             levels.append((d, k, n))
-        yield family, levels
+        yield target_family, levels
 
 
 #: Difficulty levels per (target, family) kept in the snapshot and exported (as counts): the levels
