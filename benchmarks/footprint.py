@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -450,6 +450,7 @@ def cmd_soak(args: argparse.Namespace) -> int:
     import sqlite3
 
     from agent.ledger.store import Store
+    from agent.stats.persistence import save_last_id
 
     samples: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp, instant_endpoint() as base:
@@ -457,10 +458,15 @@ def cmd_soak(args: argparse.Namespace) -> int:
         prefilled = 0
         if args.prefill:  # the window as a day of probing leaves it: every reachable cell, over 23 hours
             store = Store(Path(tmp) / "capmon.db")
-            rows = cell_rows([p["name"] for p in probing], reachable_levels(), time.time())
-            store.add_results(rows)
+            reachable = reachable_levels()
+            fresh_cells = len(probing) * sum(len(ds) for ds in reachable.values())
+            per_cell = max(3, args.prefill_rows // max(fresh_cells, 1))
+            t0 = time.perf_counter()
+            prefilled = add_in_batches(store, cell_rows([p["name"] for p in probing], reachable, time.time(), per_cell))
+            if args.prefill_rows:  # fed already, as by an agent restarted after a day: its engine starts past them
+                save_last_id(store, prefilled)
             store.close()
-            prefilled = len(rows)
+            print(f"prefilled {prefilled} results in {time.perf_counter() - t0:.0f} s", flush=True)
         extra = {"stats": {"windows_s": args.windows}} if args.windows else None
         with capmon_run(Path(tmp), probing, extra) as agent:
             start = time.monotonic()
@@ -625,28 +631,45 @@ def reachable_levels() -> dict[str, list[int]]:
     }  # fmt: skip
 
 
-def cell_rows(targets: list[str], levels: dict[str, list[int]], now: float) -> list[Any]:
-    """Results that fill every (target, family, level) cell, fresh (3 each) and static (1 each), spread
-    over the 23 hours before ``now``: a day's window as full as the staircase makes it."""
+def cell_rows(targets: list[str], levels: dict[str, list[int]], now: float, per_cell: int = 3) -> Iterator[Any]:
+    """Results that fill every (target, family, level) cell, fresh (``per_cell`` each) and static (1 each),
+    spread over the 23 hours before ``now``: a day's window as full as the staircase makes it."""
     from agent.ledger.results import ProbeResult
 
-    rows: list[ProbeResult] = []
+    i = 0
     for t, (fam, ds) in itertools.product(targets, levels.items()):
         for d, static in itertools.product(ds, (False, True)):
-            for _ in range(1 if static else 3):
-                i = len(rows)
+            for _ in range(1 if static else per_cell):
                 passed = (i * 2654435761 >> 8) % 100 >= 2 * d
-                rows.append(
-                    ProbeResult(
-                        ts=now - 60 - (i * 7919) % 82800, run_id="prefill", target=t, provider="openai", model="m",
-                        family=fam, difficulty=d, novelty=0, item_index=i, seed=i, item_key=f"prefill{i}",
-                        static=static, canary=False, generator_version="1", prompt="p", response="Answer: 2",
-                        extracted="2", canonical="2", reference="2", score=1.0 if passed else 0.0,
-                        outcome="pass" if passed else "fail", error_reason=None, http_status=200, latency_s=0.01,
-                        input_tokens=12, output_tokens=4, response_model="m", system_fingerprint=None,
-                    )
+                yield ProbeResult(
+                    ts=now - 60 - (i * 7919) % 82800, run_id="prefill", target=t, provider="openai", model="m",
+                    family=fam, difficulty=d, novelty=0, item_index=i, seed=i, item_key=f"prefill{i}",
+                    static=static, canary=False, generator_version="1", prompt="p", response="Answer: 2",
+                    extracted="2", canonical="2", reference="2", score=1.0 if passed else 0.0,
+                    outcome="pass" if passed else "fail", error_reason=None, http_status=200, latency_s=0.01,
+                    input_tokens=12, output_tokens=4, response_model="m", system_fingerprint=None,
                 )  # fmt: skip
-    return rows
+                i += 1
+
+
+def add_in_batches(store: Any, rows: Iterable[Any]) -> int:
+    """``store.add_results`` 20,000 rows at a time; how many were added."""
+    added = 0
+    for batch in _batches(rows):
+        store.add_results(batch)
+        added += len(batch)
+    return added
+
+
+def _batches(rows: Iterable[Any]) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 20_000:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def cmd_cells(args: argparse.Namespace) -> int:
@@ -687,7 +710,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             path = Path(tmp) / "ledger.db"
             store = Store(path)
             now = time.time()
-            store.add_results(cell_rows(names, levels, now))
+            add_in_batches(store, cell_rows(names, levels, now))
             cells = len(names) * sum(len(ds) for ds in levels.values()) * 2
             targets = [
                 TargetConfig(name=n, provider="openai", base_url="http://127.0.0.1:9/v1", model="m") for n in names
@@ -738,6 +761,9 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--interval", type=float, default=10, help="each target's interval_s")
     k.add_argument("--windows", type=float, nargs="+", help="stats.windows_s (default: the agent's, 1 h and 24 h)")
     k.add_argument("--prefill", action="store_true", help="start with every reachable cell in the day's window")
+    k.add_argument("--prefill-rows", type=int, default=0,
+                   help="with --prefill: about this many fresh results (default 3 per cell), marked as fed to the"
+                   " detectors, as an agent restarted after a day of probing finds them")  # fmt: skip
     k.set_defaults(func=cmd_soak)
     f = sub.add_parser("fits", help="frontier fit time, pure Python vs scipy")
     f.add_argument("--fits", type=int, default=50)
